@@ -1,0 +1,1 @@
+"""qsm command line."""
