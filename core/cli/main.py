@@ -1,0 +1,54 @@
+"""The `qsm` command: global options, error reporting, and the command groups."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qsm.cli.context import CliContext
+from qsm.cli.ledger import ledger_group
+from qsm.cli.memory import memory_group
+from qsm.errors import QsmError
+
+__all__ = ["cli", "main"]
+
+
+class _QsmGroup(click.Group):
+    """Turns every :class:`QsmError` into a two-line message and its exit code (no traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QsmError as err:
+            click.secho(f"error: {err.message}", fg="red", err=True)
+            if err.hint:
+                click.echo(f"  hint: {err.hint}", err=True)
+            ctx.exit(err.exit_code)
+
+
+@click.group(cls=_QsmGroup)
+@click.option("--config", type=click.Path(path_type=Path), help="TOML config file (default: ./qsm.toml).")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Where qsm keeps memory, ledger, runs.")
+@click.version_option(package_name="qsm-agents", prog_name="qsm")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None:
+    """qsm: four local language models (QSM, WeQ, SOM, Ref) working as one team."""
+    overrides: dict[str, Any] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = str(data_dir)
+    ctx.obj = CliContext(config=config, overrides=overrides)
+
+
+cli.add_command(memory_group)
+cli.add_command(ledger_group)
+
+
+def main() -> None:
+    cli(prog_name="qsm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""All of qsm's configuration in one pydantic-settings model.
+
+Precedence, lowest to highest: built-in defaults < TOML config file < ``QSM_*`` env vars < explicit
+overrides (CLI flags, UI settings). Nested env vars use ``__``: ``QSM_BUDGET__TOKENS=4000``,
+``QSM_DEFAULTS__MODEL__PATH=/models/qwen.gguf``, ``QSM_AGENTS__WEQ__SAMPLING__TEMPERATURE=0.7``.
+
+Per-agent settings are the ``[defaults]`` table deep-merged with ``[agents.<Name>]``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from qsm.agents.settings import AgentSettings
+from qsm.chain.settings import LedgerSettings
+from qsm.errors import ConfigError
+from qsm.graph.settings import BudgetSettings, RuntimeSettings
+from qsm.paths import default_data_dir
+from qsm.store.settings import MemorySettings
+
+__all__ = ["QsmSettings", "UiSettings", "config_file_candidates", "deep_merge", "load_settings"]
+
+_file_values: ContextVar[dict[str, Any]] = ContextVar("qsm_config_file_values", default={})
+
+
+class UiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8501, ge=1, le=65535)
+
+
+class _TomlValues(PydanticBaseSettingsSource):
+    """Feeds the values read from the config file (set by :func:`load_settings`)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return _file_values.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_file_values.get())
+
+
+class QsmSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QSM_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    defaults: AgentSettings = Field(default_factory=AgentSettings)
+    agents: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlValues(settings_cls))
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("agents")
+    @classmethod
+    def _agents_validate(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for name, table in value.items():
+            try:
+                AgentSettings.model_validate(table)
+            except ValidationError as exc:
+                raise ValueError(f"[agents.{name}]: {_first_problem(exc)}") from None
+        return value
+
+    def agent(self, name: str) -> AgentSettings:
+        """The effective settings of agent ``name``: ``[defaults]`` deep-merged with ``[agents.<name>]``."""
+        override = _lookup_case_insensitive(self.agents, name) or {}
+        merged = deep_merge(self.defaults.model_dump(exclude_unset=False), override)
+        return AgentSettings.model_validate(merged)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> QsmSettings:
+        """A copy with ``overrides`` (nested dict) deep-merged on top, validated again."""
+        merged = deep_merge(self.model_dump(), overrides)
+        try:
+            return QsmSettings.model_validate(merged)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid setting: {_first_problem(exc)}", hint=_HINT) from None
+
+
+_HINT = "fix the value in your qsm.toml, QSM_* env var or flag; `qsm agents` shows the effective config"
+
+
+def config_file_candidates() -> list[Path]:
+    """Where a config file is looked for when none is given explicitly."""
+    home_cfg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "qsm" / "qsm.toml"
+    return [Path.cwd() / "qsm.toml", home_cfg]
+
+
+def load_settings(config: Path | str | None = None, overrides: dict[str, Any] | None = None) -> QsmSettings:
+    """Read the config file (explicit path, ``$QSM_CONFIG``, ./qsm.toml, ~/.config/qsm/qsm.toml), env
+    vars and ``overrides``; raise :class:`ConfigError` naming the file and field on any problem."""
+    path = _choose_config(config)
+    file_values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}", hint=_HINT) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}", hint=_HINT) from None
+    token = _file_values.set(file_values)
+    try:
+        settings = QsmSettings(**(overrides or {}))
+    except ValidationError as exc:
+        where = f" (config file {path})" if path else ""
+        raise ConfigError(f"invalid setting{where}: {_first_problem(exc)}", hint=_HINT) from None
+    finally:
+        _file_values.reset(token)
+    return settings
+
+
+def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``, recursing into nested dicts; neither input is modified."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _choose_config(config: Path | str | None) -> Path | None:
+    if config is not None:
+        path = Path(config).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist", hint="pass an existing file to --config")
+        return path
+    if env := os.environ.get("QSM_CONFIG"):
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"QSM_CONFIG points to {path}, which does not exist", hint="unset it or fix the path")
+        return path
+    return next((p for p in config_file_candidates() if p.is_file()), None)
+
+
+def _lookup_case_insensitive(table: dict[str, Any], name: str) -> Any:
+    for key, value in table.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    value = err.get("input")
+    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+    more = f"; and {exc.error_count() - 1} more problem(s)" if exc.error_count() > 1 else ""
+    return f"{loc}: {err['msg']}{shown}{more}"

@@ -1,0 +1,30 @@
+"""Run-time settings of the default workflow: fan-out, repair loop, collapse mode, budget caps."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["BudgetSettings", "CollapseMode", "RuntimeSettings"]
+
+CollapseMode = Literal["ref_rank", "vote", "merge"]
+
+
+class BudgetSettings(BaseModel):
+    """Hard caps for one run. SOM splits them across agents; the graph stops cleanly when one is spent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tokens: int = Field(6000, ge=1, description="prompt + completion tokens over all model calls")
+    seconds: float = Field(300.0, gt=0, description="wall-clock seconds for the whole run")
+    calls: int = Field(24, ge=1, description="model calls over all agents")
+
+
+class RuntimeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fan_out: int = Field(1, ge=1, le=16, description="candidate drafts run in parallel (superposition)")
+    repair_limit: int = Field(1, ge=0, le=8, description="revise rounds Ref may ask for per candidate")
+    collapse: CollapseMode = "ref_rank"
+    max_prompt_chars: int = Field(24000, ge=100, description="refuse user prompts longer than this outright")
