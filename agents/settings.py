@@ -44,10 +44,14 @@ class ModelSettings(BaseModel):
     n_ctx: int = Field(2048, ge=256, le=1_048_576)
     n_threads: int = Field(1, ge=1, le=256)
     n_gpu_layers: int = Field(0, ge=-1)
+    max_instances: int = Field(
+        4, ge=1, le=64, description="llama.cpp contexts per GGUF (parallel calls; weights are shared)"
+    )
     url: str | None = None
     name: str | None = None
     api_key_env: str | None = Field(
-        None, description="name of the env var that holds the server's API key (the key itself is never stored)"
+        None,
+        description="name of the env var that holds the server's API key (the key itself is never stored)",
     )
     response_format: Literal["json_schema", "json_object", "none"] = "json_schema"
     timeout_s: float = Field(300.0, gt=0)

@@ -9,7 +9,6 @@ Per-agent settings are the ``[defaults]`` table deep-merged with ``[agents.<Name
 
 from __future__ import annotations
 
-import copy
 import os
 import tomllib
 from contextvars import ContextVar
@@ -18,17 +17,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-
 from qsm.agents.settings import AgentSettings
 from qsm.chain.settings import LedgerSettings
 from qsm.errors import ConfigError
 from qsm.graph.settings import BudgetSettings, RuntimeSettings
+from qsm.merge import deep_merge
 from qsm.paths import default_data_dir
 from qsm.store.settings import MemorySettings
 
 __all__ = ["QsmSettings", "UiSettings", "config_file_candidates", "deep_merge", "load_settings"]
 
-_file_values: ContextVar[dict[str, Any]] = ContextVar("qsm_config_file_values", default={})
+_file_values: ContextVar[dict[str, Any] | None] = ContextVar("qsm_config_file_values", default=None)
 
 
 class UiSettings(BaseModel):
@@ -42,10 +41,10 @@ class _TomlValues(PydanticBaseSettingsSource):
     """Feeds the values read from the config file (set by :func:`load_settings`)."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return _file_values.get().get(field_name), field_name, False
+        return (_file_values.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_file_values.get())
+        return dict(_file_values.get() or {})
 
 
 class QsmSettings(BaseSettings):
@@ -135,17 +134,6 @@ def load_settings(config: Path | str | None = None, overrides: dict[str, Any] | 
     return settings
 
 
-def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    """``top`` over ``base``, recursing into nested dicts; neither input is modified."""
-    out = copy.deepcopy(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
 def _choose_config(config: Path | str | None) -> Path | None:
     if config is not None:
         path = Path(config).expanduser()
@@ -155,7 +143,9 @@ def _choose_config(config: Path | str | None) -> Path | None:
     if env := os.environ.get("QSM_CONFIG"):
         path = Path(env).expanduser()
         if not path.is_file():
-            raise ConfigError(f"QSM_CONFIG points to {path}, which does not exist", hint="unset it or fix the path")
+            raise ConfigError(
+                f"QSM_CONFIG points to {path}, which does not exist", hint="unset it or fix the path"
+            )
         return path
     return next((p for p in config_file_candidates() if p.is_file()), None)
 

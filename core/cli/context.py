@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-
 from qsm.settings import QsmSettings, load_settings
 
 __all__ = ["CliContext", "pass_cli"]

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-
 from qsm.cli.context import CliContext
+from qsm.cli.info_cmds import agents_cmd, graph_cmd
 from qsm.cli.ledger import ledger_group
 from qsm.cli.memory import memory_group
+from qsm.cli.run_cmds import ask_cmd, resume_cmd, run_cmd, threads_cmd, trace_cmd
 from qsm.errors import QsmError
 
 __all__ = ["cli", "main"]
@@ -42,8 +43,18 @@ def cli(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None:
     ctx.obj = CliContext(config=config, overrides=overrides)
 
 
-cli.add_command(memory_group)
-cli.add_command(ledger_group)
+for command in (
+    ask_cmd,
+    run_cmd,
+    resume_cmd,
+    threads_cmd,
+    trace_cmd,
+    graph_cmd,
+    agents_cmd,
+    memory_group,
+    ledger_group,
+):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -1,0 +1,293 @@
+"""llama.cpp in process (llama-cpp-python): one shared base per GGUF, LoRA adapters switched per call.
+
+A :class:`LlamaBase` loads a GGUF up to ``max_instances`` times so that several agents or candidates can
+generate at once (the weights are mmapped, so the instances share their pages). Each call picks a free
+instance, preferring the one that last served the same ``cache_key`` (normally the agent name) with the
+same adapter, so llama.cpp's prefix reuse keeps that agent's system prompt warm. Switching an
+instance's LoRA adapter clears its KV cache.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qsm.agents.backend import (
+    ChatMessage,
+    Completion,
+    TokenCallback,
+    check_prompt_fits,
+    ensure_real_models_allowed,
+)
+from qsm.agents.settings import Sampling
+from qsm.agents.thinking import split_thinking
+from qsm.errors import ModelCallError, ModelNotFoundError
+
+__all__ = ["LlamaBase", "LlamaCppModel"]
+
+_CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
+    "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+@dataclass
+class _Slot:
+    llama: Any
+    adapters: dict[Path, Any] = field(default_factory=dict)
+    active: tuple[Path, float] | None = None
+    last_key: str | None = None
+    busy: bool = False
+
+
+class LlamaBase:
+    """One GGUF file, loaded on demand into up to ``max_instances`` llama.cpp contexts."""
+
+    def __init__(
+        self, path: Path, *, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, max_instances: int = 4
+    ) -> None:
+        self.path = path
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.n_gpu_layers = n_gpu_layers
+        self.max_instances = max_instances
+        self._slots: list[_Slot] = []
+        self._cond = threading.Condition()
+        self._formatter: Any = None
+        self._grammars: dict[str, Any] = {}
+        self.loads = 0
+
+    # -- loading -------------------------------------------------------------------------------
+    def _load(self) -> _Slot:
+        ensure_real_models_allowed("llama.cpp")
+        from llama_cpp import Llama
+
+        try:
+            llama = Llama(
+                model_path=str(self.path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                n_gpu_layers=self.n_gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelNotFoundError(
+                f"llama.cpp could not load {self.path}: {exc}",
+                hint="check that the file is a complete GGUF model supported by this llama-cpp-python",
+            ) from None
+        self.loads += 1
+        if self._formatter is None:
+            self._formatter = _make_formatter(llama)
+        return _Slot(llama=llama)
+
+    @contextmanager
+    def acquire(self, cache_key: str | None) -> Iterator[_Slot]:
+        """Borrow an instance, preferring the one that last served ``cache_key``; load one if none is
+        free and the limit allows, else wait."""
+        with self._cond:
+            while True:
+                free = [s for s in self._slots if not s.busy]
+                slot = next((s for s in free if s.last_key == cache_key), None) or (free[0] if free else None)
+                if slot is not None:
+                    break
+                if len(self._slots) < self.max_instances:
+                    slot = _Slot(llama=None, busy=True)
+                    self._slots.append(slot)
+                    break
+                self._cond.wait()
+            slot.busy = True
+        try:
+            if slot.llama is None:
+                try:
+                    loaded = self._load()
+                except BaseException:
+                    with self._cond:
+                        self._slots.remove(slot)
+                        self._cond.notify_all()
+                    raise
+                slot.llama = loaded.llama
+            yield slot
+        finally:
+            with self._cond:
+                slot.last_key = cache_key
+                slot.busy = False
+                self._cond.notify_all()
+
+    def warm(self) -> None:
+        """Load one instance now (so the first call's latency is not a load)."""
+        with self.acquire(None):
+            pass
+
+    # -- prompts -------------------------------------------------------------------------------
+    def format_prompt(self, messages: list[ChatMessage]) -> tuple[str, list[str]]:
+        if self._formatter is None:
+            self.warm()
+        response = self._formatter(messages=list(messages))
+        stops = response.stop if isinstance(response.stop, list) else [response.stop] if response.stop else []
+        return response.prompt, stops
+
+    def tokenize_chat(self, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
+        prompt, stops = self.format_prompt(messages)
+        with self.acquire("__tokenize__") as slot:
+            tokens = slot.llama.tokenize(prompt.encode("utf-8"), special=True)
+        return tokens, stops
+
+    def grammar_for(self, schema: dict[str, Any]) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return self._grammars[key]
+
+    def close(self) -> None:
+        with self._cond:
+            for slot in self._slots:
+                if slot.llama is not None:
+                    _free_adapters(slot)
+                    slot.llama.close()
+            self._slots.clear()
+
+
+class LlamaCppModel:
+    """A :class:`~qsm.agents.backend.ChatModel` over a shared :class:`LlamaBase`, with an optional
+    LoRA adapter applied to every call it makes."""
+
+    def __init__(self, base: LlamaBase, adapter: Path | None = None, adapter_scale: float = 1.0) -> None:
+        self.base = base
+        self.adapter = adapter
+        self.adapter_scale = adapter_scale
+        self.context_window = base.n_ctx
+        self.name = base.path.name + (f"+{adapter.name}" if adapter else "")
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        return len(self.base.tokenize_chat(messages)[0])
+
+    def complete(
+        self,
+        messages: list[ChatMessage],
+        *,
+        sampling: Sampling,
+        json_schema: dict[str, Any] | None = None,
+        on_token: TokenCallback | None = None,
+        deadline: float | None = None,
+        cache_key: str | None = None,
+    ) -> Completion:
+        ensure_real_models_allowed("llama.cpp")
+        tokens, stops = self.base.tokenize_chat(messages)
+        check_prompt_fits(self, messages, sampling.max_tokens, who=cache_key or self.name)
+        max_tokens = min(sampling.max_tokens, self.context_window - len(tokens))
+        grammar = self.base.grammar_for(json_schema) if json_schema else None
+        pieces: list[str] = []
+        finish = "length"
+        started = time.perf_counter()
+        first_token: float | None = None
+        with self.base.acquire(cache_key) as slot:
+            self._apply_adapter(slot)
+            try:
+                stream = slot.llama.create_completion(
+                    prompt=tokens,
+                    max_tokens=max_tokens,
+                    temperature=sampling.temperature,
+                    top_p=sampling.top_p,
+                    top_k=sampling.top_k,
+                    repeat_penalty=sampling.repeat_penalty,
+                    seed=sampling.seed,
+                    stop=stops,
+                    grammar=grammar,
+                    stream=True,
+                )
+                for chunk in stream:
+                    choice = chunk["choices"][0]
+                    if text := choice["text"]:
+                        if first_token is None:
+                            first_token = time.perf_counter() - started
+                        pieces.append(text)
+                        if on_token is not None:
+                            on_token(text)
+                    if choice.get("finish_reason"):
+                        finish = "stop" if choice["finish_reason"] == "stop" else "length"
+                    if deadline is not None and time.monotonic() > deadline:
+                        finish = "deadline"
+                        stream.close()
+                        break
+            except (RuntimeError, ValueError) as exc:
+                raise ModelCallError(
+                    f"llama.cpp failed while generating: {exc}", hint="see the model's log"
+                ) from exc
+            completion_tokens = max(0, slot.llama.n_tokens - len(tokens)) + (1 if finish == "stop" else 0)
+        raw = "".join(pieces)
+        thinking, answer = split_thinking(raw)
+        return Completion(
+            text=answer,
+            raw_text=raw,
+            thinking=thinking,
+            prompt_tokens=len(tokens),
+            completion_tokens=completion_tokens,
+            seconds=time.perf_counter() - started,
+            model=self.name,
+            finish_reason=finish,  # type: ignore[arg-type]
+            first_token_seconds=first_token,
+        )
+
+    def _apply_adapter(self, slot: _Slot) -> None:
+        wanted = (self.adapter, self.adapter_scale) if self.adapter else None
+        if slot.active == wanted:
+            return
+        import llama_cpp
+
+        ctx = slot.llama._ctx.ctx
+        if wanted is None:
+            rc = llama_cpp.llama_set_adapters_lora(ctx, None, 0, None)
+        else:
+            path, scale = wanted
+            if path not in slot.adapters:
+                if not path.is_file():
+                    raise ModelNotFoundError(
+                        f"LoRA adapter {path} does not exist", hint="fix the agent's model.adapter path"
+                    )
+                handle = llama_cpp.llama_adapter_lora_init(slot.llama._model.model, str(path).encode("utf-8"))
+                if not handle:
+                    raise ModelNotFoundError(
+                        f"llama.cpp could not load LoRA adapter {path}",
+                        hint="the adapter must be a GGUF LoRA made for this base (convert_lora_to_gguf.py)",
+                    )
+                slot.adapters[path] = handle
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(slot.adapters[path])
+            scales = (ctypes.c_float * 1)(scale)
+            rc = llama_cpp.llama_set_adapters_lora(ctx, adapters, 1, scales)
+        if rc:
+            raise ModelCallError(
+                f"llama.cpp refused to switch LoRA adapter (code {rc})", hint="check the adapter"
+            )
+        slot.llama.reset()  # the cached prefix was computed with other weights
+        slot.active = wanted
+
+    def close(self) -> None:
+        """Views do not own the base; the pool closes it."""
+
+
+def _make_formatter(llama: Any) -> Any:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template") or _CHATML
+    eos_id, bos_id = llama.token_eos(), llama.token_bos()
+    eos = llama._model.token_get_text(eos_id) if eos_id != -1 else ""
+    bos = llama._model.token_get_text(bos_id) if bos_id != -1 else ""
+    return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, stop_token_ids=[eos_id])
+
+
+def _free_adapters(slot: _Slot) -> None:
+    import llama_cpp
+
+    for handle in slot.adapters.values():
+        llama_cpp.llama_adapter_lora_free(handle)
+    slot.adapters.clear()

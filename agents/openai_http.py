@@ -1,0 +1,167 @@
+"""OpenAI-compatible chat server backend (llama.cpp server, vLLM, llama-cpp-python's server, ...)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import httpx
+from qsm.agents.backend import (
+    ChatMessage,
+    Completion,
+    TokenCallback,
+    check_prompt_fits,
+    ensure_real_models_allowed,
+)
+from qsm.agents.settings import ModelSettings, Sampling
+from qsm.agents.thinking import split_thinking
+from qsm.errors import ConfigError, ModelCallError, PromptTooLongError
+
+__all__ = ["OpenAIChatModel"]
+
+_CONTEXT_WORDS = ("context length", "context window", "maximum context", "too long", "exceeds")
+
+
+class OpenAIChatModel:
+    """Streams ``/chat/completions`` from ``settings.url`` (which ends in ``/v1``).
+
+    Token counts come from the server's usage report when it sends one; the prompt-size check before a
+    call uses a conservative estimate (3 characters per token), and the server's own context error is
+    turned into :class:`PromptTooLongError`.
+    """
+
+    def __init__(self, settings: ModelSettings) -> None:
+        if not settings.url:
+            raise ConfigError("the openai backend needs model.url", hint="set url = 'http://host:port/v1'")
+        self.settings = settings
+        self.base_url = settings.url.rstrip("/")
+        self.name = settings.name or "default"
+        self.context_window = settings.n_ctx
+        headers = {"Content-Type": "application/json"}
+        if settings.api_key_env:
+            key = os.environ.get(settings.api_key_env)
+            if not key:
+                raise ConfigError(
+                    f"model.api_key_env names {settings.api_key_env}, but that env var is not set",
+                    hint=f"export {settings.api_key_env}=<your key>",
+                )
+            headers["Authorization"] = f"Bearer {key}"
+        self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=settings.timeout_s)
+
+    def __repr__(self) -> str:  # never show headers (they may hold the API key)
+        return f"OpenAIChatModel(url={self.base_url!r}, model={self.name!r})"
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        return sum(len(m["content"]) // 3 + 4 for m in messages)
+
+    def complete(
+        self,
+        messages: list[ChatMessage],
+        *,
+        sampling: Sampling,
+        json_schema: dict[str, Any] | None = None,
+        on_token: TokenCallback | None = None,
+        deadline: float | None = None,
+        cache_key: str | None = None,
+    ) -> Completion:
+        ensure_real_models_allowed("openai-compatible")
+        estimate = check_prompt_fits(self, messages, sampling.max_tokens, who=cache_key or self.name)
+        body: dict[str, Any] = {
+            "model": self.name,
+            "messages": list(messages),
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if sampling.seed is not None:
+            body["seed"] = sampling.seed
+        if json_schema is not None and self.settings.response_format != "none":
+            body["response_format"] = (
+                {
+                    "type": "json_schema",
+                    "json_schema": {"name": "reply", "schema": json_schema, "strict": True},
+                }
+                if self.settings.response_format == "json_schema"
+                else {"type": "json_object", "schema": json_schema}
+            )
+        started = time.perf_counter()
+        pieces: list[str] = []
+        reasoning: list[str] = []
+        usage: dict[str, int] = {}
+        finish = "length"
+        first: float | None = None
+        try:
+            with self._client.stream("POST", "/chat/completions", json=body) as response:
+                if response.status_code >= 400:
+                    self._raise_for(response)
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    chunk = json.loads(data)
+                    usage = chunk.get("usage") or usage
+                    for choice in chunk.get("choices", []):
+                        delta = choice.get("delta") or {}
+                        if think := delta.get("reasoning_content"):
+                            reasoning.append(think)
+                        if text := delta.get("content"):
+                            first = first if first is not None else time.perf_counter() - started
+                            pieces.append(text)
+                            if on_token is not None:
+                                on_token(text)
+                        if choice.get("finish_reason"):
+                            finish = "stop" if choice["finish_reason"] == "stop" else "length"
+                    if deadline is not None and time.monotonic() > deadline:
+                        finish = "deadline"
+                        break
+        except httpx.ConnectError as exc:
+            raise ModelCallError(
+                f"cannot reach the model server at {self.base_url}: {exc}",
+                hint="start the server (e.g. `python -m llama_cpp.server --model M.gguf`) or fix model.url",
+            ) from None
+        except httpx.TimeoutException:
+            raise ModelCallError(
+                f"the model server at {self.base_url} did not answer within {self.settings.timeout_s} s",
+                hint="raise model.timeout_s or check the server's load",
+            ) from None
+        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+            raise ModelCallError(
+                f"bad reply from {self.base_url}: {exc}", hint="is it OpenAI-compatible?"
+            ) from None
+        raw = "".join(pieces)
+        thinking, answer = split_thinking(raw)
+        if reasoning:
+            thinking = "".join(reasoning) + ("\n\n" + thinking if thinking else "")
+        return Completion(
+            text=answer,
+            raw_text=raw,
+            thinking=thinking,
+            prompt_tokens=int(usage.get("prompt_tokens", estimate)),
+            completion_tokens=int(usage.get("completion_tokens", len(pieces))),
+            seconds=time.perf_counter() - started,
+            model=self.name,
+            finish_reason=finish,  # type: ignore[arg-type]
+            first_token_seconds=first,
+        )
+
+    def _raise_for(self, response: httpx.Response) -> None:
+        response.read()
+        detail = response.text[:500]
+        if response.status_code == 400 and any(w in detail.lower() for w in _CONTEXT_WORDS):
+            raise PromptTooLongError(
+                f"the model server says the prompt does not fit its context: {detail}",
+                hint="shorten the prompt or use a model/server with a larger context",
+            )
+        hint = "check model.name and the API key env var" if response.status_code in (401, 403, 404) else ""
+        raise ModelCallError(
+            f"model server {self.base_url} answered HTTP {response.status_code}: {detail}", hint
+        )
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,92 @@
+"""Terminal rendering of a run's events: tokens under the speaking agent, one line per channel message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from qsm.graph import RunEvent, RunResult
+
+__all__ = ["EventPrinter", "print_result"]
+
+
+class EventPrinter:
+    def __init__(self, *, tokens: bool = True, trace: bool = True, thinking: bool = False) -> None:
+        self.tokens, self.trace, self.thinking = tokens, trace, thinking
+        self._open_line = False
+
+    def _newline(self) -> None:
+        if self._open_line:
+            click.echo()
+            self._open_line = False
+
+    def __call__(self, event: RunEvent) -> None:
+        data: dict[str, Any] = event.model_dump()
+        if event.type == "step":
+            self._newline()
+            cand = f" #{data['candidate']}" if data.get("candidate") is not None else ""
+            step = (event.node or "").removeprefix(f"{event.agent}.")
+            click.secho(f"[{event.agent} · {step}{cand}] ", fg="cyan", bold=True, nl=False)
+            self._open_line = True
+        elif event.type == "token" and self.tokens:
+            if data.get("thinking") and not self.thinking:
+                return
+            click.secho(data["text"], nl=False, dim=bool(data.get("thinking")))
+            self._open_line = True
+        elif event.type == "message" and self.trace:
+            self._newline()
+            env = data["envelope"]
+            cost = env.get("cost", {})
+            tokens = cost.get("prompt_tokens", 0) + cost.get("completion_tokens", 0)
+            spend = f"  ({tokens} tok, {cost.get('seconds', 0):.2f} s)" if tokens else ""
+            click.secho(
+                f"  ⟶ {env['source']} -> {env['target']} {env['type']:<11} {env['id']}{spend}",
+                fg="bright_black",
+            )
+        elif event.type in ("repair", "budget"):
+            self._newline()
+            text = (
+                f"repaired JSON after {data.get('attempts')} attempts"
+                if event.type == "repair"
+                else data["message"]
+            )
+            click.secho(f"  ! {event.agent}: {text}", fg="yellow")
+
+    def finish(self) -> None:
+        self._newline()
+
+
+def print_result(result: RunResult, *, as_json: bool = False) -> None:
+    if as_json:
+        click.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        return
+    final = result.final
+    if final is None:
+        click.secho(
+            f"no final answer (status {result.status}); resume with `qsm resume {result.thread_id}`", fg="red"
+        )
+        return
+    colour = {"ok": "green", "rejected": "yellow"}.get(final.status, "red")
+    score = f", score {final.score:.2f}" if final.score is not None else ""
+    click.secho(
+        f"\n━━ Final answer [{final.status}; {final.collapse}, candidate {final.chosen_candidate} of "
+        f"{final.candidates}{score}]",
+        fg=colour,
+        bold=True,
+    )
+    click.echo(final.text or "(empty)")
+    if final.note:
+        click.secho(f"note: {final.note}", fg="yellow")
+    click.secho(f"content id: {result.final_id}", fg="bright_black")
+    if result.cost:
+        c = result.cost
+        credits = ", ".join(f"{k} {v:.2f}" for k, v in c.credits.items())
+        click.secho(
+            f"cost: {c.tokens}/{c.budget_tokens} tokens, {c.calls}/{c.budget_calls} calls, "
+            f"{c.seconds:.1f}/{c.budget_seconds:.0f} s; credits: {credits}",
+            fg="bright_black",
+        )
+    if result.receipt:
+        click.secho(f"ledger: {json.dumps(result.receipt)}", fg="bright_black")
+    click.secho(f"thread: {result.thread_id}", fg="bright_black")

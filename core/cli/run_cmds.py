@@ -1,0 +1,188 @@
+"""`qsm ask`, `qsm run SPEC`, `qsm resume`, `qsm threads`, `qsm trace`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from qsm.cli.context import CliContext, pass_cli
+from qsm.cli.render import EventPrinter, print_result
+from qsm.errors import BudgetExhausted, QsmError
+from qsm.graph import RunResult, Runtime, Workflow, stream, stream_resume
+from qsm.graph.envelope import Envelope
+
+__all__ = ["ask_cmd", "resume_cmd", "run_cmd", "threads_cmd", "trace_cmd"]
+
+EXIT_BUDGET = BudgetExhausted.exit_code
+
+
+def run_options(fn: Any) -> Any:
+    options = [
+        click.option("--thread", "thread_id", help="Thread id (default: a new one)."),
+        click.option(
+            "--user", default="local", show_default=True, help="Who is asking (memory is per user)."
+        ),
+        click.option("--fan-out", type=int, help="Candidate drafts in parallel (superposition)."),
+        click.option("--repair-limit", type=int, help="Revise rounds Ref may ask for per candidate."),
+        click.option(
+            "--collapse", type=click.Choice(["ref_rank", "vote", "merge"]), help="How QSM collapses."
+        ),
+        click.option("--budget-tokens", type=int, help="Token cap for the run."),
+        click.option("--budget-seconds", type=float, help="Time cap for the run."),
+        click.option("--budget-calls", type=int, help="Model-call cap for the run."),
+        click.option("--model", "model_path", type=click.Path(path_type=Path), help="GGUF for every agent."),
+        click.option(
+            "--agent-model", multiple=True, metavar="AGENT=GGUF", help="GGUF for one agent (repeatable)."
+        ),
+        click.option(
+            "--backend", type=click.Choice(["llama", "openai", "fake"]), help="Backend for every agent."
+        ),
+        click.option("--url", help="OpenAI-compatible server URL (with --backend openai)."),
+        click.option("--n-threads", type=int, help="llama.cpp threads per model instance."),
+        click.option("--n-ctx", type=int, help="Context window per model instance."),
+        click.option("--temperature", type=float, help="Sampling temperature for every agent."),
+        click.option("--quiet", is_flag=True, help="Print only the final answer."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        click.option("--show-thinking", is_flag=True, help="Stream <think> text too."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _overrides(workflow: Workflow, kw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    runtime = {k: kw[k] for k in ("fan_out", "repair_limit", "collapse") if kw.get(k) is not None}
+    budget = {
+        k: kw[f"budget_{k}"] for k in ("tokens", "seconds", "calls") if kw.get(f"budget_{k}") is not None
+    }
+    model: dict[str, Any] = {}
+    for key, name in (
+        ("model_path", "path"),
+        ("backend", "backend"),
+        ("url", "url"),
+        ("n_threads", "n_threads"),
+        ("n_ctx", "n_ctx"),
+    ):
+        if kw.get(key) is not None:
+            model[name] = str(kw[key]) if key == "model_path" else kw[key]
+    defaults: dict[str, Any] = {"model": model} if model else {}
+    if kw.get("temperature") is not None:
+        defaults["sampling"] = {"temperature": kw["temperature"]}
+    agents: dict[str, Any] = {}
+    for item in kw.get("agent_model") or ():
+        name, sep, path = item.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(f"{item!r} is not AGENT=GGUF", param_hint="--agent-model")
+        agents[workflow.agent(name).name] = {"model": {"path": path}}
+    for key, value in (("runtime", runtime), ("budget", budget), ("defaults", defaults), ("agents", agents)):
+        if value:
+            out[key] = value
+    return out
+
+
+def _execute(
+    cli_ctx: CliContext,
+    workflow: Workflow,
+    prompt: str | None,
+    kw: dict[str, Any],
+    resume_thread: str | None = None,
+) -> None:
+    settings = cli_ctx.settings.with_overrides(_overrides(workflow, kw))
+    printer = EventPrinter(
+        tokens=not (kw.get("quiet") or kw.get("as_json")),
+        trace=not (kw.get("quiet") or kw.get("as_json")),
+        thinking=kw.get("show_thinking", False),
+    )
+    result: RunResult | None = None
+    with Runtime(settings) as runtime:
+        events = (
+            stream_resume(resume_thread, runtime=runtime)
+            if resume_thread
+            else stream(
+                workflow, prompt or "", runtime=runtime, thread_id=kw.get("thread_id"), user=kw["user"]
+            )
+        )
+        for event in events:
+            printer(event)
+            if event.type == "done":
+                result = event.result  # type: ignore[attr-defined]
+        printer.finish()
+    assert result is not None
+    print_result(result, as_json=kw.get("as_json", False))
+    if result.status == "budget_exhausted":
+        raise SystemExit(EXIT_BUDGET)
+    if result.final is None:
+        raise SystemExit(1)
+
+
+@click.command("ask")
+@click.argument("prompt")
+@run_options
+@pass_cli
+def ask_cmd(cli_ctx: CliContext, prompt: str, **kw: Any) -> None:
+    """Ask the team (QSM -> SOM -> WeQ -> Ref -> QSM) and stream the run."""
+    _execute(cli_ctx, Workflow.default(), prompt, kw)
+
+
+@click.command("run")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.argument("prompt", required=False)
+@run_options
+@pass_cli
+def run_cmd(cli_ctx: CliContext, spec: Path, prompt: str | None, **kw: Any) -> None:
+    """Run the workflow in SPEC (YAML) on PROMPT (default: the spec's `prompt`)."""
+    workflow = Workflow.from_yaml(spec)
+    text = prompt or workflow.prompt
+    if not text:
+        raise QsmError(
+            f"no prompt: give one after {spec} or set `prompt:` in the spec", hint='qsm run SPEC "..."'
+        )
+    _execute(cli_ctx, workflow, text, kw)
+
+
+@click.command("resume")
+@click.argument("thread_id")
+@click.option("--quiet", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_cli
+def resume_cmd(cli_ctx: CliContext, thread_id: str, quiet: bool, as_json: bool) -> None:
+    """Continue THREAD_ID from its last checkpoint (after a crash or kill)."""
+    _execute(
+        cli_ctx,
+        Workflow.default(),
+        None,
+        {"quiet": quiet, "as_json": as_json, "user": "local"},
+        resume_thread=thread_id,
+    )
+
+
+@click.command("threads")
+@click.option("--limit", default=20, show_default=True)
+@pass_cli
+def threads_cmd(cli_ctx: CliContext, limit: int) -> None:
+    """List past runs (threads), newest first."""
+    with Runtime(cli_ctx.settings) as runtime:
+        rows = runtime.runs.threads(limit)
+    if not rows:
+        click.echo("no threads yet")
+    for t in rows:
+        click.echo(f"{t.thread_id}  {t.status:<17} {t.workflow:<10} {t.request[:60]!r}")
+
+
+@click.command("trace")
+@click.argument("thread_id")
+@pass_cli
+def trace_cmd(cli_ctx: CliContext, thread_id: str) -> None:
+    """Print every channel message of THREAD_ID with its content id and parents."""
+    with Runtime(cli_ctx.settings) as runtime:
+        info = runtime.runs.thread(thread_id)
+        if info is None:
+            raise QsmError(f"no thread {thread_id!r}", hint="`qsm threads` lists them")
+        graph = runtime.compiled(Workflow.from_yaml(info.workflow_yaml))
+        values = graph.get_state({"configurable": {"thread_id": thread_id}}).values
+    for raw in values.get("trace", []):
+        env = Envelope.model_validate(raw)
+        parents = ", ".join(p[:18] for p in env.parents) or "-"
+        click.echo(f"{env.source:>5} -> {env.target:<5} {env.type:<11} {env.id}  parents: {parents}")

@@ -1,0 +1,107 @@
+"""Run persistence: LangGraph's SQLite checkpointer plus an index of threads (what was asked, how it ended).
+
+A thread can be resumed after a crash: LangGraph re-runs only the steps that had not finished."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+from pydantic import BaseModel
+from qsm.errors import QsmError
+
+__all__ = ["RunStore", "ThreadInfo"]
+
+
+class ThreadInfo(BaseModel):
+    thread_id: str
+    workflow: str
+    workflow_yaml: str
+    request: str
+    user: str
+    created_at: float
+    updated_at: float
+    status: str
+    final_id: str | None = None
+
+
+class RunStore:
+    """``path=None`` keeps everything in memory (tests, throwaway runs)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        try:
+            if path is None:
+                self._db = sqlite3.connect(":memory:", check_same_thread=False)
+                self.saver: SqliteSaver | InMemorySaver = InMemorySaver()
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA busy_timeout=30000")
+                self.saver = SqliteSaver(self._db)
+                self.saver.setup()
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS qsm_threads (thread_id TEXT PRIMARY KEY, workflow TEXT, workflow_yaml TEXT,"
+                " request TEXT, user TEXT, created_at REAL, updated_at REAL, status TEXT, final_id TEXT)"
+            )
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise QsmError(
+                f"the run database {path} is unreadable: {exc}",
+                hint="move it aside (runs and threads start afresh) or restore it from a backup",
+            ) from None
+        self._lock = threading.Lock()
+
+    def start_thread(
+        self, thread_id: str, workflow: str, workflow_yaml: str, request: str, user: str
+    ) -> None:
+        now = time.time()
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO qsm_threads VALUES (?,?,?,?,?,?,?,?,NULL) ON CONFLICT(thread_id) DO UPDATE SET "
+                "request=excluded.request, updated_at=excluded.updated_at, status=excluded.status",
+                (thread_id, workflow, workflow_yaml, request, user, now, now, "running"),
+            )
+
+    def set_status(self, thread_id: str, status: str, final_id: str | None = None) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE qsm_threads SET status=?, updated_at=?, final_id=COALESCE(?, final_id) WHERE thread_id=?",
+                (status, time.time(), final_id, thread_id),
+            )
+
+    def thread(self, thread_id: str) -> ThreadInfo | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM qsm_threads WHERE thread_id=?", (thread_id,)).fetchone()
+        return _info(row) if row else None
+
+    def threads(self, limit: int = 50) -> list[ThreadInfo]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM qsm_threads ORDER BY updated_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_info(r) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _info(row: tuple) -> ThreadInfo:
+    keys = (
+        "thread_id",
+        "workflow",
+        "workflow_yaml",
+        "request",
+        "user",
+        "created_at",
+        "updated_at",
+        "status",
+        "final_id",
+    )
+    return ThreadInfo(**dict(zip(keys, row, strict=True)))

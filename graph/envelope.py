@@ -1,0 +1,73 @@
+"""Envelopes: a channel message plus its content id and its parents' ids (a hash-linked DAG)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from qsm.agents.messages import Message, message_type
+from qsm.ids import content_id
+
+__all__ = ["Envelope", "StepCost", "seal"]
+
+
+class StepCost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Envelope(BaseModel):
+    """What travelled over a channel. ``id`` covers the type, payload and parents, not time or cost,
+    so the same content with the same history always has the same id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    type: str
+    source: str
+    target: str
+    parents: list[str] = Field(default_factory=list)
+    payload: dict[str, Any]
+    created_at: float
+    cost: StepCost = Field(default_factory=StepCost)
+    node: str = ""
+
+    @property
+    def channel(self) -> str:
+        return f"{self.source}->{self.target}"
+
+    def message(self) -> Message:
+        return message_type(self.type).model_validate(self.payload)
+
+
+def seal(
+    message: Message,
+    *,
+    source: str,
+    target: str,
+    parents: list[str],
+    cost: StepCost | None = None,
+    node: str = "",
+) -> Envelope:
+    payload = message.model_dump(mode="json")
+    type_name = type(message).__name__
+    cid = content_id(message.kind, {"type": type_name, "payload": payload, "parents": sorted(parents)})
+    return Envelope(
+        id=cid,
+        type=type_name,
+        source=source,
+        target=target,
+        parents=sorted(parents),
+        payload=payload,
+        created_at=time.time(),
+        cost=cost or StepCost(),
+        node=node,
+    )

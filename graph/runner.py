@@ -1,0 +1,172 @@
+"""Run a workflow: ``stream`` yields events as they happen, ``run`` returns the result, ``resume``
+continues a thread from its last checkpoint (after a crash or a stop)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from qsm.agents.messages import CostReport, FinalAnswer, UserRequest
+from qsm.errors import PromptTooLongError, QsmError, SpecError
+from qsm.graph.envelope import Envelope
+from qsm.graph.runtime import Runtime
+from qsm.graph.spec import USER, Workflow
+
+__all__ = ["RunEvent", "RunResult", "resume", "run", "stream", "stream_resume"]
+
+
+class RunEvent(BaseModel):
+    """``type``: step | token | message | repair | budget | final | done. Other fields depend on it."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    node: str | None = None
+    agent: str | None = None
+
+
+class RunResult(BaseModel):
+    thread_id: str
+    final: FinalAnswer | None
+    final_id: str | None
+    status: str
+    trace: list[Envelope] = Field(default_factory=list)
+    cost: CostReport | None = None
+    receipt: dict[str, Any] | None = None
+    errors: list[str] = Field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.final.text if self.final else ""
+
+
+def stream(
+    workflow: Workflow | None = None,
+    prompt: str = "",
+    *,
+    runtime: Runtime | None = None,
+    thread_id: str | None = None,
+    user: str = "local",
+) -> Iterator[RunEvent]:
+    """Start a run on a new (or given) thread and yield its events; the last one is ``done`` with the
+    :class:`RunResult` in ``event.result``."""
+    own = runtime is None
+    runtime = runtime or Runtime.open()
+    try:
+        workflow = (workflow or Workflow.default()).check()
+        limit = runtime.settings.runtime.max_prompt_chars
+        if not prompt.strip():
+            raise SpecError("the prompt is empty", hint='ask something, e.g. qsm ask "What is 2+2?"')
+        if len(prompt) > limit:
+            raise PromptTooLongError(
+                f"the prompt is {len(prompt)} characters; the limit is {limit}",
+                hint="shorten it, put long text into memory (qsm memory ingest), or raise runtime.max_prompt_chars",
+            )
+        thread_id = thread_id or uuid.uuid4().hex[:12]
+        entry = _entry_agent(workflow)
+        book = runtime.channel_book(workflow)
+        request = book.send(
+            UserRequest(text=prompt, user=user), source=USER, target=entry, parents=[], node="input"
+        )
+        runtime.runs.start_thread(thread_id, workflow.name, workflow.to_yaml(), prompt, user)
+        yield RunEvent(type="message", node="input", envelope=request.model_dump(mode="json"))
+        initial = {
+            "workflow": workflow.name,
+            "request": request.model_dump(),
+            "trace": [request.model_dump()],
+        }
+        yield from _drive(runtime, workflow, thread_id, initial)
+    finally:
+        if own:
+            runtime.close()
+
+
+def stream_resume(thread_id: str, *, runtime: Runtime | None = None) -> Iterator[RunEvent]:
+    own = runtime is None
+    runtime = runtime or Runtime.open()
+    try:
+        info = runtime.runs.thread(thread_id)
+        if info is None:
+            raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
+        workflow = Workflow.from_yaml(info.workflow_yaml)
+        graph = runtime.compiled(workflow)
+        snapshot = graph.get_state(_config(thread_id))
+        if not snapshot.next:
+            yield RunEvent(type="done", result=_result(thread_id, snapshot.values), resumed=False)
+            return
+        runtime.runs.set_status(thread_id, "running")
+        yield from _drive(runtime, workflow, thread_id, None)
+    finally:
+        if own:
+            runtime.close()
+
+
+def run(workflow: Workflow | None = None, prompt: str = "", **kwargs: Any) -> RunResult:
+    """Run to the end and return the result (events are dropped; use :func:`stream` to see them)."""
+    return _last_result(stream(workflow, prompt, **kwargs))
+
+
+def resume(thread_id: str, *, runtime: Runtime | None = None) -> RunResult:
+    return _last_result(stream_resume(thread_id, runtime=runtime))
+
+
+def _drive(
+    runtime: Runtime, workflow: Workflow, thread_id: str, initial: dict[str, Any] | None
+) -> Iterator[RunEvent]:
+    graph = runtime.compiled(workflow)
+    config = _config(thread_id)
+    try:
+        for mode, chunk in graph.stream(initial, config, stream_mode=["custom", "updates"]):
+            if mode == "custom":
+                yield RunEvent(**chunk)
+            else:
+                for node in chunk:
+                    yield RunEvent(type="node_done", node=node)
+    except QsmError as err:
+        runtime.runs.set_status(thread_id, f"failed: {err.message}"[:300])
+        raise
+    except BaseException:
+        runtime.runs.set_status(thread_id, "interrupted")
+        raise
+    result = _result(thread_id, graph.get_state(config).values)
+    runtime.runs.set_status(thread_id, result.status, result.final_id)
+    yield RunEvent(type="done", result=result)
+
+
+def _last_result(events: Iterator[RunEvent]) -> RunResult:
+    result = None
+    for event in events:
+        if event.type == "done":
+            result = event.result  # type: ignore[attr-defined]
+    assert result is not None, "a run always ends with a done event"
+    return result
+
+
+def _result(thread_id: str, values: dict[str, Any]) -> RunResult:
+    final_env = Envelope.model_validate(values["final"]) if values.get("final") else None
+    cost_env = Envelope.model_validate(values["cost"]) if values.get("cost") else None
+    final = final_env.message() if final_env else None
+    return RunResult(
+        thread_id=thread_id,
+        final=final,  # type: ignore[arg-type]
+        final_id=final_env.id if final_env else None,
+        status=final.status if isinstance(final, FinalAnswer) else "incomplete",
+        trace=[Envelope.model_validate(e) for e in values.get("trace", [])],
+        cost=cost_env.message() if cost_env else None,  # type: ignore[arg-type]
+        receipt=values.get("receipt"),
+        errors=list(values.get("errors", [])),
+    )
+
+
+def _config(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 200}
+
+
+def _entry_agent(workflow: Workflow) -> str:
+    for channel in workflow.channels:
+        if channel.source.lower() == USER and channel.type == "UserRequest":
+            return channel.target
+    raise SpecError(
+        f"workflow {workflow.name!r} has no user -> agent channel for UserRequest", hint="add one"
+    )

@@ -1,0 +1,136 @@
+"""The environment workflows run in: settings, models, run store, channel strengths, memory, ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qsm.agents.backend import ChatModel
+from qsm.agents.pool import ModelPool
+from qsm.agents.settings import AgentSettings
+from qsm.graph.budget import Limits
+from qsm.graph.channels import ChannelBook, StrengthStore
+from qsm.graph.checkpoint import RunStore
+from qsm.graph.envelope import Envelope
+from qsm.graph.spec import Agent, Workflow
+from qsm.merge import deep_merge
+
+if TYPE_CHECKING:
+    from qsm.settings import QsmSettings
+
+__all__ = ["Runtime"]
+
+
+class Runtime:
+    """Create one per process (CLI command, UI session, script) and close it when done.
+
+    ``persist=False`` keeps runs and channel strengths in memory (tests, throwaway runs). ``memory`` and
+    ``ledger`` are optional services; without them runs simply do not remember or anchor.
+    """
+
+    def __init__(
+        self,
+        settings: QsmSettings,
+        *,
+        models: ModelPool | None = None,
+        persist: bool = True,
+        memory: Any = None,
+        ledger: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.models = models or ModelPool()
+        self.data_dir: Path = settings.data_dir
+        if persist:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.runs = RunStore(self.data_dir / "runs.sqlite" if persist else None)
+        self._strengths = StrengthStore(self.data_dir / "channels.sqlite") if persist else None
+        self.memory = memory
+        self.ledger = ledger
+        self._books: dict[str, ChannelBook] = {}
+        self._graphs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls, config: Path | str | None = None, overrides: dict[str, Any] | None = None, **kwargs: Any
+    ) -> Runtime:
+        from qsm.settings import load_settings
+
+        return cls(load_settings(config, overrides), **kwargs)
+
+    # -- agents ------------------------------------------------------------------------------------
+    def agent_settings(self, agent: Agent) -> AgentSettings:
+        base = self.settings.agent(agent.name)
+        if not agent.settings:
+            return base
+        return AgentSettings.model_validate(deep_merge(base.model_dump(), agent.settings))
+
+    def model(self, agent: Agent) -> ChatModel:
+        return self.models.model_for(agent.name, self.agent_settings(agent))
+
+    def limits(self, workflow: Workflow) -> Limits:
+        caps = self.settings.budget.model_copy(update=workflow.budget)
+        return Limits(tokens=caps.tokens, seconds=caps.seconds, calls=caps.calls)
+
+    # -- channels and graphs -----------------------------------------------------------------------
+    def channel_book(self, workflow: Workflow) -> ChannelBook:
+        key = _workflow_key(workflow)
+        with self._lock:
+            if key not in self._books:
+                self._books[key] = ChannelBook(workflow.name, workflow.channels, self._strengths)
+            return self._books[key]
+
+    def compiled(self, workflow: Workflow) -> Any:
+        """The compiled LangGraph graph of ``workflow`` with this runtime's checkpointer (cached)."""
+        key = _workflow_key(workflow)
+        with self._lock:
+            graph = self._graphs.get(key)
+        if graph is None:
+            if workflow.kind == "team":
+                from qsm.graph.team import build_team_graph
+
+                builder = build_team_graph(workflow, self)
+            else:
+                from qsm.graph.pipeline import build_pipeline_graph
+
+                builder = build_pipeline_graph(workflow, self)
+            graph = builder.compile(checkpointer=self.runs.saver, name=workflow.name)
+            with self._lock:
+                self._graphs[key] = graph
+        return graph
+
+    # -- side effects of a run ---------------------------------------------------------------------
+    def record_message(self, env: Envelope) -> None:
+        if self.ledger is not None and getattr(self.settings.ledger, "anchor_messages", False):
+            self.ledger.record(env.id, kind="message")
+
+    def commit_final(self, final: Envelope, state: dict[str, Any]) -> dict[str, Any] | None:
+        """Give the final answer its ledger receipt (memory writes hook in here too)."""
+        if self.ledger is None:
+            return None
+        receipt = self.ledger.record(final.id, kind="final_answer")
+        self.ledger.tick()
+        return receipt.model_dump(mode="json") if hasattr(receipt, "model_dump") else dict(receipt)
+
+    def close(self) -> None:
+        for book in self._books.values():
+            book.persist()
+        self.models.close()
+        self.runs.close()
+        if self._strengths is not None:
+            self._strengths.close()
+        for service in (self.memory, self.ledger):
+            if service is not None:
+                service.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _workflow_key(workflow: Workflow) -> str:
+    return workflow.name + ":" + hashlib.sha256(workflow.model_dump_json().encode()).hexdigest()[:16]

@@ -1,0 +1,274 @@
+"""Workflow specs: which agents, which channels, how the run is shaped. Python API or YAML.
+
+Two kinds of workflow:
+
+* ``team``: the built-in QSM -> SOM -> WeQ/SOM (N candidates) -> Ref (repair loop) -> QSM collapse
+  flow. Agents are matched to steps by role; names, prompts, models and channel strengths are yours.
+* ``pipeline``: your own directed acyclic graph of agents. Each agent runs once all its inbound
+  channels have delivered and sends its output (its ``produces`` type) on every outbound channel.
+
+:meth:`Workflow.check` refuses a topology whose channel types do not match what their ends produce and
+accept, naming both ends and both types.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from qsm.agents.messages import MESSAGE_TYPES
+from qsm.agents.roles import Role
+from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
+from qsm.graph.channels import Channel
+from qsm.graph.settings import CollapseMode
+
+__all__ = ["ROLE_IO", "USER", "Agent", "Workflow", "WorkflowKind"]
+
+USER = "user"
+WorkflowKind = Literal["team", "pipeline"]
+
+# What each role can produce and accept. ``custom`` accepts anything and produces what it declares.
+ROLE_IO: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "coordinator": (
+        frozenset({"Plan", "Task", "FinalAnswer"}),
+        frozenset({"UserRequest", "Budget", "Draft", "Verdict", "Note", "CostReport"}),
+    ),
+    "economist": (
+        frozenset({"Budget", "Draft", "CostReport"}),
+        frozenset({"UserRequest", "Plan", "Task", "RepairPlan", "FinalAnswer", "Draft", "Verdict", "Note"}),
+    ),
+    "communicator": (
+        frozenset({"Draft", "Note"}),
+        frozenset({"UserRequest", "Task", "Budget", "RepairPlan", "Plan", "Verdict", "Note", "Draft"}),
+    ),
+    "reflector": (
+        frozenset({"Verdict", "RepairPlan"}),
+        frozenset({"Draft", "Note", "FinalAnswer", "UserRequest"}),
+    ),
+}
+PIPELINE_DEFAULT_OUTPUT = {
+    "coordinator": "FinalAnswer",
+    "economist": "Budget",
+    "communicator": "Draft",
+    "reflector": "Verdict",
+    "custom": "Note",
+}
+
+
+class Agent(BaseModel):
+    """One agent of a workflow. ``settings`` overrides the config's agent settings (model, sampling...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+    role: Role = "custom"
+    system_prompt: str | None = None
+    produces: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    def output_types(self, kind: WorkflowKind) -> frozenset[str]:
+        if kind == "pipeline":
+            return frozenset({self.produces or PIPELINE_DEFAULT_OUTPUT[self.role]})
+        if self.role == "custom":
+            return frozenset({self.produces or "Note"})
+        return ROLE_IO[self.role][0]
+
+    def input_types(self) -> frozenset[str] | None:
+        """None = accepts any type."""
+        return None if self.role == "custom" else ROLE_IO[self.role][1]
+
+
+class Workflow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    kind: WorkflowKind = "team"
+    description: str = ""
+    prompt: str = Field("", description="default input for `qsm run SPEC` when no prompt is given")
+    agents: list[Agent]
+    channels: list[Channel]
+    fan_out: int | None = Field(None, ge=1, le=16)
+    repair_limit: int | None = Field(None, ge=0, le=8)
+    collapse: CollapseMode | None = None
+    budget: dict[str, Any] = Field(default_factory=dict)
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def default(cls) -> Workflow:
+        from qsm.graph.team import default_workflow
+
+        return default_workflow()
+
+    @classmethod
+    def from_yaml(cls, source: str | Path) -> Workflow:
+        """Load and check a spec from a YAML file path or YAML text."""
+        where = str(source) if isinstance(source, Path) else "<yaml>"
+        if isinstance(source, Path):
+            try:
+                text = source.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SpecError(
+                    f"cannot read workflow spec {source}: {exc.strerror}", hint="check the path"
+                ) from None
+        else:
+            text = source
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecError(
+                f"workflow spec {where} is not valid YAML: {exc}", hint="fix the YAML syntax"
+            ) from None
+        if not isinstance(data, dict):
+            raise SpecError(
+                f"workflow spec {where} must be a mapping with name, agents, channels", hint=_SPEC_HINT
+            )
+        data = _expand_shorthand(data, where)
+        try:
+            workflow = cls.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"])
+            raise SpecError(f"workflow spec {where}: {loc}: {err['msg']}", hint=_SPEC_HINT) from None
+        return workflow.check()
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+
+    # -- checks ----------------------------------------------------------------------------------
+    def agent(self, name: str) -> Agent:
+        for agent in self.agents:
+            if agent.name.lower() == name.lower():
+                return agent
+        raise UnknownAgentError(
+            f"workflow {self.name!r} has no agent {name!r}",
+            hint=f"agents are: {', '.join(a.name for a in self.agents)}",
+        )
+
+    def by_role(self, role: str) -> Agent:
+        matches = [a for a in self.agents if a.role == role]
+        if len(matches) != 1:
+            raise SpecError(
+                f"a team workflow needs exactly one agent with role {role!r}, found {len(matches)}",
+                hint="give each of coordinator, economist, communicator, reflector to one agent",
+            )
+        return matches[0]
+
+    def check(self) -> Workflow:
+        """Refuse unknown agents, duplicate names, and channels whose type does not match their ends."""
+        names = [a.name for a in self.agents]
+        if len({n.lower() for n in names}) != len(names):
+            raise SpecError(f"workflow {self.name!r} has duplicate agent names: {names}", hint="rename one")
+        if USER in {n.lower() for n in names}:
+            raise SpecError("'user' is reserved for the person asking", hint="rename that agent")
+        for agent in self.agents:
+            if agent.produces is not None and agent.produces not in MESSAGE_TYPES:
+                raise SpecError(
+                    f"agent {agent.name} produces unknown message type {agent.produces!r}",
+                    hint=f"use one of: {', '.join(sorted(MESSAGE_TYPES))}",
+                )
+        for channel in self.channels:
+            self._check_channel(channel)
+        if self.kind == "team":
+            from qsm.graph.team import required_channels
+
+            for role in ("coordinator", "economist", "communicator", "reflector"):
+                self.by_role(role)
+            present = {(c.source.lower(), c.target.lower(), c.type) for c in self.channels}
+            for source, target, type_name in required_channels(self):
+                if (source.lower(), target.lower(), type_name) not in present:
+                    raise SpecError(
+                        f"team workflow {self.name!r} needs a channel {source} -> {target} carrying {type_name}",
+                        hint="add it to channels (see `qsm graph` for the default topology)",
+                    )
+        else:
+            self._check_pipeline()
+        return self
+
+    def _check_channel(self, channel: Channel) -> None:
+        if channel.type not in MESSAGE_TYPES:
+            raise SpecError(
+                f"channel {channel.source} -> {channel.target} carries unknown type {channel.type!r}",
+                hint=f"use one of: {', '.join(sorted(MESSAGE_TYPES))}",
+            )
+        if channel.source.lower() == USER:
+            produced: frozenset[str] | None = frozenset({"UserRequest"})
+        else:
+            produced = self.agent(channel.source).output_types(self.kind)
+        accepted = None if channel.target.lower() == USER else self.agent(channel.target).input_types()
+        if produced is not None and channel.type not in produced:
+            raise ChannelTypeError(
+                f"channel {channel.source} -> {channel.target} is declared as {channel.type}, but "
+                f"{channel.source} produces {_types(produced)} and {channel.target} accepts {_types(accepted)}",
+                hint=f"declare the channel with a type {channel.source} produces, or change the agent's role/produces",
+            )
+        if accepted is not None and channel.type not in accepted:
+            raise ChannelTypeError(
+                f"channel {channel.source} -> {channel.target}: {channel.source} sends {channel.type}, but "
+                f"{channel.target} accepts {_types(accepted)}",
+                hint=f"route {channel.type} to an agent that accepts it, or give {channel.target} another role",
+            )
+
+    def _check_pipeline(self) -> None:
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(a.name for a in self.agents)
+        graph.add_edges_from((c.source, c.target) for c in self.channels if USER not in (c.source, c.target))
+        if not nx.is_directed_acyclic_graph(graph):
+            cycle = nx.find_cycle(graph)
+            raise SpecError(
+                f"pipeline {self.name!r} has a cycle: {' -> '.join(e[0] for e in cycle)} -> {cycle[-1][1]}",
+                hint="pipelines must be acyclic; use kind: team for the built-in repair loop",
+            )
+        if not any(c.source.lower() == USER for c in self.channels):
+            raise SpecError(
+                f"pipeline {self.name!r} has no channel from user", hint="add user -> <agent>: UserRequest"
+            )
+        if not any(c.target.lower() == USER for c in self.channels):
+            raise SpecError(
+                f"pipeline {self.name!r} has no channel to user", hint="add <agent> -> user: <its output>"
+            )
+        reached: set[str] = set()
+        for c in self.channels:
+            if c.source.lower() == USER:
+                reached |= {c.target} | nx.descendants(graph, c.target)
+        if unreached := [a.name for a in self.agents if a.name not in reached]:
+            raise SpecError(
+                f"pipeline {self.name!r}: {', '.join(unreached)} never receive(s) anything",
+                hint="connect them",
+            )
+
+
+_SPEC_HINT = "see examples/*.yaml; a spec has name, kind (team|pipeline), agents: [{name, role}], channels"
+
+
+def _types(types: frozenset[str] | None) -> str:
+    return "any type" if types is None else "/".join(sorted(types))
+
+
+def _expand_shorthand(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """Allow ``channels: ["A -> B: Draft", ...]`` and ``agents: {Name: {role: ...}}`` in YAML."""
+    data = dict(data)
+    agents = data.get("agents")
+    if isinstance(agents, dict):
+        data["agents"] = [{"name": k, **(v or {})} for k, v in agents.items()]
+    channels = data.get("channels")
+    if isinstance(channels, list):
+        out = []
+        for item in channels:
+            if isinstance(item, str):
+                try:
+                    ends, type_name = item.rsplit(":", 1)
+                    source, target = (p.strip() for p in ends.split("->"))
+                except ValueError:
+                    raise SpecError(
+                        f"workflow spec {where}: channel {item!r} is not 'Source -> Target: Type'",
+                        hint=_SPEC_HINT,
+                    ) from None
+                out.append({"source": source, "target": target, "type": type_name.strip()})
+            else:
+                out.append(item)
+        data["channels"] = out
+    return data

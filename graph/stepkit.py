@@ -1,0 +1,100 @@
+"""What every step needs: the agent's model behind a budget meter, streaming events, sealing sends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+from qsm.agents.backend import ChatMessage, Completion
+from qsm.agents.structured import generate_structured
+from qsm.agents.thinking import ThinkStream
+from qsm.graph.budget import Limits, MeteredModel
+from qsm.graph.envelope import Envelope
+
+if TYPE_CHECKING:
+    from qsm.graph.runtime import Runtime
+    from qsm.graph.spec import Agent
+
+__all__ = ["AgentCall", "emit", "envelope"]
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def emit(event: dict[str, Any]) -> None:
+    """Send an event to whoever streams the run (CLI, UI, API); a no-op outside a stream."""
+    try:
+        from langgraph.config import get_stream_writer
+
+        writer = get_stream_writer()
+    except (RuntimeError, LookupError):  # not inside a running graph
+        return
+    writer(event)
+
+
+def envelope(data: dict[str, Any] | None) -> Envelope | None:
+    return Envelope.model_validate(data) if data else None
+
+
+class AgentCall:
+    """One agent's model calls within one step: metered, streamed, with the agent's own settings."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        agent: Agent,
+        *,
+        node: str,
+        limits: Limits,
+        spent: dict[str, dict[str, Any]],
+        share: int = 1,
+        candidate: int | None = None,
+    ) -> None:
+        self.agent = agent
+        self.node = node
+        self.candidate = candidate
+        self.settings = runtime.agent_settings(agent)
+        self.meter = MeteredModel(
+            runtime.model(agent), agent=agent.name, limits=limits, spent=spent, share=share
+        )
+
+    def system_prompt(self, default: str) -> str:
+        return self.agent.system_prompt or self.settings.system_prompt or default
+
+    def _on_token(self, kind: str) -> Any:
+        splitter = ThinkStream()
+
+        def on_token(piece: str) -> None:
+            for thinking, text in splitter.feed(piece):
+                emit(
+                    {
+                        "type": "token",
+                        "node": self.node,
+                        "agent": self.agent.name,
+                        "candidate": self.candidate,
+                        "text": text,
+                        "thinking": thinking,
+                        "format": kind,
+                    }
+                )
+
+        return on_token
+
+    def text(self, messages: list[ChatMessage]) -> Completion:
+        return self.meter.complete(messages, sampling=self.settings.sampling, on_token=self._on_token("text"))
+
+    def structured(self, messages: list[ChatMessage], reply_type: type[T]) -> T:
+        result = generate_structured(
+            self.meter,
+            messages,
+            reply_type,
+            sampling=self.settings.sampling,
+            retries=self.settings.structured_retries,
+            on_token=self._on_token("json"),
+            cache_key=self.agent.name,
+        )
+        if result.repaired:
+            emit({"type": "repair", "node": self.node, "agent": self.agent.name, "attempts": result.attempts})
+        return result.value
+
+    def spent_update(self) -> dict[str, dict[str, Any]]:
+        return self.meter.spent_update()
