@@ -24,7 +24,7 @@ from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
 from qsm.graph.channels import Channel
 from qsm.graph.settings import CollapseMode
 
-__all__ = ["ROLE_IO", "USER", "Agent", "Workflow", "WorkflowKind"]
+__all__ = ["PIPELINE_OUTPUTS", "ROLE_IO", "USER", "Agent", "Workflow", "WorkflowKind"]
 
 USER = "user"
 WorkflowKind = Literal["team", "pipeline"]
@@ -48,6 +48,9 @@ ROLE_IO: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"Draft", "Note", "FinalAnswer", "UserRequest"}),
     ),
 }
+PIPELINE_OUTPUTS = frozenset(
+    {"Draft", "Note", "FinalAnswer", "Plan", "Budget", "Verdict", "RepairPlan", "Task"}
+)
 PIPELINE_DEFAULT_OUTPUT = {
     "coordinator": "FinalAnswer",
     "economist": "Budget",
@@ -222,6 +225,13 @@ class Workflow(BaseModel):
                 f"pipeline {self.name!r} has a cycle: {' -> '.join(e[0] for e in cycle)} -> {cycle[-1][1]}",
                 hint="pipelines must be acyclic; use kind: team for the built-in repair loop",
             )
+        for agent in self.agents:
+            produced = next(iter(agent.output_types("pipeline")))
+            if produced not in PIPELINE_OUTPUTS:
+                raise SpecError(
+                    f"pipeline agent {agent.name} cannot produce {produced}",
+                    hint=f"pipeline agents produce one of: {', '.join(sorted(PIPELINE_OUTPUTS))}",
+                )
         if not any(c.source.lower() == USER for c in self.channels):
             raise SpecError(
                 f"pipeline {self.name!r} has no channel from user", hint="add user -> <agent>: UserRequest"
