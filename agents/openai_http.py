@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import httpx
+
 from qsm.agents.backend import (
     ChatMessage,
     Completion,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
+
 from qsm.agents.backend import ChatMessage, ChatModel, Completion, TokenCallback
 from qsm.agents.settings import Sampling
 from qsm.errors import StructuredOutputError

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
 from qsm.agents.settings import AgentSettings
 from qsm.chain.settings import LedgerSettings
 from qsm.errors import ConfigError

@@ -2,7 +2,7 @@
 
 from qsm.graph.channels import Channel, ChannelBook, ChannelState
 from qsm.graph.envelope import Envelope, StepCost
-from qsm.graph.runner import RunEvent, RunResult, resume, run, stream, stream_resume
+from qsm.graph.runner import RunEvent, RunResult, load_result, resume, run, stream, stream_resume
 from qsm.graph.runtime import Runtime
 from qsm.graph.spec import Agent, Workflow
 
@@ -17,6 +17,7 @@ __all__ = [
     "Runtime",
     "StepCost",
     "Workflow",
+    "load_result",
     "resume",
     "run",
     "stream",

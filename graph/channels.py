@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from qsm.agents.messages import Message, message_type
 from qsm.errors import ChannelTypeError
 from qsm.graph.envelope import Envelope, StepCost, seal

@@ -12,6 +12,7 @@ from pathlib import Path
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
+
 from qsm.errors import QsmError
 
 __all__ = ["RunStore", "ThreadInfo"]

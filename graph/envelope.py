@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from qsm.agents.messages import Message, message_type
 from qsm.ids import content_id
 

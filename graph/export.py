@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import networkx as nx
+
 from qsm.graph.channels import Channel
 from qsm.graph.envelope import Envelope
 from qsm.graph.spec import USER, Workflow

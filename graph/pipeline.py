@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from langgraph.graph import END, START, StateGraph
+
 from qsm.agents.messages import (
     Diagnosis,
     Draft,

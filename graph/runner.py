@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from qsm.agents.messages import CostReport, FinalAnswer, UserRequest
 from qsm.errors import PromptTooLongError, QsmError, SpecError
 from qsm.graph.envelope import Envelope
 from qsm.graph.runtime import Runtime
 from qsm.graph.spec import USER, Workflow
 
-__all__ = ["RunEvent", "RunResult", "resume", "run", "stream", "stream_resume"]
+__all__ = ["RunEvent", "RunResult", "load_result", "resume", "run", "stream", "stream_resume"]
 
 
 class RunEvent(BaseModel):
@@ -109,6 +110,19 @@ def run(workflow: Workflow | None = None, prompt: str = "", **kwargs: Any) -> Ru
 
 def resume(thread_id: str, *, runtime: Runtime | None = None) -> RunResult:
     return _last_result(stream_resume(thread_id, runtime=runtime))
+
+
+def load_result(thread_id: str, runtime: Runtime) -> tuple[RunResult, Workflow] | None:
+    """What a past thread holds now (finished or not), and its workflow; None if there is no such thread."""
+    info = runtime.runs.thread(thread_id)
+    if info is None:
+        return None
+    workflow = Workflow.from_yaml(info.workflow_yaml)
+    values = runtime.compiled(workflow).get_state(_config(thread_id)).values
+    result = _result(thread_id, values)
+    if result.final is None and info.status not in ("ok", "rejected", "budget_exhausted", "failed"):
+        result = result.model_copy(update={"status": info.status})
+    return result, workflow
 
 
 def _drive(

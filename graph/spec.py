@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from qsm.agents.messages import MESSAGE_TYPES
 from qsm.agents.roles import Role
 from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError

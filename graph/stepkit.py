@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
+
 from qsm.agents.backend import ChatMessage, Completion
 from qsm.agents.structured import generate_structured
 from qsm.agents.thinking import ThinkStream

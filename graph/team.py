@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from langgraph.graph import END, START, StateGraph
+
 from qsm.graph.channels import Channel
 from qsm.graph.spec import Agent, Workflow
 from qsm.graph.state import RunState

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.types import Command, Send
+
 from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, Verdict
 from qsm.agents.roles import CONFIDENCE_SCORE, ROLE_PROMPTS, DiagnosisReply, VerdictReply
 from qsm.errors import BudgetExhausted, StructuredOutputError

@@ -6,6 +6,7 @@ from typing import Any
 
 from langgraph.graph import END
 from langgraph.types import Command
+
 from qsm.agents.messages import Draft, FinalAnswer
 from qsm.agents.roles import ROLE_PROMPTS
 from qsm.errors import BudgetExhausted

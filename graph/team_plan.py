@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.types import Command, Send
+
 from qsm.agents.messages import Plan, Task
 from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, PlanReply
 from qsm.errors import BudgetExhausted, StructuredOutputError

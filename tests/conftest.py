@@ -26,7 +26,9 @@ def _loopback_only(self: socket.socket, address: object) -> object:
 
 
 @pytest.fixture(autouse=True)
-def _guards(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def _guards(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     monkeypatch.setenv("QSM_DATA_DIR", str(tmp_path / "qsm-data"))
     monkeypatch.delenv("QSM_CONFIG", raising=False)

@@ -10,19 +10,27 @@ from qsm.agents import FakeChatModel, ModelPool
 from qsm.graph import Runtime
 from qsm.settings import QsmSettings, load_settings
 
-PLAN = json.dumps({"goal": "add two numbers", "steps": ["compute 2+2"], "route_to": "WeQ", "needs_memory": False})
-BUDGET = json.dumps({"complexity": "low", "weights": {"QSM": 2, "WeQ": 6, "Ref": 2}, "rationale": "simple sum"})
+PLAN = json.dumps(
+    {"goal": "add two numbers", "steps": ["compute 2+2"], "route_to": "WeQ", "needs_memory": False}
+)
+BUDGET = json.dumps(
+    {"complexity": "low", "weights": {"QSM": 2, "WeQ": 6, "Ref": 2}, "rationale": "simple sum"}
+)
 ACCEPT = json.dumps({"decision": "accept", "confidence": "high", "reasons": ["correct"]})
 REVISE = json.dumps({"decision": "revise", "confidence": "medium", "reasons": ["too short"]})
 REJECT = json.dumps({"decision": "reject", "confidence": "high", "reasons": ["wrong"]})
-DIAGNOSIS = json.dumps({"problems": [{"problem": "too short", "solution": "say the sum"}], "instruction": "State 4."})
+DIAGNOSIS = json.dumps(
+    {"problems": [{"problem": "too short", "solution": "say the sum"}], "instruction": "State 4."}
+)
 
 
 def settings(tmp: Path, **overrides: Any) -> QsmSettings:
     return load_settings(overrides={"data_dir": str(tmp / "data"), **overrides})
 
 
-def fake_runtime(tmp: Path, models: dict[str, FakeChatModel], persist: bool = True, **overrides: Any) -> Runtime:
+def fake_runtime(
+    tmp: Path, models: dict[str, FakeChatModel], persist: bool = True, **overrides: Any
+) -> Runtime:
     return Runtime(settings(tmp, **overrides), models=ModelPool(overrides=models), persist=persist)
 
 

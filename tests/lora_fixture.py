@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 
 
-def write_random_lora(path: Path, *, rank: int = 8, alpha: float = 16.0, magnitude: float = 0.05, seed: int = 0) -> Path:
+def write_random_lora(
+    path: Path, *, rank: int = 8, alpha: float = 16.0, magnitude: float = 0.05, seed: int = 0
+) -> Path:
     import gguf
 
     rng = np.random.default_rng(seed)
@@ -18,8 +20,12 @@ def write_random_lora(path: Path, *, rank: int = 8, alpha: float = 16.0, magnitu
     for block in range(30):
         for name, n_out in (("attn_q", 576), ("attn_v", 192)):
             base = f"blk.{block}.{name}.weight"
-            writer.add_tensor(f"{base}.lora_a", (rng.standard_normal((rank, 576)) * magnitude).astype(np.float32))
-            writer.add_tensor(f"{base}.lora_b", (rng.standard_normal((n_out, rank)) * magnitude).astype(np.float32))
+            writer.add_tensor(
+                f"{base}.lora_a", (rng.standard_normal((rank, 576)) * magnitude).astype(np.float32)
+            )
+            writer.add_tensor(
+                f"{base}.lora_b", (rng.standard_normal((n_out, rank)) * magnitude).astype(np.float32)
+            )
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

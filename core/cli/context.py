@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from qsm.settings import QsmSettings, load_settings
 
 __all__ = ["CliContext", "pass_cli"]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+
 from qsm.cli.context import CliContext, pass_cli
 from qsm.errors import QsmError
 from qsm.graph import Runtime, Workflow

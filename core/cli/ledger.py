@@ -1,8 +1,20 @@
-"""`qsm ledger ...` (filled in by the ledger work)."""
+"""`qsm ledger status|anchor|proof|verify|keystore create`: anchor outputs and check proofs."""
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
+from pydantic import ValidationError
+
+from qsm.chain import ProofFile, open_ledger, verify_proof
+from qsm.chain.keys import ENV_KEYSTORE_PASSWORD, create_keystore, key_from_env_for_import
+from qsm.chain.models import BatchInfo, VerifyStatus
+from qsm.cli.context import CliContext, pass_cli
+from qsm.errors import LedgerError
 
 __all__ = ["ledger_group"]
 
@@ -10,3 +22,158 @@ __all__ = ["ledger_group"]
 @click.group("ledger")
 def ledger_group() -> None:
     """Anchor outputs on an Ethereum chain and verify proofs."""
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _batch_line(b: BatchInfo) -> str:
+    where = f"block {b.block_number}" if b.block_number is not None else "no block yet"
+    tx = f" tx {b.tx_hash}" if b.tx_hash else (f" tx {b.tx_hashes[-1]} (pending)" if b.tx_hashes else "")
+    extra = f" reorgs={b.reorgs}" if b.reorgs else ""
+    error = f"\n      last error: {b.last_error}" if b.last_error else ""
+    return f"  #{b.batch_id:<5} {b.state:<9} {b.leaf_count:>5} leaves  {where}{tx}{extra}{error}"
+
+
+@ledger_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@pass_cli
+def status_command(cli: CliContext, as_json: bool) -> None:
+    """Outputs and batches per state, the chain, and the latest batches."""
+    settings = cli.settings
+    ledger = open_ledger(settings.ledger, settings.data_dir)
+    try:
+        status = ledger.status()
+    finally:
+        ledger.close()
+    if as_json:
+        click.echo(status.model_dump_json(indent=2))
+        return
+    click.echo(f"backend   {status.backend}{'' if status.enabled else ' (disabled)'}")
+    click.echo(f"chain     {status.chain_id if status.chain_id is not None else '(not connected yet)'}")
+    click.echo(f"registry  {status.contract or '(not deployed yet)'}")
+    click.echo(f"signer    {status.signer or '(none yet)'}")
+    outputs = ", ".join(f"{k}={v}" for k, v in sorted(status.outputs.items())) or "none"
+    batches = ", ".join(f"{k}={v}" for k, v in sorted(status.batches.items())) or "none"
+    click.echo(f"outputs   {outputs}")
+    click.echo(f"batches   {batches}")
+    if status.oldest_pending_age_s is not None:
+        click.echo(f"oldest pending output waits {status.oldest_pending_age_s:.0f}s")
+    if status.last_error:
+        click.secho(f"last error: {status.last_error}", fg="yellow")
+    for batch in status.recent:
+        click.echo(_batch_line(batch))
+
+
+@ledger_group.command("anchor")
+@click.option("--timeout", type=float, default=None, help="Seconds to wait for receipts (default: settings).")
+@pass_cli
+def anchor_command(cli: CliContext, timeout: float | None) -> None:
+    """Seal everything pending now and wait until its transactions are mined."""
+    settings = cli.settings
+    ledger = open_ledger(settings.ledger, settings.data_dir)
+    try:
+        batches = ledger.anchor_now(timeout_s=timeout)
+    finally:
+        ledger.close()
+    if not batches:
+        click.echo("nothing to anchor")
+    for batch in batches:
+        click.echo(_batch_line(batch))
+
+
+@ledger_group.command("proof")
+@click.argument("content_id")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default stdout)."
+)
+@pass_cli
+def proof_command(cli: CliContext, content_id: str, output: Path | None) -> None:
+    """Write the proof file of CONTENT_ID (e.g. final:<64 hex>)."""
+    settings = cli.settings
+    ledger = open_ledger(settings.ledger, settings.data_dir)
+    try:
+        proof = ledger.proof(content_id)
+    finally:
+        ledger.close()
+    text = proof.model_dump_json(indent=2)
+    if output is None:
+        click.echo(text)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    state = (
+        "final" if proof.anchor and proof.anchor.final else ("mined" if proof.anchor else "not yet anchored")
+    )
+    click.echo(f"wrote {output} (batch {proof.batch_id}, {state})")
+
+
+@ledger_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rpc", "rpc_url", help="JSON-RPC endpoint of the proof's chain (embedded proofs: leave out).")
+@click.option("--content-id", help="Also require the proof to be for this content id.")
+@click.pass_context
+def verify_command(ctx: click.Context, file: Path, rpc_url: str | None, content_id: str | None) -> None:
+    """Check a proof file against the chain.
+
+    Exit status: 0 verified and final, 10 anchored but not final yet, 11 not anchored, 12 tampered or not a
+    proof file, 13 endpoint is another chain, 6 the chain could not be asked.
+    """
+    cli: CliContext = ctx.obj
+    try:
+        proof = ProofFile.model_validate_json(file.read_bytes())
+    except (ValidationError, ValueError) as exc:
+        click.secho(f"TAMPERED: {file} is not a valid proof file ({_first_error(exc)})", fg="red", err=True)
+        ctx.exit(VerifyStatus.TAMPERED.exit_code)
+    settings = cli.settings
+    if rpc_url is None and proof.anchor is not None and proof.anchor.backend == "rpc":
+        rpc_url = settings.ledger.rpc_url
+    result = verify_proof(
+        proof,
+        rpc_url,
+        settings.data_dir,
+        expected_content_id=content_id,
+        confirmations=settings.ledger.confirmations,
+        rpc_timeout_s=settings.ledger.rpc_timeout_s,
+    )
+    colour = "green" if result.ok else ("yellow" if result.status is VerifyStatus.NOT_FINAL else "red")
+    click.secho(f"{result.status.value.upper().replace('_', ' ')}: {result.message}", fg=colour)
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    ctx.exit(result.status.exit_code)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
+    return type(exc).__name__
+
+
+@ledger_group.group("keystore")
+def keystore_group() -> None:
+    """Encrypted keystores for the signing key of an RPC chain."""
+
+
+@keystore_group.command("create")
+@click.option(
+    "--path", "path", type=click.Path(dir_okay=False, path_type=Path), help="Keystore file to write."
+)
+@click.option("--from-env", is_flag=True, help="Encrypt $QSM_LEDGER_PRIVATE_KEY instead of a new random key.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_cli
+def keystore_create_command(cli: CliContext, path: Path | None, from_env: bool, force: bool) -> None:
+    """Write an encrypted (scrypt) keystore; the password comes from $QSM_LEDGER_KEYSTORE_PASSWORD or a prompt."""
+    settings = cli.settings
+    target = path or settings.ledger.keystore_path or settings.data_dir / "ledger" / "keystore.json"
+    key = None
+    if from_env:
+        key = key_from_env_for_import()
+        if key is None:
+            raise LedgerError("--from-env given but $QSM_LEDGER_PRIVATE_KEY is not set")
+    password = os.environ.get(ENV_KEYSTORE_PASSWORD)
+    if password is None:
+        password = click.prompt("keystore password", hide_input=True, confirmation_prompt=True)
+    address = create_keystore(target, password, key, overwrite=force)
+    click.echo(json.dumps({"keystore": str(target), "address": address}))
+    click.echo(f'set ledger.keystore_path = "{target}" and {ENV_KEYSTORE_PASSWORD} to sign with it', err=True)

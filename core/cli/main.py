@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from qsm.cli.context import CliContext
 from qsm.cli.info_cmds import agents_cmd, graph_cmd
 from qsm.cli.ledger import ledger_group
 from qsm.cli.memory import memory_group
 from qsm.cli.run_cmds import ask_cmd, resume_cmd, run_cmd, threads_cmd, trace_cmd
+from qsm.cli.ui_cmd import ui_cmd
 from qsm.errors import QsmError
 
 __all__ = ["cli", "main"]
@@ -53,6 +55,7 @@ for command in (
     agents_cmd,
     memory_group,
     ledger_group,
+    ui_cmd,
 ):
     cli.add_command(command)
 

@@ -1,12 +1,282 @@
-"""`qsm memory ...` (filled in by the memory work)."""
+"""`qsm memory ...`: browse, search, fill, back up and curate the dynamic-directory memory.
+
+Every command acts as the principal ``user`` (who may read and write everywhere by default).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import click
 
+from qsm.cli.context import CliContext
+from qsm.errors import MemoryStoreError, QsmError
+
 __all__ = ["memory_group"]
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+@contextmanager
+def _memory(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
+    from qsm.store import open_memory
+
+    settings = ctx.find_object(CliContext).settings
+    memory = open_memory(settings.memory, settings.data_dir, create=create)
+    try:
+        yield memory
+    finally:
+        memory.close()
+
+
+def _dump(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _preview(text: str, width: int = 72) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _entry_line(entry: Any) -> str:
+    when = entry.created_at.strftime("%Y-%m-%d %H:%M")
+    return f"{entry.short_id}  {when}  {entry.writer:<6} {_preview(entry.text)}"
 
 
 @click.group("memory")
 def memory_group() -> None:
     """Browse and fill the dynamic-directory memory."""
+
+
+@memory_group.command("ls")
+@click.argument("path", default="/")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many entries.")
+@_JSON
+@click.pass_context
+def ls_command(ctx: click.Context, path: str, limit: int | None, as_json: bool) -> None:
+    """List the directories and entries at PATH (a view path lists what the view matches)."""
+    with _memory(ctx) as memory:
+        listing = memory.ls(path, limit=limit)
+    if as_json:
+        _dump(listing.model_dump(mode="json"))
+        return
+    if listing.view is not None:
+        view = listing.view
+        click.echo(f"view {view.path}: query={view.query!r} where={view.where} under={view.under}")
+    for info in listing.dirs:
+        count = "view" if info.view else f"{info.total} entries"
+        click.echo(f"{info.name}/".ljust(32) + count)
+    for entry in listing.entries:
+        click.echo(_entry_line(entry))
+    if not listing.dirs and not listing.entries:
+        click.echo(f"{listing.path} is empty")
+
+
+@memory_group.command("tree")
+@click.argument("path", default="/")
+@click.option("--depth", type=click.IntRange(min=0), help="Show this many levels below PATH.")
+@_JSON
+@click.pass_context
+def tree_command(ctx: click.Context, path: str, depth: int | None, as_json: bool) -> None:
+    """Show the directory tree under PATH with entry counts."""
+    with _memory(ctx) as memory:
+        root = memory.tree(path, depth=depth)
+    if as_json:
+        _dump(root.model_dump(mode="json"))
+        return
+
+    def show(node: Any, indent: str) -> None:
+        label = "(view)" if node.view else f"({node.total})"
+        click.echo(f"{indent}{node.name}{'' if node.name == '/' else '/'} {label}")
+        for child in node.children:
+            show(child, indent + "  ")
+
+    show(root, "")
+
+
+@memory_group.command("search")
+@click.argument("query")
+@click.option("--under", default="/", show_default=True, help="Search this subtree only.")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 1000), help="Number of hits.")
+@click.option("--where", help='Facet filter as JSON, e.g. \'{"writer": "WeQ"}\'.')
+@_JSON
+@click.pass_context
+def search_command(
+    ctx: click.Context, query: str, under: str, k: int, where: str | None, as_json: bool
+) -> None:
+    """Find the entries most similar in meaning to QUERY."""
+    facets = _parse_json(where, "--where") if where else None
+    with _memory(ctx) as memory:
+        hits = memory.search(query, under=under, k=k, where=facets)
+    if as_json:
+        _dump([h.model_dump(mode="json") for h in hits])
+        return
+    if not hits:
+        click.echo("no matches")
+    for rank, hit in enumerate(hits, start=1):
+        click.echo(f"{rank}. {hit.score:.3f}  {hit.entry.citation()}")
+        click.echo(f"   {_preview(hit.entry.text, 100)}")
+
+
+@memory_group.command("show")
+@click.argument("entry_id")
+@click.pass_context
+def show_command(ctx: click.Context, entry_id: str) -> None:
+    """Print one entry with its facets and provenance (JSON)."""
+    with _memory(ctx) as memory:
+        entry = memory.get(_full_id(memory, entry_id))
+    if entry is None:
+        raise MemoryStoreError(f"no memory entry {entry_id}", hint="find ids with `qsm memory ls PATH`")
+    _dump(entry.model_dump(mode="json"))
+
+
+@memory_group.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--under", help="Target directory (default: /knowledge/<file name>).")
+@_JSON
+@click.pass_context
+def ingest_command(ctx: click.Context, files: tuple[Path, ...], under: str | None, as_json: bool) -> None:
+    """Chunk text, markdown and PDF files into /knowledge (re-ingesting adds nothing)."""
+    reports, failures = [], []
+    with _memory(ctx, create=True) as memory:
+        for file in files:
+            try:
+                report = memory.ingest(file, under=under)
+            except QsmError as err:
+                failures.append(f"{file}: {err.message}" + (f" ({err.hint})" if err.hint else ""))
+                continue
+            reports.append(report)
+            if not as_json:
+                click.echo(
+                    f"{file}: {report.added} chunks added, {report.skipped} already present -> {report.under}"
+                )
+    if as_json:
+        _dump([r.model_dump(mode="json") for r in reports])
+    if failures:
+        raise MemoryStoreError(
+            f"{len(failures)} of {len(files)} files were not ingested:\n  " + "\n  ".join(failures),
+            hint="the other files were ingested; fix these and run the command again",
+        )
+
+
+@memory_group.command("export")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+@click.pass_context
+def export_command(ctx: click.Context, output: Path | None) -> None:
+    """Write every entry, view and curation record as JSON Lines (a backup)."""
+    with _memory(ctx) as memory:
+        if output is None or str(output) == "-":
+            memory.export(sys.stdout)
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                count = memory.export(handle)
+            os.replace(tmp_name, output)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+    click.echo(f"exported {count} entries to {output}", err=True)
+
+
+@memory_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_context
+def import_command(ctx: click.Context, file: Path) -> None:
+    """Restore an export made by `qsm memory export` (entries already present are skipped)."""
+    try:
+        handle = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
+    except OSError as exc:
+        raise MemoryStoreError(f"cannot read {file}: {exc.strerror}") from None
+    with handle, _memory(ctx, create=True) as memory:
+        report = memory.import_(handle)
+    click.echo(
+        f"imported {report.entries_added} entries ({report.entries_skipped} already present), "
+        f"{report.views} views, {report.log_records} log records"
+    )
+
+
+@memory_group.command("log")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--path", help="Only steps at or below this path.")
+@_JSON
+@click.pass_context
+def log_command(ctx: click.Context, limit: int, path: str | None, as_json: bool) -> None:
+    """Show the curation log (dedupe, summarise, refile, move, delete, import)."""
+    with _memory(ctx) as memory:
+        records = memory.curation_log(path=path, limit=limit)
+    if as_json:
+        _dump([r.model_dump(mode="json") for r in records])
+        return
+    if not records:
+        click.echo("the curation log is empty")
+    for record in records:
+        when = record.at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(
+            f"{record.seq:>4} {when} {record.by:<6} {record.operation:<9} {record.path}  "
+            f"in={len(record.inputs)} out={len(record.outputs)}"
+        )
+
+
+@memory_group.command("mv")
+@click.argument("entry_id")
+@click.argument("new_path")
+@click.pass_context
+def move_command(ctx: click.Context, entry_id: str, new_path: str) -> None:
+    """Move an entry to NEW_PATH (its id changes; the old id still resolves)."""
+    with _memory(ctx) as memory:
+        entry = memory.move(_full_id(memory, entry_id), new_path)
+    click.echo(f"moved to {entry.path} as {entry.id}")
+
+
+@memory_group.command("dedupe")
+@click.argument("path", default="/")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0, min_open=True), help="Cosine similarity.")
+@click.pass_context
+def dedupe_command(ctx: click.Context, path: str, threshold: float | None) -> None:
+    """Fold near-duplicate entries under PATH into one (logged; nothing is lost)."""
+    with _memory(ctx) as memory:
+        report = memory.dedupe(path, threshold=threshold, as_agent="user")
+    click.echo(f"scanned {report.scanned} entries, removed {report.removed} near-duplicates")
+
+
+@memory_group.command("view")
+@click.argument("path")
+@click.option("--query", help="Semantic query the view runs.")
+@click.option("--where", help="Facet filter as JSON.")
+@click.option("--under", default="/", show_default=True, help="Subtree the view looks in.")
+@click.option("-k", "k", type=click.IntRange(1, 1000), help="Most entries the view shows.")
+@click.pass_context
+def view_command(
+    ctx: click.Context, path: str, query: str | None, where: str | None, under: str, k: int | None
+) -> None:
+    """Save a view at PATH (/views/<name>): a directory defined by a query and/or a filter."""
+    facets = _parse_json(where, "--where") if where else None
+    with _memory(ctx, create=True) as memory:
+        view = memory.create_view(path, query=query, where=facets, under=under, k=k)
+    click.echo(f"saved view {view.path}; list it with `qsm memory ls {view.path}`")
+
+
+def _parse_json(text: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MemoryStoreError(
+            f"{option} is not valid JSON: {exc.msg}", hint='e.g. {"writer": "WeQ"}'
+        ) from None
+    if not isinstance(value, dict):
+        raise MemoryStoreError(f"{option} must be a JSON object", hint='e.g. {"writer": "WeQ"}')
+    return value
+
+
+def _full_id(memory: Any, entry_id: str) -> str:
+    """Accept the short ids that listings print."""
+    return str(memory.expand_id(entry_id))

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import click
+
 from qsm.graph import RunEvent, RunResult
 
 __all__ = ["EventPrinter", "print_result"]

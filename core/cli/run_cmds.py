@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from qsm.cli.context import CliContext, pass_cli
 from qsm.cli.render import EventPrinter, print_result
 from qsm.errors import BudgetExhausted, QsmError

@@ -9,7 +9,7 @@ from qsm.settings import load_settings
 def test_layers_file_env_overrides(tmp_path, monkeypatch) -> None:
     cfg = tmp_path / "qsm.toml"
     cfg.write_text(
-        '[budget]\ntokens = 1000\ncalls = 5\n[defaults.sampling]\ntemperature = 0.5\n'
+        "[budget]\ntokens = 1000\ncalls = 5\n[defaults.sampling]\ntemperature = 0.5\n"
         '[agents.WeQ.sampling]\ntemperature = 0.9\n[agents.Ref]\nsystem_prompt = "Be strict."\n'
     )
     monkeypatch.setenv("QSM_BUDGET__CALLS", "7")

@@ -24,7 +24,10 @@ def test_valid_json_first_time() -> None:
     ("raw", "decision"),
     [
         ('```json\n{"decision": "Accept", "confidence": "HIGH", "reasons": ["ok"]}\n```', "accept"),
-        ('Sure! {"decision": "reject", "confidence": "low", "reasons": ["a", "b", "c", "d", "e"],}', "reject"),
+        (
+            'Sure! {"decision": "reject", "confidence": "low", "reasons": ["a", "b", "c", "d", "e"],}',
+            "reject",
+        ),
         ('{"decision": "revise", "confidence": "medium", "reasons": ["cut off', "revise"),
         ('{"decision": "accept", "confidence": "low", "reasons": ["line\nbreak"]}', "accept"),
     ],
@@ -40,7 +43,9 @@ def test_repairs_common_small_model_faults(raw: str, decision: str) -> None:
 def test_retry_feeds_back_error_at_temperature_zero() -> None:
     good = '{"decision": "accept", "confidence": "high", "reasons": ["fine"]}'
     model = FakeChatModel(["I think it is fine.", good], auto=False)
-    result = generate_structured(model, [{"role": "user", "content": "check"}], VerdictReply, sampling=SAMPLING)
+    result = generate_structured(
+        model, [{"role": "user", "content": "check"}], VerdictReply, sampling=SAMPLING
+    )
     assert result.attempts == 2 and result.repaired
     retry = model.calls[1]
     assert retry.sampling.temperature == 0.0
@@ -50,7 +55,9 @@ def test_retry_feeds_back_error_at_temperature_zero() -> None:
 def test_gives_up_with_clear_error_after_retries() -> None:
     model = FakeChatModel(["nope", "still nope", "no"], auto=False)
     with pytest.raises(StructuredOutputError) as info:
-        generate_structured(model, [{"role": "user", "content": "x"}], VerdictReply, sampling=SAMPLING, retries=2)
+        generate_structured(
+            model, [{"role": "user", "content": "x"}], VerdictReply, sampling=SAMPLING, retries=2
+        )
     assert "after 3 attempt(s)" in info.value.message and info.value.hint
     assert len(model.calls) == 3
 

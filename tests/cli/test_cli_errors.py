@@ -77,8 +77,16 @@ def test_budget_exhausted_exit_code(tmp_path: Path) -> None:
 def test_ask_on_fake_backend_shows_trace_with_ids(tmp_path: Path) -> None:
     code, out = invoke("--config", str(fake_config(tmp_path)), "ask", "What is 2+2?")
     assert code == 0, out
-    for fragment in ("[QSM · plan]", "[SOM · budget]", "[WeQ · draft #0]", "[Ref · verify #0]",
-                     "QSM -> SOM Plan", "WeQ -> Ref Draft", "final:", "Final answer"):
+    for fragment in (
+        "[QSM · plan]",
+        "[SOM · budget]",
+        "[WeQ · draft #0]",
+        "[Ref · verify #0]",
+        "QSM -> SOM Plan",
+        "WeQ -> Ref Draft",
+        "final:",
+        "Final answer",
+    ):
         assert fragment in out
     code, threads = invoke("--config", str(fake_config(tmp_path)), "threads")
     assert code == 0 and "What is 2+2?" in threads
@@ -91,6 +99,6 @@ def test_graph_formats(tmp_path: Path, fmt: str) -> None:
 
 
 def test_agents_shows_effective_config(tmp_path: Path) -> None:
-    cfg = fake_config(tmp_path, '[agents.Ref.sampling]\ntemperature = 0.05\n')
+    cfg = fake_config(tmp_path, "[agents.Ref.sampling]\ntemperature = 0.05\n")
     code, out = invoke("--config", str(cfg), "agents")
     assert code == 0 and "Ref (reflector)" in out and "temperature 0.05" in out

@@ -30,17 +30,24 @@ def test_type_mismatch_refused_at_build_naming_both_ends_and_types() -> None:
 
 
 def test_consumer_side_mismatch_names_accepted_types() -> None:
-    spec = MISMATCH.replace("writer -> critic: Plan", "writer -> critic: Draft").replace(
-        "critic: {role: reflector}", "critic: {role: economist, produces: Budget}"
-    ).replace("critic -> user: Verdict", "critic -> user: Budget")
+    spec = (
+        MISMATCH.replace("writer -> critic: Plan", "writer -> critic: Draft")
+        .replace("critic: {role: reflector}", "critic: {role: economist, produces: Budget}")
+        .replace("critic -> user: Verdict", "critic -> user: Budget")
+    )
     Workflow.from_yaml(spec)  # economist accepts Draft: fine
-    bad = spec.replace("writer: {role: communicator}", "writer: {role: custom, produces: Note}").replace(
-        "writer -> critic: Draft", "writer -> critic: Note"
-    ).replace("critic: {role: economist, produces: Budget}", "critic: {role: reflector}").replace(
-        "critic -> user: Budget", "critic -> user: Verdict")
+    bad = (
+        spec.replace("writer: {role: communicator}", "writer: {role: custom, produces: Note}")
+        .replace("writer -> critic: Draft", "writer -> critic: Note")
+        .replace("critic: {role: economist, produces: Budget}", "critic: {role: reflector}")
+        .replace("critic -> user: Budget", "critic -> user: Verdict")
+    )
     Workflow.from_yaml(bad)  # reflector accepts Note
-    worse = bad.replace("critic: {role: reflector}", "critic: {role: coordinator}").replace(
-        "critic -> user: Verdict", "critic -> user: FinalAnswer").replace("writer -> critic: Note", "writer -> critic: Note")
+    worse = (
+        bad.replace("critic: {role: reflector}", "critic: {role: coordinator}")
+        .replace("critic -> user: Verdict", "critic -> user: FinalAnswer")
+        .replace("writer -> critic: Note", "writer -> critic: Note")
+    )
     Workflow.from_yaml(worse)
 
 
@@ -50,13 +57,32 @@ def test_consumer_side_mismatch_names_accepted_types() -> None:
         ("name: x\nagents: [\n", SpecError, "not valid YAML"),
         ("- a\n- b\n", SpecError, "must be a mapping"),
         ("name: x\nagents: {a: {role: wizard}}\nchannels: []", SpecError, "agents.0.role"),
-        ("name: x\nkind: pipeline\nagents: {a: {role: communicator}}\nchannels: ['user -> ghost: UserRequest']",
-         UnknownAgentError, "no agent 'ghost'"),
-        ("name: x\nkind: pipeline\nagents: {a: {}}\nchannels: ['user -> a: Banana']", SpecError, "unknown type"),
-        ("name: x\nkind: pipeline\nagents: {a: {}}\nchannels: ['user a UserRequest']", SpecError, "Source -> Target"),
-        ("name: x\nkind: pipeline\nagents: {a: {}, b: {}}\nchannels: ['user -> a: UserRequest', 'a -> b: Note',"
-         " 'b -> a: Note', 'b -> user: Note']", SpecError, "cycle"),
-        ("name: x\nagents: {QSM: {role: coordinator}}\nchannels: []", SpecError, "exactly one agent with role"),
+        (
+            "name: x\nkind: pipeline\nagents: {a: {role: communicator}}\nchannels: ['user -> ghost: UserRequest']",
+            UnknownAgentError,
+            "no agent 'ghost'",
+        ),
+        (
+            "name: x\nkind: pipeline\nagents: {a: {}}\nchannels: ['user -> a: Banana']",
+            SpecError,
+            "unknown type",
+        ),
+        (
+            "name: x\nkind: pipeline\nagents: {a: {}}\nchannels: ['user a UserRequest']",
+            SpecError,
+            "Source -> Target",
+        ),
+        (
+            "name: x\nkind: pipeline\nagents: {a: {}, b: {}}\nchannels: ['user -> a: UserRequest', 'a -> b: Note',"
+            " 'b -> a: Note', 'b -> user: Note']",
+            SpecError,
+            "cycle",
+        ),
+        (
+            "name: x\nagents: {QSM: {role: coordinator}}\nchannels: []",
+            SpecError,
+            "exactly one agent with role",
+        ),
     ],
 )
 def test_malformed_specs(yaml_text: str, error: type, fragment: str) -> None:
@@ -97,10 +123,18 @@ def test_send_validates_type_and_existence() -> None:
 
 def test_content_id_covers_payload_and_parents() -> None:
     book = _book()
-    a = book.send(Draft(text="x", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=["p:" + "1" * 64])
-    b = book.send(Draft(text="x", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=["p:" + "1" * 64])
-    c = book.send(Draft(text="y", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=["p:" + "1" * 64])
-    d = book.send(Draft(text="x", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=["p:" + "2" * 64])
+    a = book.send(
+        Draft(text="x", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=["p:" + "1" * 64]
+    )
+    b = book.send(
+        Draft(text="x", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=["p:" + "1" * 64]
+    )
+    c = book.send(
+        Draft(text="y", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=["p:" + "1" * 64]
+    )
+    d = book.send(
+        Draft(text="x", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=["p:" + "2" * 64]
+    )
     assert a.id == b.id and len({a.id, c.id, d.id}) == 3
 
 

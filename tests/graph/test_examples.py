@@ -27,7 +27,8 @@ def test_example_specs_run(tmp_path: Path, spec: Path) -> None:
 
 def test_example_script_runs(tmp_path: Path) -> None:
     env = {**os.environ, "QSM_DEFAULTS__MODEL__BACKEND": "fake", "QSM_DATA_DIR": str(tmp_path / "d")}
-    out = subprocess.run([sys.executable, str(EXAMPLES / "script.py")], capture_output=True, text=True, env=env,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "script.py")], capture_output=True, text=True, env=env, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert "final:" in out.stdout and "(fake model) reply to:" in out.stdout

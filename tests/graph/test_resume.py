@@ -41,7 +41,17 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:
 @pytest.mark.slow
 def test_sigkill_mid_run_then_resume_continues_from_checkpoint(tmp_path: Path) -> None:
     cfg = _config(tmp_path, delay=1.5)
-    cmd = [sys.executable, "-m", "qsm.cli.main", "--config", str(cfg), "ask", "What is 2+2?", "--thread", "t-kill"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "qsm.cli.main",
+        "--config",
+        str(cfg),
+        "ask",
+        "What is 2+2?",
+        "--thread",
+        "t-kill",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ})
     try:
         _wait_for(lambda: len(_calls(tmp_path)) >= 2)  # QSM planned, SOM budgeted; WeQ is drafting now
@@ -66,7 +76,11 @@ def test_sigkill_mid_run_then_resume_continues_from_checkpoint(tmp_path: Path) -
     kinds = [e.type for e in result.trace]
     assert kinds.count("Plan") == 1 and kinds.count("Budget") == 1 and kinds.count("Draft") == 1
 
-    out = subprocess.run([sys.executable, "-m", "qsm.cli.main", "--config", str(cfg), "resume", "t-kill"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "qsm.cli.main", "--config", str(cfg), "resume", "t-kill"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0 and "Final answer" in out.stdout  # finished threads just report their answer
     assert len(_calls(tmp_path)) == 4

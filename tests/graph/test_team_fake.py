@@ -16,9 +16,15 @@ def test_clean_run_through_all_four_agents(tmp_path) -> None:
     assert result.status == "ok" and result.text == "2 + 2 = 4"
     types = [(e.source, e.target, e.type) for e in result.trace]
     assert types == [
-        ("user", "QSM", "UserRequest"), ("QSM", "SOM", "Plan"), ("SOM", "QSM", "Budget"), ("QSM", "WeQ", "Task"),
-        ("WeQ", "Ref", "Draft"), ("Ref", "QSM", "Verdict"), ("QSM", "user", "FinalAnswer"),
-        ("QSM", "SOM", "FinalAnswer"), ("SOM", "user", "CostReport"),
+        ("user", "QSM", "UserRequest"),
+        ("QSM", "SOM", "Plan"),
+        ("SOM", "QSM", "Budget"),
+        ("QSM", "WeQ", "Task"),
+        ("WeQ", "Ref", "Draft"),
+        ("Ref", "QSM", "Verdict"),
+        ("QSM", "user", "FinalAnswer"),
+        ("QSM", "SOM", "FinalAnswer"),
+        ("SOM", "user", "CostReport"),
     ]
     dag = traffic_graph(result.trace)
     assert nx.is_directed_acyclic_graph(dag)
@@ -51,8 +57,10 @@ def test_repair_loop_is_bounded_and_feeds_diagnosis_back(tmp_path) -> None:
 def test_fan_out_ref_rank_picks_best_and_runs_in_parallel(tmp_path) -> None:
     weq = FakeChatModel(["four", "2 + 2 = 4", "five"], auto=False, delay_s=0.3)
     ref_replies = {"four": REVISE, "2 + 2 = 4": ACCEPT, "five": REJECT}
-    ref = FakeChatModel([lambda call: ref_replies[call.messages[-1]["content"].split("Answer: ")[1].split("\n")[0]]] * 3,
-                        auto=False)
+    ref = FakeChatModel(
+        [lambda call: ref_replies[call.messages[-1]["content"].split("Answer: ")[1].split("\n")[0]]] * 3,
+        auto=False,
+    )
     fakes = {**team_fakes(), "WeQ": weq, "Ref": ref}
     with fake_runtime(tmp_path, fakes, runtime={"fan_out": 3, "repair_limit": 0}) as rt:
         events = list(stream(Workflow.default(), "What is 2+2?", runtime=rt))
@@ -140,7 +148,7 @@ def test_topology_and_traffic_export(tmp_path) -> None:
     traffic = channel_traffic(result.trace)
     assert len(traffic["WeQ->Ref:Draft"]) == 1
     text = mermaid(wf, channels, result.trace, active="Ref")
-    assert "WeQ -->|\"Draft 0.91 ×1\"| Ref" in text and "style Ref" in text
+    assert 'WeQ -->|"Draft 0.91 ×1"| Ref' in text and "style Ref" in text
 
 
 @pytest.mark.parametrize("fan_out", [1, 2])

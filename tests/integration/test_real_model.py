@@ -45,8 +45,10 @@ def test_streams_and_counts_tokens(base: LlamaBase) -> None:
 def test_grammar_constrained_json_validates(base: LlamaBase) -> None:
     model = LlamaCppModel(base)
     result = generate_structured(
-        model, chat("You review answers. Reply with JSON only.", "Request: 2+2? Answer: 4. Review it."),
-        VerdictReply, sampling=Sampling(temperature=0, max_tokens=120),
+        model,
+        chat("You review answers. Reply with JSON only.", "Request: 2+2? Answer: 4. Review it."),
+        VerdictReply,
+        sampling=Sampling(temperature=0, max_tokens=120),
     )
     assert result.value.decision in ("accept", "revise", "reject")
     json.loads(json.dumps(result.value.model_dump()))
@@ -62,8 +64,14 @@ def test_parallel_calls_use_separate_instances(base: LlamaBase) -> None:
 
     model = LlamaCppModel(base)
     with ThreadPoolExecutor(2) as pool:
-        outs = list(pool.map(lambda k: model.complete(MESSAGES, sampling=Sampling(temperature=0, max_tokens=12),
-                                                      cache_key=k), ["a", "b"]))
+        outs = list(
+            pool.map(
+                lambda k: model.complete(
+                    MESSAGES, sampling=Sampling(temperature=0, max_tokens=12), cache_key=k
+                ),
+                ["a", "b"],
+            )
+        )
     assert outs[0].text == outs[1].text and base.loads == 2
 
 
@@ -85,9 +93,25 @@ def _free_port() -> int:
 def test_openai_backend_against_llama_cpp_server() -> None:
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model_path()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "1024", "--n_threads", "1", "--verbose", "false"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(bundled_model_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "1024",
+            "--n_threads",
+            "1",
+            "--verbose",
+            "false",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 90
@@ -100,14 +124,21 @@ def test_openai_backend_against_llama_cpp_server() -> None:
             assert server.poll() is None, server.stderr.read().decode()[-2000:]
             assert time.monotonic() < deadline, "llama_cpp.server did not start"
             time.sleep(0.5)
-        settings = ModelSettings(backend="openai", url=f"http://127.0.0.1:{port}/v1", n_ctx=1024,
-                                 response_format="json_object")
+        settings = ModelSettings(
+            backend="openai", url=f"http://127.0.0.1:{port}/v1", n_ctx=1024, response_format="json_object"
+        )
         model = OpenAIChatModel(settings)
         pieces: list[str] = []
-        done = model.complete(MESSAGES, sampling=Sampling(temperature=0, max_tokens=24), on_token=pieces.append)
+        done = model.complete(
+            MESSAGES, sampling=Sampling(temperature=0, max_tokens=24), on_token=pieces.append
+        )
         assert done.text and "".join(pieces) == done.raw_text
-        verdict = generate_structured(model, chat("Reply with JSON only.", "Review: 2+2=4"), VerdictReply,
-                                      sampling=Sampling(temperature=0, max_tokens=100))
+        verdict = generate_structured(
+            model,
+            chat("Reply with JSON only.", "Review: 2+2=4"),
+            VerdictReply,
+            sampling=Sampling(temperature=0, max_tokens=100),
+        )
         assert verdict.value.decision in ("accept", "revise", "reject")
     finally:
         server.terminate()
@@ -122,7 +153,9 @@ def test_whole_team_run_on_the_bundled_model(tmp_path: Path) -> None:
         result = run(Workflow.default(), "What is 2+2?", runtime=rt)
     assert result.final is not None and result.final_id.startswith("final:")
     senders = {e.source for e in result.trace}
-    assert {"QSM", "SOM", "Ref"} <= senders and ({"WeQ", "SOM"} & {e.source for e in result.trace if e.type == "Draft"})
+    assert {"QSM", "SOM", "Ref"} <= senders and (
+        {"WeQ", "SOM"} & {e.source for e in result.trace if e.type == "Draft"}
+    )
     assert result.cost.calls >= 5 and result.cost.tokens > 100
 
 
@@ -131,12 +164,23 @@ def test_cli_ask_offline_on_bundled_gguf(tmp_path: Path) -> None:
     """The issue's acceptance path: `qsm ask "What is 2+2?"` through all four agents, every message shown."""
     out = subprocess.run(
         [sys.executable, "-m", "qsm.cli.main", "--data-dir", str(tmp_path / "d"), "ask", "What is 2+2?"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert out.returncode in (0, 4), out.stdout + out.stderr
     ids = re.findall(r"(\w+) -> (\w+) +(\w+) +([a-z]+:[0-9a-f]{64})", out.stdout)
     kinds = [k for _, _, k, _ in ids]
-    for expected in ("UserRequest", "Plan", "Budget", "Task", "Draft", "Verdict", "FinalAnswer", "CostReport"):
+    for expected in (
+        "UserRequest",
+        "Plan",
+        "Budget",
+        "Task",
+        "Draft",
+        "Verdict",
+        "FinalAnswer",
+        "CostReport",
+    ):
         assert expected in kinds, out.stdout
     assert {"QSM", "SOM", "Ref"} <= {s for s, _, _, _ in ids}
     assert "━━ Final answer" in out.stdout

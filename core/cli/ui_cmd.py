@@ -1,0 +1,33 @@
+"""`qsm ui`: start the Streamlit app on the embedded defaults (127.0.0.1:8501 unless told otherwise)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import click
+
+from qsm.cli.context import CliContext, pass_cli
+
+__all__ = ["ui_cmd"]
+
+
+@click.command("ui")
+@click.option("--host", help="Address to bind (default from [ui] host: 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default from [ui] port: 8501).")
+@click.option("--browser/--no-browser", default=False, help="Open a browser tab.")
+@pass_cli
+def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: bool) -> None:
+    """Open the app: chat, graph inspector, memory browser, ledger explorer, settings."""
+    from qsm.ui.launch import streamlit_command
+    from qsm.ui.services import CONFIG_ENV
+
+    settings = cli_ctx.settings  # validates the config before starting the server
+    env = dict(os.environ)
+    if cli_ctx.config is not None:
+        env[CONFIG_ENV] = str(cli_ctx.config.resolve())
+    env["QSM_DATA_DIR"] = str(settings.data_dir)
+    host = host or settings.ui.host
+    port = port or settings.ui.port
+    click.echo(f"qsm ui on http://{host}:{port} (data: {settings.data_dir}); Ctrl-C to stop")
+    raise SystemExit(subprocess.call(streamlit_command(host, port, headless=not browser), env=env))

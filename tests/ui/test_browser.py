@@ -1,0 +1,142 @@
+"""End to end: start `qsm ui`, drive it in headless Debian Chromium, ask a question on the bundled GGUF,
+and save screenshots of the answer and of the graph inspector (tests/artifacts/)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ARTIFACTS = Path(os.environ.get("QSM_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER),
+        reason="needs Debian chromium + chromium-driver (scripts/install.sh --dev installs them)",
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(tmp_path: Path):
+    port = _free_port()
+    env = {**os.environ, "QSM_DATA_DIR": str(tmp_path / "data"), "QSM_MEMORY__EMBEDDER": "hashing"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qsm.cli.main", "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "qsm ui did not start"
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1500,1100",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, predicate, timeout: float, what: str):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.5).until(lambda d: predicate(d), message=what)
+
+
+def test_ask_in_browser_and_screenshot(app_url: str, browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.get(app_url)
+    box = _wait(
+        browser,
+        lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']"),
+        60,
+        "chat input",
+    )
+    box.send_keys("What is 2+2?")
+    box.send_keys(Keys.ENTER)
+    _wait(
+        browser,
+        lambda d: (
+            "final:" in d.find_element(By.TAG_NAME, "body").text
+            and "cost report" in d.find_element(By.TAG_NAME, "body").text
+        ),
+        600,
+        "final answer",
+    )
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "QSM" in body and "Ref" in body and "Traceback" not in body
+    for expander in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stExpander'] summary")[:2]:
+        browser.execute_script("arguments[0].click();", expander)  # open the first steps: tokens and messages
+    time.sleep(1)
+    answer_png = ARTIFACTS / "ui-answer.png"
+    browser.save_screenshot(str(answer_png))
+
+    browser.execute_script(
+        "arguments[0].click();", browser.find_element(By.CSS_SELECTOR, "a[href$='/graph']")
+    )
+    _wait(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stGraphVizChart'] svg"),
+        120,
+        "graph drawn",
+    )
+    time.sleep(1.5)
+    svg = browser.find_element(By.CSS_SELECTOR, "[data-testid='stGraphVizChart'] svg").get_attribute(
+        "innerHTML"
+    )
+    assert "WeQ" in svg and "Draft" in svg
+    graph_png = ARTIFACTS / "ui-graph-inspector.png"
+    browser.save_screenshot(str(graph_png))
+    assert answer_png.stat().st_size > 20_000 and graph_png.stat().st_size > 20_000

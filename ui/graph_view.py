@@ -1,0 +1,55 @@
+"""Graphviz DOT of a workflow's topology (rendered offline by Streamlit's bundled Graphviz)."""
+
+from __future__ import annotations
+
+from qsm.graph import Channel, Envelope, Workflow
+from qsm.graph.export import channel_traffic
+from qsm.graph.spec import USER
+
+__all__ = ["ROLE_COLOURS", "topology_dot"]
+
+ROLE_COLOURS = {
+    "coordinator": "#e3f2fd",
+    "communicator": "#e8f5e9",
+    "economist": "#fff3e0",
+    "reflector": "#f3e5f5",
+    "custom": "#eceff1",
+}
+
+
+def topology_dot(
+    workflow: Workflow,
+    channels: list[Channel],
+    *,
+    trace: list[Envelope] | None = None,
+    active_agent: str | None = None,
+    active_channel: str | None = None,
+) -> str:
+    """Agents as boxes coloured by role; channels as edges whose width follows strength, dashed when
+    dormant, dotted grey when isolated; ``active_*`` highlight the live (or replayed) step."""
+    counts = {k: len(v) for k, v in channel_traffic(trace or []).items()}
+    lines = [
+        "digraph qsm {",
+        '  rankdir=LR; bgcolor="transparent"; pad=0.3; nodesep=0.5; ranksep=0.9;',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12, penwidth=1.2];',
+        '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];',
+        f'  "{USER}" [shape=ellipse, fillcolor="#fafafa", label="user"];',
+    ]
+    for agent in workflow.agents:
+        colour = "#ffd54f" if agent.name == active_agent else ROLE_COLOURS.get(agent.role, "#eceff1")
+        width = 3 if agent.name == active_agent else 1.2
+        lines.append(
+            f'  "{agent.name}" [fillcolor="{colour}", penwidth={width}, label="{agent.name}\\n{agent.role}"];'
+        )
+    for ch in channels:
+        label = f"{ch.type} {ch.strength:.2f}" + (f" ×{counts[ch.key]}" if ch.key in counts else "")
+        style = {"active": "solid", "dormant": "dashed", "isolated": "dotted"}[ch.state]
+        colour = "#9e9e9e" if ch.state == "isolated" else "#455a64"
+        if ch.key == active_channel:
+            colour, style = "#d84315", "bold"
+        lines.append(
+            f'  "{ch.source}" -> "{ch.target}" [label="{label}", style={style}, color="{colour}", '
+            f'fontcolor="{colour}", penwidth={0.6 + 3.4 * ch.strength:.2f}];'
+        )
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""Ledger explorer: batches and their anchors, per-answer proofs to download, and Verify."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qsm.errors import LedgerError
+from qsm.ui import services
+
+
+def verify_box(ledger, proof) -> None:
+    from qsm.chain import verify_proof
+
+    result = ledger.verify(proof) if hasattr(ledger, "verify") else verify_proof(proof)
+    ok = result.status == "verified"
+    (st.success if ok else st.warning)(f"**{result.status}**: {result.message}")
+    if result.notes:
+        st.caption(" · ".join(result.notes))
+
+
+def body() -> None:
+    rt = services.runtime()
+    st.title("Ledger")
+    ledger = rt.ledger
+    if ledger is None:
+        st.info("The ledger is switched off ([ledger] enabled = false). Turn it on to anchor answers.")
+        return
+    status = ledger.status()
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("backend", status.backend)
+    c2.metric("chain id", status.chain_id or "-")
+    c3.metric("outputs", sum(status.outputs.values()))
+    c4.metric("batches", sum(status.batches.values()))
+    st.caption(
+        f"contract `{status.contract}` · signer `{status.signer}` · outputs {status.outputs} · "
+        f"batches {status.batches}"
+    )
+    if status.last_error:
+        st.warning(status.last_error)
+    if st.button("Anchor pending outputs now", icon=":material/anchor:"):
+        done = ledger.anchor_now()
+        st.success(f"{len(done)} batch(es) pushed to the chain.")
+    batches = ledger.batches(limit=50)
+    st.subheader("Batches")
+    st.dataframe(
+        [
+            {
+                "batch": b.batch_id,
+                "state": b.state,
+                "leaves": b.leaf_count,
+                "root": b.root,
+                "tx": b.tx_hash,
+                "block": b.block_number,
+                "final at": b.finalized_block,
+                "reorgs": b.reorgs,
+            }
+            for b in batches
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    st.subheader("Answers")
+    answered = [t for t in rt.runs.threads(50) if t.final_id]
+    if not answered:
+        st.caption("No answers recorded yet.")
+    else:
+        chosen = st.selectbox(
+            "Answer", answered, format_func=lambda t: f"{t.request[:60]} · {t.final_id[:22]}…"
+        )
+        try:
+            proof = ledger.proof(chosen.final_id)
+        except LedgerError as err:
+            st.info(f"{err.message}. {err.hint}")
+            proof = None
+    if answered and proof is not None:
+        st.caption(
+            f"batch {proof.batch_id} · root `{proof.root}` · "
+            + (
+                f"tx `{proof.anchor.tx_hash}` block {proof.anchor.block_number}"
+                if proof.anchor
+                else "not mined yet"
+            )
+        )
+        d, v = st.columns(2)
+        d.download_button(
+            "Download proof",
+            proof.model_dump_json(indent=2),
+            file_name=f"{chosen.thread_id}.proof.json",
+            mime="application/json",
+            icon=":material/download:",
+        )
+        if v.button("Verify", icon=":material/verified:", key="verify-answer"):
+            verify_box(ledger, proof)
+    st.subheader("Verify a proof file")
+    uploaded = st.file_uploader("proof JSON", type=["json"])
+    if uploaded is not None and st.button("Verify file", key="verify-file"):
+        from qsm.chain import ProofFile
+
+        verify_box(ledger, ProofFile.model_validate_json(uploaded.getvalue()))
+
+
+services.guarded(body)

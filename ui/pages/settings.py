@@ -1,0 +1,132 @@
+"""Settings: each agent's model, adapter, sampling and prompt; the run budget; SOM's cost per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+import tomli_w
+
+from qsm.graph import Workflow, load_result
+from qsm.merge import deep_merge
+from qsm.ui import services
+
+AGENTS = ("QSM", "WeQ", "SOM", "Ref")
+
+
+def agent_form(name: str, current: Any) -> dict[str, Any]:
+    model, sampling = current.model, current.sampling
+    c1, c2 = st.columns(2)
+    backend = c1.selectbox(
+        "backend",
+        ["llama", "openai", "fake"],
+        index=["llama", "openai", "fake"].index(model.backend),
+        key=f"{name}-backend",
+    )
+    out: dict[str, Any] = {"model": {"backend": backend}, "sampling": {}}
+    if backend == "llama":
+        out["model"]["path"] = (
+            c2.text_input("GGUF path (empty = bundled SmolLM2)", str(model.path or ""), key=f"{name}-path")
+            or None
+        )
+        out["model"]["adapter"] = (
+            c1.text_input("LoRA adapter (GGUF)", str(model.adapter or ""), key=f"{name}-adapter") or None
+        )
+        out["model"]["n_ctx"] = c2.number_input(
+            "context tokens", 256, 131072, model.n_ctx, key=f"{name}-nctx"
+        )
+    elif backend == "openai":
+        out["model"]["url"] = c2.text_input("server URL (…/v1)", model.url or "", key=f"{name}-url") or None
+        out["model"]["name"] = c1.text_input("model name", model.name or "", key=f"{name}-mname") or None
+    out["sampling"]["temperature"] = c1.slider(
+        "temperature", 0.0, 2.0, sampling.temperature, 0.05, key=f"{name}-t"
+    )
+    out["sampling"]["top_p"] = c2.slider("top_p", 0.05, 1.0, sampling.top_p, 0.05, key=f"{name}-p")
+    out["sampling"]["max_tokens"] = c1.number_input(
+        "max tokens per call", 1, 32768, sampling.max_tokens, key=f"{name}-max"
+    )
+    prompt = st.text_area(
+        "system prompt (empty = the role's built-in prompt)",
+        current.system_prompt or "",
+        key=f"{name}-prompt",
+    )
+    out["system_prompt"] = prompt or None
+    return out
+
+
+def costs_table() -> None:
+    rt = services.runtime()
+    rows = []
+    for info in rt.runs.threads(20):
+        loaded = load_result(info.thread_id, rt)
+        cost = loaded[0].cost if loaded else None
+        if cost is not None:
+            rows.append(
+                {
+                    "thread": info.thread_id,
+                    "request": info.request[:40],
+                    "status": info.status,
+                    "tokens": f"{cost.tokens}/{cost.budget_tokens}",
+                    "calls": f"{cost.calls}/{cost.budget_calls}",
+                    "seconds": f"{cost.seconds:.1f}/{cost.budget_seconds:.0f}",
+                    "credits": ", ".join(f"{k} {v:.2f}" for k, v in cost.credits.items()),
+                }
+            )
+    st.dataframe(rows, hide_index=True, width="stretch") if rows else st.caption("No runs yet.")
+
+
+def body() -> None:
+    st.title("Settings")
+    settings = services.current_settings()
+    overrides: dict[str, Any] = {"agents": {}}
+    tabs = st.tabs([*AGENTS, "Budget & run", "Costs"])
+    for tab, name in zip(tabs, AGENTS, strict=False):
+        with tab:
+            overrides["agents"][name] = agent_form(name, settings.agent(name))
+    with tabs[4]:
+        b, r = settings.budget, settings.runtime
+        c1, c2, c3 = st.columns(3)
+        overrides["budget"] = {
+            "tokens": c1.number_input("token budget", 1, 10_000_000, b.tokens),
+            "seconds": c2.number_input("time budget (s)", 1.0, 86_400.0, float(b.seconds)),
+            "calls": c3.number_input("model-call budget", 1, 10_000, b.calls),
+        }
+        overrides["runtime"] = {
+            "fan_out": c1.number_input("candidates (fan-out)", 1, 16, r.fan_out),
+            "repair_limit": c2.number_input("repair rounds", 0, 8, r.repair_limit),
+            "collapse": c3.selectbox(
+                "collapse",
+                ["ref_rank", "vote", "merge"],
+                index=["ref_rank", "vote", "merge"].index(r.collapse),
+            ),
+        }
+    with tabs[5]:
+        costs_table()
+    apply_col, save_col = st.columns(2)
+    if apply_col.button("Apply to this session", type="primary", icon=":material/check:"):
+        settings.with_overrides(overrides)  # raises ConfigError with the field named
+        services.set_overrides(deep_merge(st.session_state.get("qsm_overrides") or {}, overrides))
+        st.success("Applied. New runs use these settings.")
+    if save_col.button("Save to config file", icon=":material/save:"):
+        settings.with_overrides(overrides)
+        path = services.config_path() or Path.cwd() / "qsm.toml"
+        existing = path.read_text(encoding="utf-8") if path.is_file() else ""
+        import tomllib
+
+        merged = deep_merge(tomllib.loads(existing) if existing else {}, _drop_none(overrides))
+        path.write_text(tomli_w.dumps(merged), encoding="utf-8")
+        st.success(f"Saved to {path}.")
+    st.caption(
+        f"data dir: `{settings.data_dir}` · config: `{services.config_path() or './qsm.toml if present'}` · "
+        f"workflow: {Workflow.default().name}"
+    )
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+services.guarded(body)

@@ -1,0 +1,156 @@
+"""Renders a run's events in the chat: one expandable step per agent turn, tokens streaming inside,
+thinking collapsed apart from the answer, and every channel message with its content id and cost."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from qsm.graph import Envelope, RunEvent, RunResult
+
+__all__ = ["RunView", "render_cost", "render_final", "render_message", "render_trace"]
+
+_STEP_LABEL = {
+    "QSM.plan": "plans",
+    "SOM.budget": "sets the budget",
+    "QSM.dispatch": "dispatches tasks",
+    "draft": "drafts",
+    "Ref.verify": "verifies",
+    "Ref.diagnose": "diagnoses",
+    "QSM.collapse": "collapses the candidates",
+    "SOM.settle": "settles the cost",
+    "finish": "finishes",
+}
+
+
+def step_title(agent: str | None, node: str | None, candidate: int | None) -> str:
+    label = _STEP_LABEL.get(node or "", f"runs {node}")
+    return f"**{agent or 'qsm'}** {label}" + (f" · candidate {candidate}" if candidate is not None else "")
+
+
+class _Step:
+    def __init__(self, box: Any) -> None:
+        self.box = box
+        self.answer = box.empty()
+        self.thinking_box = None
+        self.text = ""
+        self.thinking = ""
+        self.last_paint = 0.0
+
+    def add(self, text: str, thinking: bool, force: bool = False) -> None:
+        if thinking:
+            self.thinking += text
+            if self.thinking_box is None:
+                self.thinking_box = self.box.expander("thinking", expanded=False).empty()
+        else:
+            self.text += text
+        now = time.monotonic()
+        if force or now - self.last_paint > 0.05:
+            self.paint()
+            self.last_paint = now
+
+    def paint(self) -> None:
+        if self.text:
+            self.answer.code(self.text, language=None, wrap_lines=True)
+        if self.thinking_box is not None:
+            self.thinking_box.markdown(self.thinking)
+
+
+class RunView:
+    """Feed it events in order; it draws into ``container``."""
+
+    def __init__(self, container: Any) -> None:
+        self.container = container
+        self.steps: dict[tuple[str | None, int | None], _Step] = {}
+        self.current: _Step | None = None
+        self.result: RunResult | None = None
+
+    def handle(self, event: RunEvent) -> None:
+        data = event.model_dump()
+        if event.type == "step":
+            key = (event.node, data.get("candidate"))
+            box = self.container.expander(
+                step_title(event.agent, event.node, data.get("candidate")), expanded=False
+            )
+            self.steps[key] = self.current = _Step(box)
+        elif event.type == "token":
+            step = self.steps.get((event.node, data.get("candidate")))
+            if step is not None:
+                step.add(data["text"], bool(data.get("thinking")))
+        elif event.type == "message":
+            env = Envelope.model_validate(data["envelope"])
+            step = self.steps.get((event.node, env.payload.get("candidate"))) or self.current
+            if step is not None:
+                step.paint()
+                render_message(step.box, env)
+            else:
+                render_message(self.container, env)
+        elif event.type in ("repair", "budget"):
+            text = (
+                f"{event.agent}'s JSON needed repair ({data.get('attempts')} model call(s))"
+                if event.type == "repair"
+                else f"{event.agent}: {data['message']}"
+            )
+            self.container.warning(text, icon="⚠️")
+        elif event.type == "done":
+            for step in self.steps.values():
+                step.paint()
+            self.result = (
+                data["result"]
+                if isinstance(data["result"], RunResult)
+                else RunResult.model_validate(data["result"])
+            )
+
+
+def render_message(where: Any, env: Envelope) -> None:
+    cost = env.cost
+    spend = f" · {cost.tokens} tok · {cost.seconds:.2f} s" if cost.tokens else ""
+    where.caption(f"`{env.source} → {env.target}` · **{env.type}** · `{env.id}`{spend}")
+
+
+def render_final(where: Any, result: RunResult) -> None:
+    final = result.final
+    if final is None:
+        where.warning(f"No final answer yet (status: {result.status}). Resume the thread to finish it.")
+        return
+    badge = {"ok": "✅", "rejected": "⚠️", "budget_exhausted": "⏳", "failed": "❌"}.get(final.status, "")
+    where.markdown(final.text or "_(empty answer)_")
+    score = f", Ref score {final.score:.2f}" if final.score is not None else ""
+    where.caption(
+        f"{badge} {final.status} · {final.collapse}, candidate {final.chosen_candidate} of "
+        f"{final.candidates}{score} · `{result.final_id}`"
+    )
+    if final.thinking:
+        where.expander("thinking").markdown(final.thinking)
+    if final.note:
+        where.warning(final.note)
+
+
+def render_cost(where: Any, result: RunResult) -> None:
+    cost = result.cost
+    if cost is None:
+        return
+    rows = [
+        {
+            "agent": name,
+            "calls": c.calls,
+            "prompt tokens": c.prompt_tokens,
+            "completion tokens": c.completion_tokens,
+            "seconds": round(c.seconds, 2),
+            "credit": cost.credits.get(name),
+        }
+        for name, c in cost.by_agent.items()
+    ]
+    box = where.expander(
+        f"SOM's cost report: {cost.tokens}/{cost.budget_tokens} tokens, "
+        f"{cost.calls}/{cost.budget_calls} calls, {cost.seconds:.1f}/{cost.budget_seconds:.0f} s"
+    )
+    box.dataframe(rows, hide_index=True, width="stretch")
+    if result.receipt:
+        box.caption(f"ledger receipt: `{result.receipt}`")
+
+
+def render_trace(where: Any, result: RunResult) -> None:
+    box = where.expander(f"trace: {len(result.trace)} channel messages")
+    for env in result.trace:
+        render_message(box, env)

@@ -1,0 +1,71 @@
+"""The app's connection to qsm: one Runtime per (config, overrides), shared by all sessions."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from qsm.errors import QsmError
+from qsm.graph import Runtime
+from qsm.settings import QsmSettings, load_settings
+
+__all__ = ["CONFIG_ENV", "config_path", "current_settings", "guarded", "runtime", "set_overrides"]
+
+CONFIG_ENV = "QSM_UI_CONFIG"
+
+
+def config_path() -> Path | None:
+    value = os.environ.get(CONFIG_ENV)
+    return Path(value) if value else None
+
+
+def set_overrides(overrides: dict[str, Any]) -> None:
+    st.session_state["qsm_overrides"] = overrides
+
+
+def current_settings() -> QsmSettings:
+    return load_settings(config_path(), st.session_state.get("qsm_overrides") or {})
+
+
+@st.cache_resource(show_spinner="Loading qsm…", max_entries=4)
+def _runtime(settings_json: str) -> Runtime:
+    settings = QsmSettings.model_validate(json.loads(settings_json))
+    return Runtime(settings, memory=_open_memory(settings), ledger=_open_ledger(settings))
+
+
+def runtime() -> Runtime:
+    """The shared runtime for the effective settings (config file + env + this session's overrides)."""
+    return _runtime(current_settings().model_dump_json())
+
+
+def _open_memory(settings: QsmSettings) -> Any:
+    try:
+        from qsm.store import open_memory
+    except ImportError:
+        return None
+    return open_memory(settings.memory, settings.data_dir, create=True)
+
+
+def _open_ledger(settings: QsmSettings) -> Any:
+    if not getattr(settings.ledger, "enabled", False):
+        return None
+    try:
+        from qsm.chain import open_ledger
+    except ImportError:
+        return None
+    return open_ledger(settings.ledger, settings.data_dir)
+
+
+def guarded(render: Any) -> None:
+    """Run a page body; show qsm errors (and anything unexpected) as a message, never a traceback."""
+    try:
+        render()
+    except QsmError as err:
+        st.error(f"**{err.message}**" + (f"\n\n{err.hint}" if err.hint else ""))
+    except Exception as exc:
+        # rerun signals derive from BaseException and pass through)
+        st.error(f"Unexpected error: {type(exc).__name__}: {exc}")
