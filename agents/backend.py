@@ -83,10 +83,12 @@ class ChatModel(Protocol):
     def close(self) -> None: ...
 
 
-def check_prompt_fits(model: ChatModel, messages: list[ChatMessage], max_tokens: int, who: str) -> int:
-    """Count the prompt's tokens; raise :class:`PromptTooLongError` if prompt + a minimal answer cannot
-    fit in the context window. Returns the prompt token count."""
-    prompt_tokens = model.count_tokens(messages)
+def check_prompt_fits(
+    model: ChatModel, messages: list[ChatMessage], max_tokens: int, who: str, prompt_tokens: int | None = None
+) -> int:
+    """Count the prompt's tokens (unless given); raise :class:`PromptTooLongError` if prompt + a minimal
+    answer cannot fit in the context window. Returns the prompt token count."""
+    prompt_tokens = model.count_tokens(messages) if prompt_tokens is None else prompt_tokens
     room = model.context_window - prompt_tokens
     needed = min(max_tokens, 16)
     if room < needed:

@@ -62,6 +62,7 @@ class LlamaBase:
         self._cond = threading.Condition()
         self._formatter: Any = None
         self._grammars: dict[str, Any] = {}
+        self._token_cache: dict[str, tuple[list[int], list[str]]] = {}
         self.loads = 0
 
     # -- loading -------------------------------------------------------------------------------
@@ -121,10 +122,13 @@ class LlamaBase:
                 slot.busy = False
                 self._cond.notify_all()
 
-    def warm(self) -> None:
-        """Load one instance now (so the first call's latency is not a load)."""
-        with self.acquire(None):
-            pass
+    def warm(self, instances: int = 1) -> None:
+        """Load ``instances`` instances now (so no call's latency includes a load)."""
+        from contextlib import ExitStack
+
+        with ExitStack() as stack:
+            for i in range(min(instances, self.max_instances)):
+                stack.enter_context(self.acquire(f"__warm{i}__"))
 
     # -- prompts -------------------------------------------------------------------------------
     def format_prompt(self, messages: list[ChatMessage]) -> tuple[str, list[str]]:
@@ -135,10 +139,24 @@ class LlamaBase:
         return response.prompt, stops
 
     def tokenize_chat(self, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
+        """Prompt tokens and stop strings; cached, since the meter and the call both need them. Tokenizing
+        only reads the vocabulary, so any loaded instance serves without being borrowed (which would
+        break the instances' per-agent affinity)."""
+        key = json.dumps(messages, sort_keys=True)
+        cached = self._token_cache.get(key)
+        if cached is not None:
+            return cached
         prompt, stops = self.format_prompt(messages)
-        with self.acquire("__tokenize__") as slot:
-            tokens = slot.llama.tokenize(prompt.encode("utf-8"), special=True)
-        return tokens, stops
+        tokenizer = next((s.llama for s in list(self._slots) if s.llama is not None), None)
+        if tokenizer is None:  # another thread is still loading the first instance
+            self.warm()
+            tokenizer = next(s.llama for s in list(self._slots) if s.llama is not None)
+        result = (tokenizer.tokenize(prompt.encode("utf-8"), special=True), stops)
+        with self._cond:
+            self._token_cache[key] = result
+            while len(self._token_cache) > 256:
+                self._token_cache.pop(next(iter(self._token_cache)))
+        return result
 
     def grammar_for(self, schema: dict[str, Any]) -> Any:
         from llama_cpp import LlamaGrammar
@@ -183,7 +201,9 @@ class LlamaCppModel:
     ) -> Completion:
         ensure_real_models_allowed("llama.cpp")
         tokens, stops = self.base.tokenize_chat(messages)
-        check_prompt_fits(self, messages, sampling.max_tokens, who=cache_key or self.name)
+        check_prompt_fits(
+            self, messages, sampling.max_tokens, who=cache_key or self.name, prompt_tokens=len(tokens)
+        )
         max_tokens = min(sampling.max_tokens, self.context_window - len(tokens))
         grammar = self.base.grammar_for(json_schema) if json_schema else None
         pieces: list[str] = []

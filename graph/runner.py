@@ -70,7 +70,7 @@ def stream(
         request = book.send(
             UserRequest(text=prompt, user=user), source=USER, target=entry, parents=[], node="input"
         )
-        runtime.runs.start_thread(thread_id, workflow.name, workflow.to_yaml(), prompt, user)
+        runtime.runs.start_thread(thread_id, workflow.name, runtime.workflow_yaml(workflow), prompt, user)
         yield RunEvent(type="message", node="input", envelope=request.model_dump(mode="json"))
         initial = {
             "workflow": workflow.name,

@@ -50,6 +50,7 @@ class Runtime:
         self.ledger = ledger
         self._books: dict[str, ChannelBook] = {}
         self._graphs: dict[str, Any] = {}
+        self._yaml: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -81,6 +82,13 @@ class Runtime:
             if key not in self._books:
                 self._books[key] = ChannelBook(workflow.name, workflow.channels, self._strengths)
             return self._books[key]
+
+    def workflow_yaml(self, workflow: Workflow) -> str:
+        """The spec as YAML (stored with each thread so it can be resumed), computed once per workflow."""
+        key = _workflow_key(workflow)
+        if key not in self._yaml:
+            self._yaml[key] = workflow.to_yaml()
+        return self._yaml[key]
 
     def compiled(self, workflow: Workflow) -> Any:
         """The compiled LangGraph graph of ``workflow`` with this runtime's checkpointer (cached)."""
