@@ -194,12 +194,11 @@ def fan_out(n: int, question: str) -> dict[str, Any]:
     for mode, instances in (("sequential", 1), ("parallel", n)):
         base = LlamaBase(bundled_model_path(), n_ctx=1024, n_threads=1, max_instances=instances)
         model = LlamaCppModel(base)
-        for i in range(instances):  # load every instance before timing
-            model.complete(msgs, sampling=Sampling(max_tokens=1), cache_key=f"warm{i}")
+        base.warm(instances)  # load every instance before timing
         started = time.perf_counter()
         with ThreadPoolExecutor(n) as pool:
             done = list(
-                pool.map(lambda i: model.complete(msgs, sampling=sampling, cache_key=f"c{i}"), range(n))
+                pool.map(lambda i, m=model: m.complete(msgs, sampling=sampling, cache_key=f"c{i}"), range(n))
             )
         results[mode] = {
             "seconds": time.perf_counter() - started,
