@@ -58,10 +58,13 @@ def draft_prompt(
     return chat(system, "\n".join(parts))
 
 
-def verify_prompt(system: str, request: UserRequest, draft: Draft, strength: float) -> list[ChatMessage]:
+def verify_prompt(
+    system: str, request: UserRequest, draft: Draft, strength: float, lessons: list[str] | None = None
+) -> list[ChatMessage]:
+    past = ("Lessons from past reviews:\n" + "\n".join(f"- {x}" for x in lessons) + "\n") if lessons else ""
     return chat(
         system,
-        f"Request: {request.text}\nAnswer: {clip(draft.text, strength, _MAX)}\n"
+        f"{past}Request: {request.text}\nAnswer: {clip(draft.text, strength, _MAX)}\n"
         "Is the answer correct and complete?",
     )
 

@@ -20,14 +20,18 @@ from qsm.merge import deep_merge
 if TYPE_CHECKING:
     from qsm.settings import QsmSettings
 
-__all__ = ["Runtime"]
+__all__ = ["AUTO", "Runtime"]
+
+AUTO: Any = object()  # "open this service from the settings"
 
 
 class Runtime:
     """Create one per process (CLI command, UI session, script) and close it when done.
 
     ``persist=False`` keeps runs and channel strengths in memory (tests, throwaway runs). ``memory`` and
-    ``ledger`` are optional services; without them runs simply do not remember or anchor.
+    ``ledger`` default to :data:`AUTO`: opened from the settings (``[memory]``, ``[ledger]``) when the
+    runtime persists, and closed with it. Pass an object to share one you own (it is not closed), or
+    None to run without remembering or anchoring.
     """
 
     def __init__(
@@ -36,8 +40,8 @@ class Runtime:
         *,
         models: ModelPool | None = None,
         persist: bool = True,
-        memory: Any = None,
-        ledger: Any = None,
+        memory: Any = AUTO,
+        ledger: Any = AUTO,
     ) -> None:
         self.settings = settings
         self.models = models or ModelPool()
@@ -46,8 +50,9 @@ class Runtime:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         self.runs = RunStore(self.data_dir / "runs.sqlite" if persist else None)
         self._strengths = StrengthStore(self.data_dir / "channels.sqlite") if persist else None
-        self.memory = memory
-        self.ledger = ledger
+        self._owned: list[Any] = []
+        self.memory = self._service(memory, persist, _open_memory)
+        self.ledger = self._service(ledger, persist, _open_ledger)
         self._books: dict[str, ChannelBook] = {}
         self._graphs: dict[str, Any] = {}
         self._yaml: dict[str, str] = {}
@@ -129,9 +134,18 @@ class Runtime:
         self.runs.close()
         if self._strengths is not None:
             self._strengths.close()
-        for service in (self.memory, self.ledger):
-            if service is not None:
-                service.close()
+        for service in self._owned:
+            service.close()
+
+    def _service(self, given: Any, persist: bool, opener: Any) -> Any:
+        if given is not AUTO:
+            return given
+        if not persist:
+            return None
+        service = opener(self.settings)
+        if service is not None:
+            self._owned.append(service)
+        return service
 
     def __enter__(self) -> Runtime:
         return self
@@ -142,3 +156,19 @@ class Runtime:
 
 def _workflow_key(workflow: Workflow) -> str:
     return workflow.name + ":" + hashlib.sha256(workflow.model_dump_json().encode()).hexdigest()[:16]
+
+
+def _open_memory(settings: QsmSettings) -> Any:
+    if not getattr(settings.memory, "enabled", True):
+        return None
+    from qsm.store import open_memory
+
+    return open_memory(settings.memory, settings.data_dir, create=True)
+
+
+def _open_ledger(settings: QsmSettings) -> Any:
+    if not getattr(settings.ledger, "enabled", False):
+        return None
+    from qsm.chain import open_ledger
+
+    return open_ledger(settings.ledger, settings.data_dir)

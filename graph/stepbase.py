@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from qsm.agents.messages import Message
 from qsm.graph.budget import Limits
 from qsm.graph.envelope import Envelope
+from qsm.graph.recall import remember_chat
 from qsm.graph.spec import Agent, Workflow
 from qsm.graph.stepkit import AgentCall, emit, envelope
 
@@ -67,7 +68,14 @@ class StepsBase:
         return envelope(state["request"]).message()  # type: ignore[union-attr]
 
     def commit(self, state: dict[str, Any]) -> Update:
-        """Persist channel strengths and give the final answer its ledger receipt."""
+        """Persist channel strengths, remember the exchange for its user, and give the final answer its
+        ledger receipt."""
+        from langgraph.config import get_config
+
         self.book.persist()
-        receipt = self.rt.commit_final(envelope(state["final"]), state)  # type: ignore[arg-type]
+        final_env = envelope(state["final"])
+        request = envelope(state["request"]).message()  # type: ignore[union-attr]
+        thread_id = get_config().get("configurable", {}).get("thread_id", "")
+        remember_chat(self.rt, request.user, request.text, final_env.message(), final_env.id, thread_id)  # type: ignore[union-attr, arg-type]
+        receipt = self.rt.commit_final(final_env, state)  # type: ignore[arg-type]
         return {"receipt": receipt} if receipt else {}

@@ -10,6 +10,7 @@ from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, Verdict
 from qsm.agents.roles import CONFIDENCE_SCORE, ROLE_PROMPTS, DiagnosisReply, VerdictReply
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
+from qsm.graph.recall import recall_lessons, recall_notes, write_lesson
 from qsm.graph.state import add_costs
 from qsm.graph.stepbase import Update
 from qsm.graph.stepkit import AgentCall, emit, envelope
@@ -27,11 +28,14 @@ class CandidateSteps(PlanningSteps):
         call = self._call(author, "draft", branch, share=self.fan_out if rnd == 0 else 1, candidate=i)
         repair_env, previous_env = envelope(branch.get("repair")), envelope(branch.get("draft"))
         key = "SOM.answer" if author is self.economist else "WeQ.draft"
+        request = self._request(branch)
+        notes = recall_notes(self.rt, request.text, request.user, author.name)
         messages = prompts.draft_prompt(
             call.system_prompt(ROLE_PROMPTS[key]),
-            self._request(branch),
+            request,
             plan,
             self.book.strength(self.coordinator.name, author.name, "Task"),
+            notes=[f"{n.quote} (from {n.path})" for n in notes],
             repair=repair_env.message() if repair_env else None,  # type: ignore[arg-type]
             previous=previous_env.message() if previous_env else None,  # type: ignore[arg-type]
             repair_strength=self.book.strength(self.reflector.name, author.name, "RepairPlan"),
@@ -46,6 +50,7 @@ class CandidateSteps(PlanningSteps):
             author=author.name,
             candidate=i,
             round=rnd,
+            citations=notes,
         )
         parents = [branch["task"]["id"]] + ([repair_env.id] if repair_env else [])
         env = self._send(draft, author, self.reflector, parents, call, "draft")
@@ -83,7 +88,11 @@ class CandidateSteps(PlanningSteps):
         try:
             reply = call.structured(
                 prompts.verify_prompt(
-                    call.system_prompt(ROLE_PROMPTS["Ref.verify"]), self._request(branch), draft, strength
+                    call.system_prompt(ROLE_PROMPTS["Ref.verify"]),
+                    self._request(branch),
+                    draft,
+                    strength,
+                    lessons=recall_lessons(self.rt, self._request(branch).text, self.reflector.name),
                 ),
                 VerdictReply,
             )
@@ -106,6 +115,15 @@ class CandidateSteps(PlanningSteps):
         except BudgetExhausted as exc:
             return self._settle_exhausted(branch, call, exc, i)
         env = self._send(verdict, self.reflector, self.coordinator, [draft_env.id], call, "Ref.verify")  # type: ignore[union-attr]
+        if verdict.decision == "reject":
+            write_lesson(
+                self.rt,
+                self._request(branch).text,
+                draft,
+                verdict,
+                [draft_env.id, env.id],  # type: ignore[union-attr]
+                self.reflector.name,
+            )
         update: Update = {
             "verdicts": {str(i): env.model_dump()},
             "trace": [env.model_dump()],

@@ -29,9 +29,17 @@ def settings(tmp: Path, **overrides: Any) -> QsmSettings:
 
 
 def fake_runtime(
-    tmp: Path, models: dict[str, FakeChatModel], persist: bool = True, **overrides: Any
+    tmp: Path,
+    models: dict[str, FakeChatModel],
+    persist: bool = True,
+    memory: Any = None,
+    ledger: Any = None,
+    **overrides: Any,
 ) -> Runtime:
-    return Runtime(settings(tmp, **overrides), models=ModelPool(overrides=models), persist=persist)
+    """Fake models, real run store; no memory or ledger unless given (their own tests cover them)."""
+    return Runtime(
+        settings(tmp, **overrides), models=ModelPool(overrides=models), persist=persist, memory=memory, ledger=ledger
+    )
 
 
 def team_fakes(**replies: list[Any]) -> dict[str, FakeChatModel]:

@@ -34,30 +34,12 @@ def current_settings() -> QsmSettings:
 @st.cache_resource(show_spinner="Loading qsm…", max_entries=4)
 def _runtime(settings_json: str) -> Runtime:
     settings = QsmSettings.model_validate(json.loads(settings_json))
-    return Runtime(settings, memory=_open_memory(settings), ledger=_open_ledger(settings))
+    return Runtime(settings)
 
 
 def runtime() -> Runtime:
     """The shared runtime for the effective settings (config file + env + this session's overrides)."""
     return _runtime(current_settings().model_dump_json())
-
-
-def _open_memory(settings: QsmSettings) -> Any:
-    try:
-        from qsm.store import open_memory
-    except ImportError:
-        return None
-    return open_memory(settings.memory, settings.data_dir, create=True)
-
-
-def _open_ledger(settings: QsmSettings) -> Any:
-    if not getattr(settings.ledger, "enabled", False):
-        return None
-    try:
-        from qsm.chain import open_ledger
-    except ImportError:
-        return None
-    return open_ledger(settings.ledger, settings.data_dir)
 
 
 def guarded(render: Any) -> None:
