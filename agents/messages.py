@@ -36,7 +36,7 @@ FinalStatus = Literal["ok", "budget_exhausted", "rejected", "failed"]
 class Message(BaseModel):
     """Base of every channel message."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     kind: ClassVar[str] = "message"
 
 
@@ -78,7 +78,7 @@ class Budget(Message):
 
 
 class Citation(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     entry_id: str
     path: str
     quote: str = ""
@@ -106,7 +106,7 @@ class Verdict(Message):
 
 
 class Diagnosis(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     problem: str
     solution: str
 
@@ -122,7 +122,7 @@ class RepairPlan(Message):
 
 
 class AgentCost(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0

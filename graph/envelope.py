@@ -14,7 +14,7 @@ __all__ = ["Envelope", "StepCost", "seal"]
 
 
 class StepCost(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -29,7 +29,7 @@ class Envelope(BaseModel):
     """What travelled over a channel. ``id`` covers the type, payload and parents, not time or cost,
     so the same content with the same history always has the same id."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str
     type: str

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from qsm.cli.bench_cmd import bench_cmd
 from qsm.cli.context import CliContext
 from qsm.cli.info_cmds import agents_cmd, graph_cmd
 from qsm.cli.ledger import ledger_group
@@ -56,6 +57,7 @@ for command in (
     memory_group,
     ledger_group,
     ui_cmd,
+    bench_cmd,
 ):
     cli.add_command(command)
 

@@ -44,7 +44,7 @@ def test_sigkill_mid_run_then_resume_continues_from_checkpoint(tmp_path: Path) -
     cmd = [
         sys.executable,
         "-m",
-        "qsm.cli.main",
+        "qsm.cli",
         "--config",
         str(cfg),
         "ask",
@@ -77,7 +77,7 @@ def test_sigkill_mid_run_then_resume_continues_from_checkpoint(tmp_path: Path) -
     assert kinds.count("Plan") == 1 and kinds.count("Budget") == 1 and kinds.count("Draft") == 1
 
     out = subprocess.run(
-        [sys.executable, "-m", "qsm.cli.main", "--config", str(cfg), "resume", "t-kill"],
+        [sys.executable, "-m", "qsm.cli", "--config", str(cfg), "resume", "t-kill"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -163,7 +163,7 @@ def test_whole_team_run_on_the_bundled_model(tmp_path: Path) -> None:
 def test_cli_ask_offline_on_bundled_gguf(tmp_path: Path) -> None:
     """The issue's acceptance path: `qsm ask "What is 2+2?"` through all four agents, every message shown."""
     out = subprocess.run(
-        [sys.executable, "-m", "qsm.cli.main", "--data-dir", str(tmp_path / "d"), "ask", "What is 2+2?"],
+        [sys.executable, "-m", "qsm.cli", "--data-dir", str(tmp_path / "d"), "ask", "What is 2+2?"],
         capture_output=True,
         text=True,
         timeout=600,

@@ -38,7 +38,7 @@ def app_url(tmp_path: Path):
     port = _free_port()
     env = {**os.environ, "QSM_DATA_DIR": str(tmp_path / "data"), "QSM_MEMORY__EMBEDDER": "hashing"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qsm.cli.main", "ui", "--port", str(port)],
+        [sys.executable, "-m", "qsm.cli", "ui", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

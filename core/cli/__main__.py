@@ -1,0 +1,5 @@
+"""`python -m qsm.cli` = `qsm`."""
+
+from qsm.cli.main import main
+
+main()
