@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 Role = Literal["system", "user", "assistant"]
-FinishReason = Literal["stop", "length", "deadline"]
+FinishReason = Literal["stop", "length", "deadline", "budget"]
 TokenCallback = Callable[[str], None]
 
 
@@ -61,7 +61,8 @@ class ChatModel(Protocol):
     internally). ``json_schema`` asks for output constrained to that JSON schema where the backend can
     (grammar / response_format); ``on_token`` receives text pieces as they are generated;
     ``deadline`` is a ``time.monotonic()`` value after which generation stops with ``finish_reason
-    = "deadline"``.
+    = "deadline"``. ``thinking_budget`` caps a reasoning model's ``<think>`` block (backends that cannot
+    steer generation mid-way ignore it).
     """
 
     name: str
@@ -78,6 +79,7 @@ class ChatModel(Protocol):
         on_token: TokenCallback | None = None,
         deadline: float | None = None,
         cache_key: str | None = None,
+        thinking_budget: int | None = None,
     ) -> Completion: ...
 
     def close(self) -> None: ...

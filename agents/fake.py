@@ -72,6 +72,7 @@ class FakeChatModel:
         on_token: TokenCallback | None = None,
         deadline: float | None = None,
         cache_key: str | None = None,
+        thinking_budget: int | None = None,
     ) -> Completion:
         from qsm.agents.backend import check_prompt_fits
 
@@ -90,6 +91,8 @@ class FakeChatModel:
         if isinstance(reply, BaseException):
             raise reply
         text = reply(call) if callable(reply) else reply
+        if thinking_budget and json_schema is None:
+            text = _force_budget(text, thinking_budget)
         words = text.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)][: sampling.max_tokens]
         finish = "stop" if len(pieces) == len(words) else "length"
@@ -127,6 +130,18 @@ class FakeChatModel:
 
     def close(self) -> None:
         pass
+
+
+def _force_budget(text: str, budget: int) -> str:
+    """What budget forcing does to a reply: thinking cut after ``budget`` words, then the answer."""
+    if "<think>" not in text:
+        return text
+    before, _, rest = text.partition("<think>")
+    thought, closed, answer = rest.partition("</think>")
+    words = thought.split(" ")
+    if len(words) <= budget and closed:
+        return text
+    return f"{before}<think>{' '.join(words[:budget])}\n</think>\n\n{answer.lstrip()}"
 
 
 def _auto_reply(call: FakeCall) -> str:

@@ -27,11 +27,12 @@ from qsm.agents.backend import (
     ensure_real_models_allowed,
 )
 from qsm.agents.settings import Sampling
-from qsm.agents.thinking import split_thinking
+from qsm.agents.thinking import THINK_OPEN, ThinkStream, split_thinking
 from qsm.errors import ModelCallError, ModelNotFoundError
 
 __all__ = ["LlamaBase", "LlamaCppModel"]
 
+FORCED_CLOSE = "\n</think>\n\n"
 _CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
     "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
@@ -61,6 +62,7 @@ class LlamaBase:
         self._slots: list[_Slot] = []
         self._cond = threading.Condition()
         self._formatter: Any = None
+        self._formatters: dict[str, Any] = {}
         self._grammars: dict[str, Any] = {}
         self._token_cache: dict[str, tuple[list[int], list[str]]] = {}
         self.loads = 0
@@ -131,27 +133,40 @@ class LlamaBase:
                 stack.enter_context(self.acquire(f"__warm{i}__"))
 
     # -- prompts -------------------------------------------------------------------------------
-    def format_prompt(self, messages: list[ChatMessage]) -> tuple[str, list[str]]:
+    def format_prompt(
+        self, messages: list[ChatMessage], template: str | None = None
+    ) -> tuple[str, list[str]]:
+        """The prompt text and stop strings, from the GGUF's chat template or ``template`` (Jinja)."""
         if self._formatter is None:
             self.warm()
-        response = self._formatter(messages=list(messages))
+        formatter = self._formatter
+        if template is not None:
+            if template not in self._formatters:
+                self._formatters[template] = _make_formatter(self._first_loaded(), template)
+            formatter = self._formatters[template]
+        response = formatter(messages=list(messages))
         stops = response.stop if isinstance(response.stop, list) else [response.stop] if response.stop else []
         return response.prompt, stops
 
-    def tokenize_chat(self, messages: list[ChatMessage]) -> tuple[list[int], list[str]]:
+    def _first_loaded(self) -> Any:
+        llama = next((s.llama for s in list(self._slots) if s.llama is not None), None)
+        if llama is None:  # another thread is still loading the first instance
+            self.warm()
+            llama = next(s.llama for s in list(self._slots) if s.llama is not None)
+        return llama
+
+    def tokenize_chat(
+        self, messages: list[ChatMessage], template: str | None = None
+    ) -> tuple[list[int], list[str]]:
         """Prompt tokens and stop strings; cached, since the meter and the call both need them. Tokenizing
         only reads the vocabulary, so any loaded instance serves without being borrowed (which would
         break the instances' per-agent affinity)."""
-        key = json.dumps(messages, sort_keys=True)
+        key = json.dumps([messages, template], sort_keys=True)
         cached = self._token_cache.get(key)
         if cached is not None:
             return cached
-        prompt, stops = self.format_prompt(messages)
-        tokenizer = next((s.llama for s in list(self._slots) if s.llama is not None), None)
-        if tokenizer is None:  # another thread is still loading the first instance
-            self.warm()
-            tokenizer = next(s.llama for s in list(self._slots) if s.llama is not None)
-        result = (tokenizer.tokenize(prompt.encode("utf-8"), special=True), stops)
+        prompt, stops = self.format_prompt(messages, template)
+        result = (self._first_loaded().tokenize(prompt.encode("utf-8"), special=True), stops)
         with self._cond:
             self._token_cache[key] = result
             while len(self._token_cache) > 256:
@@ -179,15 +194,22 @@ class LlamaCppModel:
     """A :class:`~qsm.agents.backend.ChatModel` over a shared :class:`LlamaBase`, with an optional
     LoRA adapter applied to every call it makes."""
 
-    def __init__(self, base: LlamaBase, adapter: Path | None = None, adapter_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        base: LlamaBase,
+        adapter: Path | None = None,
+        adapter_scale: float = 1.0,
+        chat_template: str | None = None,
+    ) -> None:
         self.base = base
         self.adapter = adapter
         self.adapter_scale = adapter_scale
+        self.chat_template = chat_template
         self.context_window = base.n_ctx
         self.name = base.path.name + (f"+{adapter.name}" if adapter else "")
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
-        return len(self.base.tokenize_chat(messages)[0])
+        return len(self.base.tokenize_chat(messages, self.chat_template)[0])
 
     def complete(
         self,
@@ -198,52 +220,53 @@ class LlamaCppModel:
         on_token: TokenCallback | None = None,
         deadline: float | None = None,
         cache_key: str | None = None,
+        thinking_budget: int | None = None,
     ) -> Completion:
+        """Generate; with ``thinking_budget``, a ``<think>`` block longer than that many tokens is cut
+        off, ``</think>`` is forced and generation continues with the answer (s1 budget forcing)."""
         ensure_real_models_allowed("llama.cpp")
-        tokens, stops = self.base.tokenize_chat(messages)
+        tokens, stops = self.base.tokenize_chat(messages, self.chat_template)
         check_prompt_fits(
             self, messages, sampling.max_tokens, who=cache_key or self.name, prompt_tokens=len(tokens)
         )
         max_tokens = min(sampling.max_tokens, self.context_window - len(tokens))
         grammar = self.base.grammar_for(json_schema) if json_schema else None
+        budget = thinking_budget if thinking_budget and json_schema is None else None
+        think = ThinkStream()
+        opened = self.base.format_prompt(messages, self.chat_template)[0].rstrip().endswith(THINK_OPEN)
+        think.inside = budget is not None and opened
         pieces: list[str] = []
-        finish = "length"
         started = time.perf_counter()
-        first_token: float | None = None
+        first: list[float] = []
+        thought = 0
+
+        def take(text: str) -> bool:
+            nonlocal thought
+            if not first:
+                first.append(time.perf_counter() - started)
+            pieces.append(text)
+            if on_token is not None:
+                on_token(text)
+            if budget is not None:
+                think.feed(text)
+                thought += think.inside
+                return not (think.inside and thought >= budget)
+            return True
+
         with self.base.acquire(cache_key) as slot:
             self._apply_adapter(slot)
-            try:
-                stream = slot.llama.create_completion(
-                    prompt=tokens,
-                    max_tokens=max_tokens,
-                    temperature=sampling.temperature,
-                    top_p=sampling.top_p,
-                    top_k=sampling.top_k,
-                    repeat_penalty=sampling.repeat_penalty,
-                    seed=sampling.seed,
-                    stop=stops,
-                    grammar=grammar,
-                    stream=True,
+            finish = self._stream(slot, tokens, max_tokens, sampling, stops, grammar, take, deadline)
+            generated = max(0, slot.llama.n_tokens - len(tokens))
+            if finish == "budget":
+                take(FORCED_CLOSE)
+                so_far = tokens + slot.llama.tokenize(
+                    "".join(pieces).encode("utf-8"), add_bos=False, special=True
                 )
-                for chunk in stream:
-                    choice = chunk["choices"][0]
-                    if text := choice["text"]:
-                        if first_token is None:
-                            first_token = time.perf_counter() - started
-                        pieces.append(text)
-                        if on_token is not None:
-                            on_token(text)
-                    if choice.get("finish_reason"):
-                        finish = "stop" if choice["finish_reason"] == "stop" else "length"
-                    if deadline is not None and time.monotonic() > deadline:
-                        finish = "deadline"
-                        stream.close()
-                        break
-            except (RuntimeError, ValueError) as exc:
-                raise ModelCallError(
-                    f"llama.cpp failed while generating: {exc}", hint="see the model's log"
-                ) from exc
-            completion_tokens = max(0, slot.llama.n_tokens - len(tokens)) + (1 if finish == "stop" else 0)
+                budget = None  # the rest is the answer
+                room = max(1, max_tokens - generated)
+                finish = self._stream(slot, so_far, room, sampling, stops, None, take, deadline)
+                generated = max(0, slot.llama.n_tokens - len(tokens))
+            completion_tokens = generated + (1 if finish == "stop" else 0)
         raw = "".join(pieces)
         thinking, answer = split_thinking(raw)
         return Completion(
@@ -255,8 +278,51 @@ class LlamaCppModel:
             seconds=time.perf_counter() - started,
             model=self.name,
             finish_reason=finish,  # type: ignore[arg-type]
-            first_token_seconds=first_token,
+            first_token_seconds=first[0] if first else None,
         )
+
+    @staticmethod
+    def _stream(
+        slot: _Slot,
+        prompt: list[int],
+        max_tokens: int,
+        sampling: Sampling,
+        stops: list[str],
+        grammar: Any,
+        take: Any,
+        deadline: float | None,
+    ) -> str:
+        """Stream into ``take`` (which returns False to stop: the thinking budget is spent). Returns the
+        finish reason: stop | length | deadline | budget."""
+        try:
+            stream = slot.llama.create_completion(
+                prompt=prompt,
+                max_tokens=max_tokens,
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                top_k=sampling.top_k,
+                repeat_penalty=sampling.repeat_penalty,
+                seed=sampling.seed,
+                stop=stops,
+                grammar=grammar,
+                stream=True,
+            )
+            finish = "length"
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                if (text := choice["text"]) and not take(text):
+                    stream.close()
+                    return "budget"
+                if choice.get("finish_reason"):
+                    finish = "stop" if choice["finish_reason"] == "stop" else "length"
+                if deadline is not None and time.monotonic() > deadline:
+                    stream.close()
+                    return "deadline"
+            return finish
+        except (RuntimeError, ValueError) as exc:
+            raise ModelCallError(
+                f"llama.cpp failed while generating: {exc}", hint="see the model's log"
+            ) from exc
 
     def _apply_adapter(self, slot: _Slot) -> None:
         wanted = (self.adapter, self.adapter_scale) if self.adapter else None
@@ -295,10 +361,10 @@ class LlamaCppModel:
         """Views do not own the base; the pool closes it."""
 
 
-def _make_formatter(llama: Any) -> Any:
+def _make_formatter(llama: Any, template: str | None = None) -> Any:
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    template = llama.metadata.get("tokenizer.chat_template") or _CHATML
+    template = template or llama.metadata.get("tokenizer.chat_template") or _CHATML
     eos_id, bos_id = llama.token_eos(), llama.token_bos()
     eos = llama._model.token_get_text(eos_id) if eos_id != -1 else ""
     bos = llama._model.token_get_text(bos_id) if bos_id != -1 else ""

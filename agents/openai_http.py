@@ -28,6 +28,7 @@ _CONTEXT_WORDS = ("context length", "context window", "maximum context", "too lo
 class OpenAIChatModel:
     """Streams ``/chat/completions`` from ``settings.url`` (which ends in ``/v1``).
 
+    A ``thinking_budget`` cannot be forced through this API; the server's own reasoning limits apply.
     Token counts come from the server's usage report when it sends one; the prompt-size check before a
     call uses a conservative estimate (3 characters per token), and the server's own context error is
     turned into :class:`PromptTooLongError`.
@@ -66,6 +67,7 @@ class OpenAIChatModel:
         on_token: TokenCallback | None = None,
         deadline: float | None = None,
         cache_key: str | None = None,
+        thinking_budget: int | None = None,
     ) -> Completion:
         ensure_real_models_allowed("openai-compatible")
         estimate = check_prompt_fits(self, messages, sampling.max_tokens, who=cache_key or self.name)

@@ -69,7 +69,9 @@ class ModelPool:
         else:
             base.max_instances = max(base.max_instances, model.max_instances)
         adapter = Path(model.adapter).expanduser() if model.adapter else None
-        return LlamaCppModel(base, adapter=adapter, adapter_scale=model.adapter_scale)
+        return LlamaCppModel(
+            base, adapter=adapter, adapter_scale=model.adapter_scale, chat_template=model.chat_template
+        )
 
     @property
     def llama_bases(self) -> list[LlamaBase]:

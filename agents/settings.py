@@ -53,6 +53,9 @@ class ModelSettings(BaseModel):
         None,
         description="name of the env var that holds the server's API key (the key itself is never stored)",
     )
+    chat_template: str | None = Field(
+        None, description="Jinja chat template overriding the GGUF's (llama backend), e.g. to open <think>"
+    )
     response_format: Literal["json_schema", "json_object", "none"] = "json_schema"
     timeout_s: float = Field(300.0, gt=0)
     fake_replies: list[str] = Field(default_factory=list)

@@ -54,7 +54,17 @@ class Recorder:
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return self.inner.count_tokens(messages)
 
-    def complete(self, messages, *, sampling, json_schema=None, on_token=None, deadline=None, cache_key=None):
+    def complete(
+        self,
+        messages,
+        *,
+        sampling,
+        json_schema=None,
+        on_token=None,
+        deadline=None,
+        cache_key=None,
+        thinking_budget=None,
+    ):
         done = self.inner.complete(
             messages,
             sampling=sampling,
@@ -62,6 +72,7 @@ class Recorder:
             on_token=on_token,
             deadline=deadline,
             cache_key=cache_key,
+            thinking_budget=thinking_budget,
         )
         self.log.append(Call(self.agent, list(messages), sampling, json_schema, done))
         return done

@@ -8,15 +8,15 @@ metadata, directory index included).
 
     python benchmarks/bench_memory.py [--quick] [--sizes 10000,100000] [--queries 200]
 
-Writes benchmarks/results/memory.json and prints one summary line.
+Query latency is reported for the whole memory, for /knowledge (half the entries) and for one leaf
+directory (1% of the entries: a Chroma metadata filter). Writes benchmarks/results/memory.json and
+prints one summary line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -29,10 +29,12 @@ import numpy as np
 
 from qsm.store import EntryDraft, MemorySettings, MiniLMEmbedder, open_memory
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_result
+
 DIM = 384
 DIRECTORIES = 100
 HNSW = {"M": 16, "ef_construction": 100, "ef_search": 100}  # Chroma's defaults, used for hnswlib too
-RESULTS = Path(__file__).parent / "results" / "memory.json"
 
 
 class LookupEmbedder:
@@ -64,6 +66,12 @@ def synthetic(n: int, queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return data[:n], data[n:]
 
 
+def bench_path(i: int) -> str:
+    """Half the entries under /knowledge, half in users' chats; each leaf directory holds 1%."""
+    leaf = (i // 2) % (DIRECTORIES // 2)
+    return f"/knowledge/t{leaf:02d}" if i % 2 == 0 else f"/users/u{leaf:02d}/chats"
+
+
 def percentiles(seconds: list[float]) -> dict[str, float]:
     ms = np.asarray(seconds) * 1000
     return {
@@ -92,7 +100,7 @@ def bench_store(
     table = dict(zip(texts, vectors, strict=True))
     table.update((f"query {j}", q) for j, q in enumerate(queries))
     embedder = LookupEmbedder(table)
-    drafts = [EntryDraft(text=t, path=f"/bench/t{i % DIRECTORIES:02d}") for i, t in enumerate(texts)]
+    drafts = [EntryDraft(text=t, path=bench_path(i)) for i, t in enumerate(texts)]
     with tempfile.TemporaryDirectory(prefix="qsm-bench-memory-") as tmp:
         settings = MemorySettings(path=Path(tmp) / "memory")
         memory = open_memory(settings, Path(tmp), embedder=embedder)
@@ -100,15 +108,16 @@ def bench_store(
         for offset in range(0, n, batch):
             memory.write_many(drafts[offset : offset + batch], as_agent="user")
         write_s = time.perf_counter() - start
-        latencies, filtered, found = [], [], []
+        latencies: dict[str, list[float]] = {"all": [], "half": [], "one_dir": []}
+        found = []
         for j in range(len(queries)):
             hits, seconds = timed(lambda j=j: memory.search(f"query {j}", k=k))
-            latencies.append(seconds)
+            latencies["all"].append(seconds)
             found.append([int(h.entry.text.split()[1]) for h in hits])
-            _, seconds = timed(
-                lambda j=j: memory.search(f"query {j}", k=k, under=f"/bench/t{j % DIRECTORIES:02d}")
-            )
-            filtered.append(seconds)
+            _, seconds = timed(lambda j=j: memory.search(f"query {j}", k=k, under="/knowledge"))
+            latencies["half"].append(seconds)
+            _, seconds = timed(lambda j=j: memory.search(f"query {j}", k=k, under=bench_path(2 * j)))
+            latencies["one_dir"].append(seconds)
         _, tree_s = timed(lambda: memory.tree("/"))
         memory.close()
         reopened, reopen_s = timed(lambda: open_memory(settings, Path(tmp), embedder=embedder, create=False))
@@ -117,8 +126,9 @@ def bench_store(
     return {
         "write_entries_per_s": round(n / write_s, 1),
         "write_s": round(write_s, 2),
-        "query": percentiles(latencies),
-        "query_in_subtree": {**percentiles(filtered), "subtree_share": 1 / DIRECTORIES},
+        "query": percentiles(latencies["all"]),
+        "query_under_knowledge": {**percentiles(latencies["half"]), "share_of_entries": 0.5},
+        "query_in_one_directory": {**percentiles(latencies["one_dir"]), "share_of_entries": 1 / DIRECTORIES},
         f"recall_at_{k}": recall(found, truth),
         "tree_ms": round(tree_s * 1000, 2),
         "reopen_s": round(reopen_s, 3),
@@ -174,22 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, help="queries per size (default 200)")
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--batch", type=int, default=1000, help="entries per write_many call")
-    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in (args.sizes or ("2000" if args.quick else "10000,100000")).split(",")]
     n_queries = args.queries or (50 if args.quick else 200)
     results: dict[str, Any] = {
-        "benchmark": "memory",
         "quick": args.quick,
         "k": args.k,
         "hnsw_params": HNSW,
         "vectors": f"synthetic gaussian mixture, {DIM} dims, 256 clusters, unit length",
-        "environment": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "chromadb": version("chromadb"),
-            "hnswlib": version("hnswlib"),
-        },
+        "versions": {"chromadb": version("chromadb"), "hnswlib": version("hnswlib")},
         "embedder": bench_embedder(64 if args.quick else 512),
         "sizes": [],
     }
@@ -204,9 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         results["sizes"].append(row)
         print(f"  {n}: {json.dumps(row)}", file=sys.stderr)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(summary(results))
+    write_result("memory", results, summary(results))
     return 0
 
 
@@ -217,7 +218,8 @@ def summary(results: dict[str, Any]) -> str:
         store, raw, exact = row["store_chroma"], row["hnswlib"], row["numpy_exact"]
         parts.append(
             f"{row['entries'] // 1000}k: store {store['write_entries_per_s']:.0f}/s "
-            f"p50 {store['query']['p50_ms']}ms p95 {store['query']['p95_ms']}ms r@{k} {store[f'recall_at_{k}']} | "
+            f"p50 {store['query']['p50_ms']}ms p95 {store['query']['p95_ms']}ms r@{k} {store[f'recall_at_{k}']} "
+            f"(1% subtree p50 {store['query_in_one_directory']['p50_ms']}ms) | "
             f"hnswlib {raw['write_entries_per_s']:.0f}/s p50 {raw['query']['p50_ms']}ms "
             f"p95 {raw['query']['p95_ms']}ms r@{k} {raw[f'recall_at_{k}']} | "
             f"numpy p50 {exact['query']['p50_ms']}ms"

@@ -84,6 +84,7 @@ class MeteredModel:
         on_token: TokenCallback | None = None,
         deadline: float | None = None,
         cache_key: str | None = None,
+        thinking_budget: int | None = None,
     ) -> Completion:
         tokens_left, seconds_left, calls_left = self._left()
         if calls_left <= 0:
@@ -107,6 +108,7 @@ class MeteredModel:
             on_token=on_token,
             deadline=min(deadline, own_deadline) if deadline else own_deadline,
             cache_key=cache_key or self.agent,
+            thinking_budget=thinking_budget,
         )
         self.cost.calls += 1
         self.cost.prompt_tokens += completion.prompt_tokens

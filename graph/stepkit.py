@@ -81,7 +81,12 @@ class AgentCall:
         return on_token
 
     def text(self, messages: list[ChatMessage]) -> Completion:
-        return self.meter.complete(messages, sampling=self.settings.sampling, on_token=self._on_token("text"))
+        return self.meter.complete(
+            messages,
+            sampling=self.settings.sampling,
+            on_token=self._on_token("text"),
+            thinking_budget=self.settings.thinking_budget,
+        )
 
     def structured(self, messages: list[ChatMessage], reply_type: type[T]) -> T:
         result = generate_structured(

@@ -85,3 +85,9 @@ def test_think_stream_handles_split_tags() -> None:
     thinking = "".join(t for flag, t in out if flag)
     answer = "".join(t for flag, t in out if not flag)
     assert (thinking, answer) == ("abc", "The answer")
+
+
+def test_fake_thinking_budget_cuts_thinking_and_keeps_answer() -> None:
+    model = FakeChatModel(["<think>one two three four five six</think>The answer"], auto=False)
+    done = model.complete([{"role": "user", "content": "q"}], sampling=Sampling(), thinking_budget=3)
+    assert done.thinking == "one two three" and done.text == "The answer"

@@ -192,3 +192,21 @@ def test_model_pool_shares_one_base_per_gguf(tmp_path: Path) -> None:
     b = pool.model_for("Ref", AgentSettings.model_validate({"sampling": {"temperature": 0.9}}))
     assert a is not b and a.base is b.base and len(pool.llama_bases) == 1
     pool.close()
+
+
+R1_STYLE = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "<|im_start|>assistant\n<think>\n"
+)
+
+
+def test_thinking_budget_forces_the_answer(base: LlamaBase) -> None:
+    """s1 budget forcing: an R1-style template opens <think>; cut it after 8 tokens, force </think>."""
+    model = LlamaCppModel(base, chat_template=R1_STYLE)
+    msgs = chat("Think step by step, then answer.", "What is 17*3?")
+    free = model.complete(msgs, sampling=Sampling(temperature=0, max_tokens=120))
+    capped = model.complete(msgs, sampling=Sampling(temperature=0, max_tokens=120), thinking_budget=8)
+    assert "</think>" in capped.raw_text and capped.thinking
+    assert free.raw_text.startswith(capped.thinking.strip()), "greedy: the cut thought is the free run's start"
+    assert len(capped.thinking) < len(free.raw_text)
+    assert capped.text, "generation continued after the forced </think>"
