@@ -33,6 +33,7 @@ from qsm.store.models import (
     entry_id,
 )
 from qsm.store.opening import memory_directory, open_memory
+from qsm.store.paths import agent_lessons_path, knowledge_path, user_chats_path
 from qsm.store.protocol import MemoryStore
 from qsm.store.rights import DEFAULT_RULES, AccessPolicy, AccessRule, PathAccessDenied
 from qsm.store.settings import AccessRuleSettings, MemorySettings
@@ -67,10 +68,13 @@ __all__ = [
     "TreeNode",
     "VectorBackend",
     "ViewDefinition",
+    "agent_lessons_path",
     "chunk_text",
     "entry_id",
+    "knowledge_path",
     "make_embedder",
     "memory_directory",
     "open_memory",
     "read_document",
+    "user_chats_path",
 ]

@@ -1,0 +1,85 @@
+"""Embedders turn texts into L2-normalised vectors; the store records which one built it."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from qsm.store.settings import MemorySettings
+
+__all__ = ["Embedder", "HashingEmbedder", "make_embedder", "normalize_rows"]
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """``embed`` returns a float32 array of shape (len(texts), dim) whose rows have unit length."""
+
+    @property
+    def name(self) -> str:
+        """Identifies the vector space; a memory refuses to open with an embedder of another name."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """Unit-length rows (float32); an all-zero row becomes the first basis vector."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    zero = norms[:, 0] == 0.0
+    if zero.any():
+        vectors = vectors.copy()
+        vectors[zero, 0] = 1.0
+        norms[zero] = 1.0
+    return vectors / norms
+
+
+class HashingEmbedder:
+    """Deterministic bag of words and word pairs hashed into ``dim`` signed buckets.
+
+    No model, no state: texts sharing words get similar vectors. Meant for fast tests and as a
+    fallback where no model may be installed; it knows nothing of synonyms.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self._dim = dim
+
+    @property
+    def name(self) -> str:
+        return f"hashing-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = [w.lower() for w in _WORD.findall(text)]
+            features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+            for feature in features:
+                digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self._dim
+                out[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+        return normalize_rows(out)
+
+
+def make_embedder(settings: MemorySettings) -> Embedder:
+    """The embedder ``settings.embedder`` names; the MiniLM model loads on first use."""
+    if settings.embedder == "hashing":
+        return HashingEmbedder(settings.hashing_dim)
+    from qsm.store.minilm import MiniLMEmbedder
+
+    return MiniLMEmbedder(
+        threads=settings.embed_threads, batch_size=settings.embed_batch, max_tokens=settings.max_tokens
+    )
