@@ -120,6 +120,11 @@ def render_final(where: Any, result: RunResult) -> None:
         f"{badge} {final.status} · {final.collapse}, candidate {final.chosen_candidate} of "
         f"{final.candidates}{score} · `{result.final_id}`"
     )
+    if final.citations:
+        sources = where.expander(f"sources from memory ({len(final.citations)})")
+        for i, cite in enumerate(final.citations, 1):
+            sources.caption(f"[{i}] `{cite.path}` · `{cite.entry_id}`")
+            sources.text(cite.quote)
     if final.thinking:
         where.expander("thinking").markdown(final.thinking)
     if final.note:

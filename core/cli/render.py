@@ -77,6 +77,8 @@ def print_result(result: RunResult, *, as_json: bool = False) -> None:
         bold=True,
     )
     click.echo(final.text or "(empty)")
+    for i, cite in enumerate(final.citations, 1):
+        click.secho(f"[{i}] {cite.path} {cite.entry_id}: {cite.quote[:100]!r}", fg="blue")
     if final.note:
         click.secho(f"note: {final.note}", fg="yellow")
     click.secho(f"content id: {result.final_id}", fg="bright_black")
