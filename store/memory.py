@@ -42,9 +42,11 @@ class DirectoryMemory:
     Thread-safe: operations run one at a time.
     """
 
-    def __init__(self, engine: MemoryEngine) -> None:
+    def __init__(self, engine: MemoryEngine, on_close: Callable[[], None] | None = None) -> None:
         self._engine = engine
         self._closed = False
+        self._on_close = on_close
+        self._refs = 1
 
     def __enter__(self) -> DirectoryMemory:
         return self
@@ -281,9 +283,22 @@ class DirectoryMemory:
                 "curation_records": len(self._engine.sidecar.log()),
             }
 
+    def share(self) -> DirectoryMemory:
+        """Another owner in this process; the store closes when the last one calls :meth:`close`."""
+        with self._engine.lock:
+            self._refs += 1
+        return self
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         with self._engine.lock:
-            if not self._closed:
+            self._refs -= 1
+            if self._refs <= 0 and not self._closed:
                 self._closed = True
                 self._engine.backend.close()
                 self._engine.sidecar.close()
+                if self._on_close is not None:
+                    self._on_close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from qsm.errors import MemoryStoreError
+from qsm.filelock import ProcessLock
 from qsm.store.chroma_backend import ChromaBackend
 from qsm.store.embedder import Embedder, make_embedder
 from qsm.store.engine import EngineOptions, MemoryEngine, backend_info
@@ -18,7 +20,10 @@ from qsm.store.sidecar import SIDECAR_NAME, Sidecar, check_sqlite_file
 __all__ = ["CHROMA_FILE", "memory_directory", "open_memory"]
 
 CHROMA_FILE = "chroma.sqlite3"
-_OURS = {SIDECAR_NAME, f"{SIDECAR_NAME}-wal", f"{SIDECAR_NAME}-shm", f"{SIDECAR_NAME}-journal"}
+LOCK_FILE = "memory.lock"
+_OPEN: dict[tuple[Path, str | None, str, str], DirectoryMemory] = {}
+_OPEN_LOCK = threading.Lock()
+_OURS = {SIDECAR_NAME, f"{SIDECAR_NAME}-wal", f"{SIDECAR_NAME}-shm", f"{SIDECAR_NAME}-journal", LOCK_FILE}
 
 
 def memory_directory(settings: MemorySettings, data_dir: Path) -> Path:
@@ -36,15 +41,45 @@ def open_memory(
     clock: Callable[[], datetime] | None = None,
 ) -> DirectoryMemory:
     """Open the memory ``settings`` describe. With ``create=False`` a memory that does not exist yet
-    is an error; a damaged one always is (:class:`MemoryStoreError` saying what to do)."""
+    is an error; a damaged one always is (:class:`MemoryStoreError` saying what to do).
+
+    Chroma on disk is single-process, so a process holds an exclusive lock while it has the memory
+    open, and opening the same memory twice in one process shares the open store (closed by its last
+    owner). Other processes wait up to ``settings.lock_timeout_s``, then get a clear error."""
     directory = memory_directory(settings, data_dir)
+    key = (directory.resolve(), settings.chroma_url, settings.collection, settings.embedder)
+    with _OPEN_LOCK:
+        shared = _OPEN.get(key)
+        if shared is not None and not shared.closed and embedder is None and policy is None and clock is None:
+            return shared.share()
+        memory = _open(settings, directory, create=create, embedder=embedder, policy=policy, clock=clock)
+        if embedder is None and policy is None and clock is None:
+            _OPEN[key] = memory
+        return memory
+
+
+def _open(
+    settings: MemorySettings,
+    directory: Path,
+    *,
+    create: bool,
+    embedder: Embedder | None,
+    policy: AccessPolicy | None,
+    clock: Callable[[], datetime] | None,
+) -> DirectoryMemory:
     hint = (
         f"move {directory} aside and restore a backup into a new one: "
         "`qsm memory import FILE` (backups come from `qsm memory export`)"
     )
     remote = settings.chroma_url is not None
     _check_directory(directory, create=create or remote, hint=hint)
-    sidecar = Sidecar.open(directory / SIDECAR_NAME, hint)
+    lock = None if remote else _lock(directory, settings.lock_timeout_s)
+    try:
+        sidecar = Sidecar.open(directory / SIDECAR_NAME, hint)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     backend: ChromaBackend | None = None
     try:
         if not remote:
@@ -64,8 +99,22 @@ def open_memory(
         if backend is not None:
             backend.close()
         sidecar.close()
+        if lock is not None:
+            lock.release()
         raise
-    return DirectoryMemory(engine)
+    return DirectoryMemory(engine, on_close=lock.release if lock is not None else None)
+
+
+def _lock(directory: Path, timeout_s: float) -> ProcessLock:
+    """Chroma on disk is single-process: hold an exclusive lock while this process has it open."""
+    lock = ProcessLock(directory / LOCK_FILE)
+    if not lock.acquire(timeout_s):
+        raise MemoryStoreError(
+            f"the memory at {directory} is in use by another qsm process (pid {lock.holder_pid()})",
+            hint="wait for it or stop it (a running `qsm ui` keeps its memory open); to share one memory "
+            "between processes, run a Chroma server (`chroma run --path DIR`) and set memory.chroma_url",
+        )
+    return lock
 
 
 def _check_directory(directory: Path, *, create: bool, hint: str) -> None:

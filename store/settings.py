@@ -52,6 +52,10 @@ class MemorySettings(BaseModel):
     chunk_chars: int = Field(800, ge=200, le=20_000, description="target chunk size when ingesting")
     chunk_overlap: int = Field(100, ge=0, le=2_000, description="characters repeated between chunks")
     dedupe_threshold: float = Field(0.95, gt=0.0, le=1.0, description="cosine similarity of near-duplicates")
+    enabled: bool = Field(True, description="runs recall and remember through this memory")
+    lock_timeout_s: float = Field(
+        30.0, ge=0.0, description="how long to wait for another process holding the on-disk memory"
+    )
     rights: dict[str, AccessRuleSettings] = Field(
         default_factory=dict, description="per-principal overrides: {'WeQ': {'write': ['/users/**']}}"
     )
