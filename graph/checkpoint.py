@@ -41,11 +41,12 @@ class RunStore:
                 self.saver: SqliteSaver | InMemorySaver = InMemorySaver()
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA busy_timeout=30000")
-                self.saver = SqliteSaver(self._db)
+                # The checkpointer and the thread index each get their own connection: one connection
+                # shared under two locks lets their transactions interleave.
+                self._saver_db = _connect(path)
+                self.saver = SqliteSaver(self._saver_db)
                 self.saver.setup()
+                self._db = _connect(path)
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS qsm_threads (thread_id TEXT PRIMARY KEY, workflow TEXT, workflow_yaml TEXT,"
                 " request TEXT, user TEXT, created_at REAL, updated_at REAL, status TEXT, final_id TEXT)"
@@ -91,6 +92,15 @@ class RunStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self.path is not None:
+                self._saver_db.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=30000")
+    return db
 
 
 def _info(row: tuple) -> ThreadInfo:
