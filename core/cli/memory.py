@@ -265,6 +265,30 @@ def view_command(
     click.echo(f"saved view {view.path}; list it with `qsm memory ls {view.path}`")
 
 
+@memory_group.command("curate")
+@click.argument("path", default="/knowledge")
+@click.option(
+    "--summarise-over", default=8, show_default=True, help="Summarise PATH when it holds more entries."
+)
+@click.pass_context
+def curate_command(ctx: click.Context, path: str, summarise_over: int) -> None:
+    """Ref curates PATH: folds near-duplicates, then summarises it with Ref's model (all logged)."""
+    from qsm.graph import Runtime
+    from qsm.graph.recall import curate
+
+    cli_ctx: CliContext = ctx.obj
+    with Runtime(cli_ctx.settings, ledger=None) as runtime:
+        report = curate(runtime, path, summarise_over=summarise_over)
+    dedupe = report["dedupe"]
+    click.echo(
+        f"Ref scanned {dedupe['scanned']} entries under {path}, folded {len(dedupe['groups'])} group(s)"
+    )
+    if "summary" in report:
+        click.echo(
+            f"summary {report['summary']['id']} at {report['summary']['path']}:\n{report['summary']['text']}"
+        )
+
+
 def _parse_json(text: str, option: str) -> dict[str, Any]:
     try:
         value = json.loads(text)

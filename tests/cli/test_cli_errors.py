@@ -102,3 +102,14 @@ def test_agents_shows_effective_config(tmp_path: Path) -> None:
     cfg = fake_config(tmp_path, "[agents.Ref.sampling]\ntemperature = 0.05\n")
     code, out = invoke("--config", str(cfg), "agents")
     assert code == 0 and "Ref (reflector)" in out and "temperature 0.05" in out
+
+
+def test_memory_curate_uses_refs_model(tmp_path: Path) -> None:
+    cfg = fake_config(tmp_path, '[memory]\nembedder = "hashing"\n')
+    notes = tmp_path / "notes.md"
+    notes.write_text("\n\n".join(f"Note {i}: tides follow the moon, observation {i}." for i in range(12)))
+    code, out = invoke("--config", str(cfg), "memory", "ingest", str(notes), "--under", "/knowledge/sea")
+    assert code == 0, out
+    code, out = invoke("--config", str(cfg), "memory", "curate", "/knowledge/sea", "--summarise-over", "0")
+    assert code == 0, out
+    assert "Ref scanned" in out and "summary mem:" in out and "(fake model)" in out
