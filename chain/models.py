@@ -1,0 +1,165 @@
+"""What the ledger hands out: receipts, batch views, status, proof files and verification results."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+__all__ = [
+    "PROOF_FORMAT",
+    "AnchorInfo",
+    "BatchInfo",
+    "Hex32",
+    "LeafValue",
+    "LedgerReceipt",
+    "LedgerStatus",
+    "ProofFile",
+    "TickReport",
+    "VerifyResult",
+    "VerifyStatus",
+]
+
+PROOF_FORMAT = "qsm-ledger-proof/1"
+
+Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
+HexAddress = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
+
+
+def hex32(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+class LedgerReceipt(BaseModel):
+    """Returned by ``record``: the output is durably queued for anchoring."""
+
+    model_config = ConfigDict(frozen=True)
+
+    content_id: str
+    kind: str
+    leaf_hash: Hex32 | None = Field(None, description="the Merkle leaf; None when the ledger is disabled")
+    recorded_at: float
+    state: Literal["pending", "batched", "disabled"]
+    batch_id: int | None = None
+
+
+class BatchInfo(BaseModel):
+    """One anchored (or to-be-anchored) batch, for `qsm ledger status` and the UI's ledger explorer."""
+
+    batch_id: int
+    state: str
+    root: Hex32
+    leaf_count: int
+    sealed_at: float
+    chain_id: int | None
+    contract: str | None
+    nonce: int | None
+    tx_hash: Hex32 | None = Field(None, description="the mined transaction")
+    tx_hashes: list[Hex32] = Field(default_factory=list, description="every signed tx (fee bumps included)")
+    block_number: int | None
+    finalized_block: int | None
+    reorgs: int
+    last_error: str | None
+
+
+class LedgerStatus(BaseModel):
+    backend: str
+    enabled: bool
+    chain_id: int | None
+    contract: str | None
+    signer: str | None
+    outputs: dict[str, int]
+    batches: dict[str, int]
+    oldest_pending_age_s: float | None
+    last_error: str | None
+    recent: list[BatchInfo]
+
+
+class TickReport(BaseModel):
+    sealed: int = 0
+    advanced: int = 0
+    skipped: str | None = Field(None, description="why nothing was done with the chain, if so")
+    error: str | None = None
+
+
+class LeafValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    digest: Hex32 = Field(description="sha256 digest inside the content id")
+    salt: Hex32 = Field(description="random salt; hides the digest from anyone holding only sibling hashes")
+
+
+class AnchorInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["embedded", "rpc", "fake"]
+    chain_id: int
+    contract: HexAddress
+    tx_hash: Hex32
+    block_number: int
+    submitter: HexAddress
+    final: bool = Field(description="was it final when this proof was written (verify re-checks)")
+    finalized_block: int | None = None
+
+
+class ProofFile(BaseModel):
+    """Everything needed to check an output against the chain: leaf value, Merkle path, root, anchor.
+
+    ``standard`` holds the same proof in the shape OpenZeppelin's ``StandardMerkleTree.verify(root,
+    leafEncoding, value, proof)`` takes.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["qsm-ledger-proof/1"] = PROOF_FORMAT
+    content_id: str
+    kind: str
+    leaf: LeafValue
+    leaf_hash: Hex32
+    proof: list[Hex32]
+    root: Hex32
+    batch_id: int
+    leaf_count: int
+    anchor: AnchorInfo | None = Field(None, description="None while the batch is not yet mined")
+    issued_at: float
+
+    @property
+    def standard(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "leafEncoding": ["bytes32", "bytes32"],
+            "value": [self.leaf.digest, self.leaf.salt],
+            "proof": list(self.proof),
+        }
+
+
+class VerifyStatus(enum.StrEnum):
+    VERIFIED = "verified"
+    NOT_FINAL = "not_final"
+    NOT_ANCHORED = "not_anchored"
+    TAMPERED = "tampered"
+    WRONG_CHAIN = "wrong_chain"
+
+    @property
+    def exit_code(self) -> int:
+        """`qsm ledger verify` exit status."""
+        return {"verified": 0, "not_final": 10, "not_anchored": 11, "tampered": 12, "wrong_chain": 13}[
+            self.value
+        ]
+
+
+class VerifyResult(BaseModel):
+    status: VerifyStatus
+    message: str
+    content_id: str
+    root: str
+    chain_id: int | None = None
+    anchored_block: int | None = None
+    finalized_block: int | None = None
+    submitter: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is VerifyStatus.VERIFIED
