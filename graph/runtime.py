@@ -53,6 +53,14 @@ class Runtime:
         self._owned: list[Any] = []
         self.memory = self._service(memory, persist, _open_memory)
         self.ledger = self._service(ledger, persist, _open_ledger)
+        self._ledger_in_background = (
+            self.ledger is not None
+            and self.ledger in self._owned
+            and getattr(settings.ledger, "backend", "embedded") == "rpc"
+            and hasattr(self.ledger, "start_background")
+        )
+        if self._ledger_in_background:
+            self.ledger.start_background(max(0.5, settings.ledger.poll_interval_s))
         self._books: dict[str, ChannelBook] = {}
         self._graphs: dict[str, Any] = {}
         self._yaml: dict[str, str] = {}
@@ -124,7 +132,8 @@ class Runtime:
         if self.ledger is None:
             return None
         receipt = self.ledger.record(final.id, kind="final_answer")
-        self.ledger.tick()
+        if not self._ledger_in_background:
+            self.ledger.tick()  # the embedded chain answers at once; an RPC chain is ticked in the background
         return receipt.model_dump(mode="json") if hasattr(receipt, "model_dump") else dict(receipt)
 
     def close(self) -> None:
@@ -134,6 +143,8 @@ class Runtime:
         self.runs.close()
         if self._strengths is not None:
             self._strengths.close()
+        if self._ledger_in_background:
+            self.ledger.stop_background()
         for service in self._owned:
             service.close()
 

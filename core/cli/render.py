@@ -24,6 +24,8 @@ class EventPrinter:
 
     def __call__(self, event: RunEvent) -> None:
         data: dict[str, Any] = event.model_dump()
+        if not (self.tokens or self.trace):
+            return
         if event.type == "step":
             self._newline()
             cand = f" #{data['candidate']}" if data.get("candidate") is not None else ""

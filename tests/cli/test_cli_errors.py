@@ -113,3 +113,12 @@ def test_memory_curate_uses_refs_model(tmp_path: Path) -> None:
     code, out = invoke("--config", str(cfg), "memory", "curate", "/knowledge/sea", "--summarise-over", "0")
     assert code == 0, out
     assert "Ref scanned" in out and "summary mem:" in out and "(fake model)" in out
+
+
+def test_json_output_is_pure_json(tmp_path: Path) -> None:
+    import json
+
+    result = CliRunner().invoke(cli, ["--config", str(fake_config(tmp_path)), "ask", "What is 2+2?", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["final_id"].startswith("final:") and data["status"] == "ok"
