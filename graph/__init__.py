@@ -2,7 +2,17 @@
 
 from qsm.graph.channels import Channel, ChannelBook, ChannelState
 from qsm.graph.envelope import Envelope, StepCost
-from qsm.graph.runner import RunEvent, RunResult, load_result, resume, run, stream, stream_resume
+from qsm.graph.runner import (
+    Checkpoint,
+    RunEvent,
+    RunResult,
+    history,
+    load_result,
+    resume,
+    run,
+    stream,
+    stream_resume,
+)
 from qsm.graph.runtime import Runtime
 from qsm.graph.spec import Agent, Workflow
 
@@ -11,12 +21,14 @@ __all__ = [
     "Channel",
     "ChannelBook",
     "ChannelState",
+    "Checkpoint",
     "Envelope",
     "RunEvent",
     "RunResult",
     "Runtime",
     "StepCost",
     "Workflow",
+    "history",
     "load_result",
     "resume",
     "run",

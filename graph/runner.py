@@ -15,7 +15,17 @@ from qsm.graph.envelope import Envelope
 from qsm.graph.runtime import Runtime
 from qsm.graph.spec import USER, Workflow
 
-__all__ = ["RunEvent", "RunResult", "load_result", "resume", "run", "stream", "stream_resume"]
+__all__ = [
+    "Checkpoint",
+    "RunEvent",
+    "RunResult",
+    "history",
+    "load_result",
+    "resume",
+    "run",
+    "stream",
+    "stream_resume",
+]
 
 
 class RunEvent(BaseModel):
@@ -83,7 +93,11 @@ def stream(
             runtime.close()
 
 
-def stream_resume(thread_id: str, *, runtime: Runtime | None = None) -> Iterator[RunEvent]:
+def stream_resume(
+    thread_id: str, *, runtime: Runtime | None = None, checkpoint_id: str | None = None
+) -> Iterator[RunEvent]:
+    """Continue a thread from its last checkpoint, or (time travel) re-run it from ``checkpoint_id``:
+    the steps after that checkpoint run again as a new branch of the thread's history."""
     own = runtime is None
     runtime = runtime or Runtime.open()
     try:
@@ -92,12 +106,17 @@ def stream_resume(thread_id: str, *, runtime: Runtime | None = None) -> Iterator
             raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
         workflow = Workflow.from_yaml(info.workflow_yaml)
         graph = runtime.compiled(workflow)
-        snapshot = graph.get_state(_config(thread_id))
+        config = _config(thread_id, checkpoint_id)
+        snapshot = graph.get_state(config)
+        if checkpoint_id is not None and snapshot.created_at is None:  # LangGraph's answer for an unknown id
+            raise QsmError(
+                f"thread {thread_id} has no checkpoint {checkpoint_id}", hint=f"`qsm history {thread_id}`"
+            )
         if not snapshot.next:
             yield RunEvent(type="done", result=_result(thread_id, snapshot.values), resumed=False)
             return
         runtime.runs.set_status(thread_id, "running")
-        yield from _drive(runtime, workflow, thread_id, None)
+        yield from _drive(runtime, workflow, thread_id, None, checkpoint_id)
     finally:
         if own:
             runtime.close()
@@ -108,8 +127,8 @@ def run(workflow: Workflow | None = None, prompt: str = "", **kwargs: Any) -> Ru
     return _last_result(stream(workflow, prompt, **kwargs))
 
 
-def resume(thread_id: str, *, runtime: Runtime | None = None) -> RunResult:
-    return _last_result(stream_resume(thread_id, runtime=runtime))
+def resume(thread_id: str, *, runtime: Runtime | None = None, checkpoint_id: str | None = None) -> RunResult:
+    return _last_result(stream_resume(thread_id, runtime=runtime, checkpoint_id=checkpoint_id))
 
 
 def load_result(thread_id: str, runtime: Runtime) -> tuple[RunResult, Workflow] | None:
@@ -126,10 +145,14 @@ def load_result(thread_id: str, runtime: Runtime) -> tuple[RunResult, Workflow] 
 
 
 def _drive(
-    runtime: Runtime, workflow: Workflow, thread_id: str, initial: dict[str, Any] | None
+    runtime: Runtime,
+    workflow: Workflow,
+    thread_id: str,
+    initial: dict[str, Any] | None,
+    checkpoint_id: str | None = None,
 ) -> Iterator[RunEvent]:
     graph = runtime.compiled(workflow)
-    config = _config(thread_id)
+    config = _config(thread_id, checkpoint_id)
     try:
         for mode, chunk in graph.stream(initial, config, stream_mode=["custom", "updates"]):
             if mode == "custom":
@@ -143,7 +166,7 @@ def _drive(
     except BaseException:
         runtime.runs.set_status(thread_id, "interrupted")
         raise
-    result = _result(thread_id, graph.get_state(config).values)
+    result = _result(thread_id, graph.get_state(_config(thread_id)).values)
     runtime.runs.set_status(thread_id, result.status, result.final_id)
     yield RunEvent(type="done", result=result)
 
@@ -173,8 +196,40 @@ def _result(thread_id: str, values: dict[str, Any]) -> RunResult:
     )
 
 
-def _config(thread_id: str) -> dict[str, Any]:
-    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 200}
+def _config(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+    configurable = {"thread_id": thread_id} | ({"checkpoint_id": checkpoint_id} if checkpoint_id else {})
+    return {"configurable": configurable, "recursion_limit": 200}
+
+
+class Checkpoint(BaseModel):
+    checkpoint_id: str
+    step: int
+    created_at: str
+    next: list[str]
+    wrote: list[str]
+    messages: int
+
+
+def history(thread_id: str, runtime: Runtime) -> list[Checkpoint]:
+    """A thread's checkpoints, newest first (what ``resume --from`` can go back to)."""
+    info = runtime.runs.thread(thread_id)
+    if info is None:
+        raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
+    graph = runtime.compiled(Workflow.from_yaml(info.workflow_yaml))
+    out = []
+    for snap in graph.get_state_history(_config(thread_id)):
+        meta = snap.metadata or {}
+        out.append(
+            Checkpoint(
+                checkpoint_id=snap.config["configurable"]["checkpoint_id"],
+                step=meta.get("step", -1),
+                created_at=snap.created_at or "",
+                next=list(snap.next),
+                wrote=sorted(meta.get("writes") or {}),
+                messages=len(snap.values.get("trace", [])),
+            )
+        )
+    return out
 
 
 def _entry_agent(workflow: Workflow) -> str:

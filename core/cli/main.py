@@ -13,7 +13,7 @@ from qsm.cli.context import CliContext
 from qsm.cli.info_cmds import agents_cmd, graph_cmd
 from qsm.cli.ledger import ledger_group
 from qsm.cli.memory import memory_group
-from qsm.cli.run_cmds import ask_cmd, resume_cmd, run_cmd, threads_cmd, trace_cmd
+from qsm.cli.run_cmds import ask_cmd, history_cmd, resume_cmd, run_cmd, threads_cmd, trace_cmd
 from qsm.cli.ui_cmd import ui_cmd
 from qsm.errors import QsmError
 
@@ -50,6 +50,7 @@ for command in (
     ask_cmd,
     run_cmd,
     resume_cmd,
+    history_cmd,
     threads_cmd,
     trace_cmd,
     graph_cmd,

@@ -13,7 +13,7 @@ from qsm.errors import BudgetExhausted, QsmError
 from qsm.graph import RunResult, Runtime, Workflow, stream, stream_resume
 from qsm.graph.envelope import Envelope
 
-__all__ = ["ask_cmd", "resume_cmd", "run_cmd", "threads_cmd", "trace_cmd"]
+__all__ = ["ask_cmd", "history_cmd", "resume_cmd", "run_cmd", "threads_cmd", "trace_cmd"]
 
 EXIT_BUDGET = BudgetExhausted.exit_code
 
@@ -89,6 +89,7 @@ def _execute(
     prompt: str | None,
     kw: dict[str, Any],
     resume_thread: str | None = None,
+    checkpoint_id: str | None = None,
 ) -> None:
     settings = cli_ctx.settings.with_overrides(_overrides(workflow, kw))
     printer = EventPrinter(
@@ -99,7 +100,7 @@ def _execute(
     result: RunResult | None = None
     with Runtime(settings) as runtime:
         events = (
-            stream_resume(resume_thread, runtime=runtime)
+            stream_resume(resume_thread, runtime=runtime, checkpoint_id=checkpoint_id)
             if resume_thread
             else stream(
                 workflow, prompt or "", runtime=runtime, thread_id=kw.get("thread_id"), user=kw["user"]
@@ -145,18 +146,38 @@ def run_cmd(cli_ctx: CliContext, spec: Path, prompt: str | None, **kw: Any) -> N
 
 @click.command("resume")
 @click.argument("thread_id")
+@click.option("--from", "checkpoint_id", help="Re-run from this earlier checkpoint (see `qsm history`).")
 @click.option("--quiet", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
 @pass_cli
-def resume_cmd(cli_ctx: CliContext, thread_id: str, quiet: bool, as_json: bool) -> None:
-    """Continue THREAD_ID from its last checkpoint (after a crash or kill)."""
+def resume_cmd(
+    cli_ctx: CliContext, thread_id: str, checkpoint_id: str | None, quiet: bool, as_json: bool
+) -> None:
+    """Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from."""
     _execute(
         cli_ctx,
         Workflow.default(),
         None,
         {"quiet": quiet, "as_json": as_json, "user": "local"},
         resume_thread=thread_id,
+        checkpoint_id=checkpoint_id,
     )
+
+
+@click.command("history")
+@click.argument("thread_id")
+@pass_cli
+def history_cmd(cli_ctx: CliContext, thread_id: str) -> None:
+    """List THREAD_ID's checkpoints, newest first; `qsm resume THREAD --from ID` goes back to one."""
+    from qsm.graph import history
+
+    with Runtime(cli_ctx.settings, memory=None, ledger=None) as runtime:
+        rows = history(thread_id, runtime)
+    for cp in rows:
+        nxt = ",".join(cp.next) or "(done)"
+        click.echo(
+            f"{cp.checkpoint_id}  step {cp.step:>3}  {cp.messages:>3} msgs  next {nxt:<24} wrote {','.join(cp.wrote)}"
+        )
 
 
 @click.command("threads")
