@@ -7,22 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qsm.agents.messages import Message, message_type
+from qsm.agents.messages import AgentCost, Message, message_type
 from qsm.ids import content_id
 
 __all__ = ["Envelope", "StepCost", "seal"]
 
 
-class StepCost(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    seconds: float = 0.0
-
-    @property
-    def tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
+StepCost = AgentCost  # what one step (or one agent over a run) spent: calls, tokens, seconds
 
 
 class Envelope(BaseModel):

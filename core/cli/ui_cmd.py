@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 
 import click
 
@@ -30,4 +29,5 @@ def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: boo
     host = host or settings.ui.host
     port = port or settings.ui.port
     click.echo(f"qsm ui on http://{host}:{port} (data: {settings.data_dir}); Ctrl-C to stop")
-    raise SystemExit(subprocess.call(streamlit_command(host, port, headless=not browser), env=env))
+    command = streamlit_command(host, port, headless=not browser)
+    os.execvpe(command[0], command, env)  # Streamlit replaces this process: signals reach the server itself
