@@ -20,8 +20,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from qsm.chain.outbox_schema import (
 )
 from qsm.errors import LedgerError
 from qsm.ids import digest_of, is_content_id
+from qsm.sqlitetx import immediate_transaction
 
 __all__ = ["Outbox", "OutboxStateError"]
 
@@ -71,16 +71,8 @@ class Outbox(OutboxReads):
         with self._lock:
             self._conn.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate_transaction(self._conn, self._lock)
 
     # -- outputs -------------------------------------------------------------------------------
     def record(self, content_id: str, kind: str) -> tuple[OutputRow, bool]:

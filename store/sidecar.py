@@ -14,6 +14,7 @@ from typing import Any
 
 from qsm.errors import MemoryStoreError
 from qsm.ids import content_id
+from qsm.sqlitetx import immediate_transaction
 from qsm.store.models import CurationRecord, LogOperation, ViewDefinition
 
 __all__ = ["SIDECAR_NAME", "Sidecar", "check_sqlite_file"]
@@ -94,20 +95,14 @@ class Sidecar:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._conn
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-                self._conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                raise MemoryStoreError(
-                    f"memory index {self._description} failed: {exc}",
-                    hint="if it is damaged, move it aside: it is rebuilt from the store (views and log are lost)",
-                ) from None
+        try:
+            with immediate_transaction(self._conn, self._lock) as conn:
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            raise MemoryStoreError(
+                f"memory index {self._description} failed: {exc}",
+                hint="if it is damaged, move it aside: it is rebuilt from the store (views and log are lost)",
+            ) from None
 
     def meta(self, key: str) -> str | None:
         with self._tx() as db:
