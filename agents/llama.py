@@ -46,6 +46,7 @@ class _Slot:
     active: tuple[Path, float] | None = None
     last_key: str | None = None
     busy: bool = False
+    used_at: float = 0.0
 
 
 class LlamaBase:
@@ -93,20 +94,18 @@ class LlamaBase:
 
     @contextmanager
     def acquire(self, cache_key: str | None) -> Iterator[_Slot]:
-        """Borrow an instance, preferring the one that last served ``cache_key``; load one if none is
-        free and the limit allows, else wait."""
+        """Borrow an instance for ``cache_key`` (normally an agent), in this order of preference: the
+        free instance that last served the same key (its prompt prefix is still in the KV cache); a
+        free instance nobody has claimed yet; a new instance while under ``max_instances``; the free
+        instance used least recently. Wait when all are busy."""
         with self._cond:
             while True:
-                free = [s for s in self._slots if not s.busy]
-                slot = next((s for s in free if s.last_key == cache_key), None) or (free[0] if free else None)
+                slot = self._choose(cache_key)
                 if slot is not None:
-                    break
-                if len(self._slots) < self.max_instances:
-                    slot = _Slot(llama=None, busy=True)
-                    self._slots.append(slot)
                     break
                 self._cond.wait()
             slot.busy = True
+            slot.used_at = time.monotonic()
         try:
             if slot.llama is None:
                 try:
@@ -123,6 +122,20 @@ class LlamaBase:
                 slot.last_key = cache_key
                 slot.busy = False
                 self._cond.notify_all()
+
+    def _choose(self, cache_key: str | None) -> _Slot | None:
+        free = [s for s in self._slots if not s.busy]
+        same = next((s for s in free if cache_key is not None and s.last_key == cache_key), None)
+        if same is not None:
+            return same
+        unclaimed = next((s for s in free if s.last_key is None or s.last_key.startswith("__")), None)
+        if unclaimed is not None:
+            return unclaimed
+        if len(self._slots) < self.max_instances:
+            slot = _Slot(llama=None, busy=True)
+            self._slots.append(slot)
+            return slot
+        return min(free, key=lambda s: s.used_at, default=None)
 
     def warm(self, instances: int = 1) -> None:
         """Load ``instances`` instances now (so no call's latency includes a load)."""
@@ -295,6 +308,7 @@ class LlamaCppModel:
         """Stream into ``take`` (which returns False to stop: the thinking budget is spent). Returns the
         finish reason: stop | length | deadline | budget."""
         try:
+            _prime(slot.llama, prompt)
             stream = slot.llama.create_completion(
                 prompt=prompt,
                 max_tokens=max_tokens,
@@ -359,6 +373,25 @@ class LlamaCppModel:
 
     def close(self) -> None:
         """Views do not own the base; the pool closes it."""
+
+
+def _prime(llama: Any, prompt: list[int]) -> None:
+    """Evaluate all but the last prompt token unless the KV cache already holds them, so that the last
+    token is always evaluated on its own: llama.cpp's batched and single-token paths round differently,
+    and without this a warm (prefix-cached) call could answer differently from a cold one."""
+    if len(prompt) < 2:
+        return
+    cached = llama._input_ids[: llama.n_tokens]
+    match = 0
+    for a, b in zip(cached, prompt, strict=False):
+        if a != b:
+            break
+        match += 1
+    if match >= len(prompt) - 1:
+        return
+    warmup = llama.generate(prompt[:-1], temp=0.0)
+    next(warmup)  # evaluates the prefix (reusing whatever part is cached); the sampled token is discarded
+    warmup.close()
 
 
 def _make_formatter(llama: Any, template: str | None = None) -> Any:

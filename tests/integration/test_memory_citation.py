@@ -14,8 +14,12 @@ pytestmark = [pytest.mark.real_model, pytest.mark.slow]
 
 
 def _qsm(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "qsm.cli", "--data-dir", str(data), *args],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "qsm.cli", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_fact_ingested_in_one_process_is_cited_in_another(tmp_path: Path) -> None:
@@ -26,7 +30,7 @@ def test_fact_ingested_in_one_process_is_cited_in_another(tmp_path: Path) -> Non
     assert ingest.returncode == 0, ingest.stderr
     ask = _qsm(data, "ask", "What is the capital of Freedonia?", "--json")
     assert ask.returncode in (0, 4), ask.stderr
-    result = json.loads(ask.stdout[ask.stdout.index("{"):])
+    result = json.loads(ask.stdout[ask.stdout.index("{") :])
     cited = result["final"]["citations"]
     assert cited and cited[0]["path"] == "/knowledge/geography" and "Sylvania City" in cited[0]["quote"]
     drafts = [e for e in result["trace"] if e["type"] == "Draft"]

@@ -207,6 +207,29 @@ def test_thinking_budget_forces_the_answer(base: LlamaBase) -> None:
     free = model.complete(msgs, sampling=Sampling(temperature=0, max_tokens=120))
     capped = model.complete(msgs, sampling=Sampling(temperature=0, max_tokens=120), thinking_budget=8)
     assert "</think>" in capped.raw_text and capped.thinking
-    assert free.raw_text.startswith(capped.thinking.strip()), "greedy: the cut thought is the free run's start"
+    assert free.raw_text.startswith(capped.thinking.strip()), (
+        "greedy: the cut thought is the free run's start"
+    )
     assert len(capped.thinking) < len(free.raw_text)
     assert capped.text, "generation continued after the forced </think>"
+
+
+def test_warm_prefix_answers_are_byte_identical_to_cold(tmp_path: Path) -> None:
+    """Agents interleaved on their own warm instances answer exactly as a fresh instance would."""
+    system = "You are an assistant. " + " ".join(f"Rule {i}: be brief." for i in range(40))
+    greedy = Sampling(temperature=0, max_tokens=12)
+    warm_base = LlamaBase(bundled_model_path(), n_ctx=1024, n_threads=1, max_instances=2)
+    warm = LlamaCppModel(warm_base)
+    answers = {}
+    for q in ("Say hello.", "Name a colour.", "Say hello again."):
+        for agent in ("A", "B"):
+            answers[(agent, q)] = warm.complete(
+                chat(system + agent, q), sampling=greedy, cache_key=agent
+            ).raw_text
+    warm_base.close()
+    cold_base = LlamaBase(bundled_model_path(), n_ctx=1024, n_threads=1, max_instances=1)
+    cold = LlamaCppModel(cold_base)
+    for (agent, q), text in answers.items():
+        cold_base.close()  # nothing cached
+        assert cold.complete(chat(system + agent, q), sampling=greedy).raw_text == text
+    cold_base.close()
