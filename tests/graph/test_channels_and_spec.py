@@ -107,6 +107,7 @@ def _book(store: StrengthStore | None = None) -> ChannelBook:
     return ChannelBook("t", [Channel(source="WeQ", target="Ref", type="Draft", strength=0.5)], store)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the forged Draft below warns when serialised, as it should
 def test_send_validates_type_and_existence() -> None:
     book = _book()
     draft = Draft(text="hi", author="WeQ", candidate=0)

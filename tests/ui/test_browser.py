@@ -98,13 +98,25 @@ def test_ask_in_browser_and_screenshot(app_url: str, browser) -> None:
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.get(app_url)
+    fact = ARTIFACTS / "freedonia.md"
+    fact.write_text("# Freedonia\n\nThe capital of Freedonia is Sylvania City.\n")
+    upload = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "input[type='file']"), 60, "uploader")
+    upload.send_keys(str(fact))
+    ingest = _wait(
+        browser,
+        lambda d: next((b for b in d.find_elements(By.TAG_NAME, "button") if "Ingest" in b.text), None),
+        60,
+        "ingest button",
+    )
+    browser.execute_script("arguments[0].click();", ingest)
+    _wait(browser, lambda d: "chunk(s) added" in d.find_element(By.TAG_NAME, "body").text, 60, "ingested")
     box = _wait(
         browser,
         lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']"),
         60,
         "chat input",
     )
-    box.send_keys("What is 2+2?")
+    box.send_keys("What is the capital of Freedonia?")
     box.send_keys(Keys.ENTER)
     _wait(
         browser,
@@ -117,6 +129,7 @@ def test_ask_in_browser_and_screenshot(app_url: str, browser) -> None:
     )
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "QSM" in body and "Ref" in body and "Traceback" not in body
+    assert "sources from memory" in body, "the uploaded fact was recalled and cited"
     for expander in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stExpander'] summary")[:2]:
         browser.execute_script("arguments[0].click();", expander)  # open the first steps: tokens and messages
     time.sleep(1)

@@ -49,7 +49,7 @@ def upload_to_memory(rt: Runtime) -> None:
                 path = Path(tmp) / f.name
                 path.write_bytes(f.getvalue())
                 report = rt.memory.ingest(path, under=f"/knowledge/{topic}", as_agent="user")
-            st.success(f"{f.name}: {report}")
+            st.success(f"{f.name}: {report.added} chunk(s) added to {report.under}, {report.skipped} already there")
 
 
 def show_thread(rt: Runtime, thread_id: str) -> None:
