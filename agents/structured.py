@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -38,8 +39,14 @@ class StructuredResult(Generic[T]):
         return len(self.completions)
 
 
+@functools.cache
+def _schema_json(reply_type: type[BaseModel]) -> str:
+    return json.dumps(reply_type.model_json_schema())
+
+
 def schema_of(reply_type: type[BaseModel]) -> dict[str, Any]:
-    return reply_type.model_json_schema()
+    """The reply type's JSON schema (built once per type: pydantic rebuilds it on every call)."""
+    return json.loads(_schema_json(reply_type))
 
 
 def generate_structured(
