@@ -25,6 +25,7 @@ from qsm.graph.settings import BudgetSettings, RuntimeSettings
 from qsm.merge import deep_merge
 from qsm.paths import default_data_dir
 from qsm.store.settings import MemorySettings
+from qsm.train.settings import TrainSettings
 
 __all__ = ["QsmSettings", "UiSettings", "config_file_candidates", "deep_merge", "load_settings"]
 
@@ -61,6 +62,7 @@ class QsmSettings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ from qsm.cli.info_cmds import agents_cmd, graph_cmd
 from qsm.cli.ledger import ledger_group
 from qsm.cli.memory import memory_group
 from qsm.cli.run_cmds import ask_cmd, history_cmd, resume_cmd, run_cmd, threads_cmd, trace_cmd
+from qsm.cli.train_cmds import eval_cmd, train_group
 from qsm.cli.ui_cmd import ui_cmd
 from qsm.errors import QsmError
 
@@ -59,6 +60,8 @@ for command in (
     ledger_group,
     ui_cmd,
     bench_cmd,
+    train_group,
+    eval_cmd,
 ):
     cli.add_command(command)
 

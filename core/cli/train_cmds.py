@@ -1,0 +1,218 @@
+"""`qsm train` (datasets, LoRA adapters, GGUF export) and `qsm eval` (base vs adapter per role)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from qsm.cli.context import CliContext, pass_cli
+from qsm.errors import ConfigError
+from qsm.merge import deep_merge
+from qsm.train import (
+    ROLES,
+    PeftTrainer,
+    RoleName,
+    TrainingError,
+    TrainSettings,
+    adapter_config_lines,
+    export_roles,
+    layout_for,
+    make_datasets,
+    parse_role,
+    require_train_extra,
+    run_eval,
+    train_roles,
+)
+
+__all__ = ["eval_cmd", "train_group"]
+
+_role_option = click.option(
+    "--role", "role", default="all", show_default=True, help="QSM, WeQ, SOM, Ref, a comma list, or all."
+)
+
+
+def _roles(value: str) -> list[RoleName]:
+    if value.strip().lower() == "all":
+        return list(ROLES)
+    return [parse_role(v) for v in value.split(",") if v.strip()]
+
+
+def _settings(cli_ctx: CliContext, overrides: dict[str, Any]) -> TrainSettings:
+    """The ``[train]`` table of the configuration with the command's flags on top."""
+    current = cli_ctx.settings.train
+    given = {
+        section: {k: v for k, v in values.items() if v is not None}
+        for section, values in overrides.items()
+        if isinstance(values, dict)
+    }
+    try:
+        return TrainSettings.model_validate(deep_merge(current.model_dump(), given))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(
+            f"invalid training option {'.'.join(map(str, err['loc']))}: {err['msg']}",
+            hint="see `qsm train --help`",
+        ) from None
+
+
+def _echo_config(lines: str) -> None:
+    if lines:
+        click.echo("\nServe the adapters on the shared base: add to qsm.toml\n")
+        click.echo(lines)
+
+
+@click.group("train")
+def train_group() -> None:
+    """Specialise the four agents: role datasets, LoRA adapters (PEFT), GGUF export for llama.cpp."""
+
+
+@train_group.command("data")
+@_role_option
+@click.option("--examples", type=int, help="Seed examples per role (default 600).")
+@click.option("--seed", type=int, help="Generator seed (same seed, same data).")
+@click.option("--teacher-model", type=click.Path(path_type=Path), help="Teacher GGUF (llama.cpp).")
+@click.option("--teacher-url", help="Teacher OpenAI-compatible server, e.g. http://host:8080/v1.")
+@click.option("--teacher-name", help="Model name to ask the teacher server for.")
+@click.option("--teacher-agent", help="Use the model of an [agents.NAME] table of qsm.toml as the teacher.")
+@click.option("--teacher-samples", type=int, help="Teacher replies tried per task (default 2).")
+@click.option("--teacher-tasks", type=int, help="At most this many train tasks per role go to the teacher.")
+@click.option("--force", is_flag=True, help="Rebuild datasets that exist already.")
+@pass_cli
+def data_cmd(
+    cli_ctx: CliContext,
+    role: str,
+    examples: int | None,
+    seed: int | None,
+    teacher_model: Path | None,
+    teacher_url: str | None,
+    teacher_name: str | None,
+    teacher_agent: str | None,
+    teacher_samples: int | None,
+    teacher_tasks: int | None,
+    force: bool,
+) -> None:
+    """Build each role's seed dataset (train/val/test + dataset card), expanded by an optional teacher."""
+    roles = _roles(role)
+    if sum(x is not None for x in (teacher_model, teacher_url, teacher_agent)) > 1:
+        raise TrainingError(
+            "choose one teacher", hint="pass one of --teacher-model, --teacher-url or --teacher-agent"
+        )
+    teacher: dict[str, Any] | None = None
+    if teacher_agent:
+        teacher = cli_ctx.settings.agent(teacher_agent).model_dump()
+    elif teacher_model:
+        teacher = {"model": {"path": str(teacher_model)}}
+    elif teacher_url:
+        teacher = {"model": {"backend": "openai", "url": teacher_url, "name": teacher_name}}
+    train = _settings(
+        cli_ctx,
+        {
+            "data": {
+                "examples_per_role": examples,
+                "seed": seed,
+                "teacher": teacher,
+                "teacher_samples": teacher_samples,
+                "teacher_tasks": teacher_tasks,
+            }
+        },
+    )
+    layout = layout_for(train, cli_ctx.settings.data_dir)
+    make_datasets(roles, train, layout, force=force, log=click.echo)
+
+
+@train_group.command("lora")
+@_role_option
+@click.option("--epochs", type=int, help="Passes over the train split (default 2).")
+@click.option("--rank", type=int, help="LoRA rank (default 16).")
+@click.option("--alpha", type=float, help="LoRA alpha (default 32).")
+@click.option("--lr", "learning_rate", type=float, help="Peak learning rate (default 5e-4).")
+@click.option("--batch-size", type=int, help="Examples per step (default 8).")
+@click.option("--max-steps", type=int, help="Train exactly this many steps (overrides --epochs).")
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Default auto (GPU if any)."
+)
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), help="Default auto.")
+@click.option("--threads", type=int, help="torch CPU threads.")
+@click.option("--no-export", is_flag=True, help="Keep the PEFT adapter only; skip the GGUF export.")
+@pass_cli
+def lora_cmd(cli_ctx: CliContext, role: str, no_export: bool, **flags: Any) -> None:
+    """Fine-tune a LoRA adapter per role (PEFT, CPU by default), then export it to GGUF for llama.cpp."""
+    roles = _roles(role)
+    require_train_extra()
+    train = _settings(cli_ctx, {"lora": flags})
+    layout = layout_for(train, cli_ctx.settings.data_dir)
+    trainer = PeftTrainer(train.lora, base=train.base, log=click.echo)
+    train_roles(roles, layout, trainer, log=click.echo)
+    if not no_export:
+        export_roles(roles, layout, train, log=click.echo)
+        _echo_config(adapter_config_lines(layout, roles))
+
+
+@train_group.command("export")
+@_role_option
+@click.option("--outtype", type=click.Choice(["f16", "f32"]), help="GGUF tensor type (default f16).")
+@pass_cli
+def export_cmd(cli_ctx: CliContext, role: str, outtype: str | None) -> None:
+    """Convert trained PEFT adapters to GGUF LoRA files (llama.cpp's convert_lora_to_gguf)."""
+    roles = _roles(role)
+    train = _settings(cli_ctx, {"lora": {"export_type": outtype}})
+    layout = layout_for(train, cli_ctx.settings.data_dir)
+    export_roles(roles, layout, train, log=click.echo)
+    _echo_config(adapter_config_lines(layout, roles))
+
+
+@train_group.command("config")
+@_role_option
+@pass_cli
+def config_cmd(cli_ctx: CliContext, role: str) -> None:
+    """Print the qsm.toml lines that serve the exported adapters."""
+    train = _settings(cli_ctx, {})
+    layout = layout_for(train, cli_ctx.settings.data_dir)
+    lines = adapter_config_lines(layout, _roles(role))
+    if not lines:
+        raise TrainingError(
+            f"no exported adapters in {layout.root / 'adapters'}", hint="run `qsm train lora`"
+        )
+    click.echo(lines)
+
+
+@click.command("eval")
+@_role_option
+@click.option("--limit", type=int, help="At most this many held-out examples per role.")
+@click.option("--max-tokens", type=int, help="Tokens per reply (default 160).")
+@click.option("--threads", "n_threads", type=int, help="llama.cpp threads (default 2).")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")
+@pass_cli
+def eval_cmd(
+    cli_ctx: CliContext,
+    role: str,
+    limit: int | None,
+    max_tokens: int | None,
+    n_threads: int | None,
+    as_json: bool,
+) -> None:
+    """Score base vs adapter per role on its held-out set through llama.cpp (format validity without
+    grammar, judgement accuracy); the JSON goes to <data_dir>/train/eval.json."""
+    roles = _roles(role)
+    train = _settings(cli_ctx, {"eval": {"limit": limit, "max_tokens": max_tokens, "n_threads": n_threads}})
+    layout = layout_for(train, cli_ctx.settings.data_dir)
+    report = run_eval(roles, layout, train, log=(lambda _m: None) if as_json else click.echo)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"\n{'role':<5} {'task':<13} {'n':>4}  {'format base->adapter':<22} judgement base->adapter")
+    for name, result in report["roles"].items():
+        for task, base in result["base"]["tasks"].items():
+            tuned = result["adapter"]["tasks"][task]
+            metrics = [m for m in base if m not in ("n", "format_valid", "format_lenient", "by_category")]
+            judged = ", ".join(f"{m} {base[m]:.2f}->{tuned[m]:.2f}" for m in metrics)
+            fmt = f"{base['format_valid']:.2f} -> {tuned['format_valid']:.2f}"
+            click.echo(f"{name:<5} {task:<13} {base['n']:>4}  {fmt:<22} {judged}")
+    verdict = (
+        "every adapter beats its base" if report["all_beat_base"] else "NOT every adapter beats its base"
+    )
+    click.echo(f"\n{verdict}; report: {layout.eval_json}")
