@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 
 from qsm.cli import train_cmds
 from qsm.cli.main import cli
-from qsm.train import TRAIN_EXTRA_HINT, TrainingError, read_examples
+from qsm.train import TRAIN_EXTRA_HINT, TrainingError, llama_tools_dir, read_examples
+from tests.train.helpers import needs_train_extra
 
 
 def _run(tmp_path: Path, *args: str) -> Result:
@@ -104,3 +105,39 @@ def test_train_table_of_the_config_file_sets_defaults_and_flags_win(tmp_path: Pa
     bad.write_text("[train.lora]\nrank = 0\n")
     refused = CliRunner().invoke(cli, ["--config", str(bad), "train", "config"], catch_exceptions=False)
     assert refused.exit_code != 0 and "rank" in refused.output and "Traceback" not in refused.output
+
+
+@pytest.mark.slow
+@pytest.mark.real_model
+@needs_train_extra
+def test_user_path_data_lora_eval_config_then_the_agent_serves_it(tmp_path: Path) -> None:
+    """The commands a user types, in order, on a tiny budget: the adapter lands where `qsm train config`
+    says, and a config built from those lines makes `qsm agents` serve it on the shared base."""
+    try:
+        llama_tools_dir()
+    except TrainingError as exc:
+        pytest.skip(f"llama.cpp converters not installed: {exc}")
+    data = _run(tmp_path, "train", "data", "--role", "Ref", "--examples", "40")
+    assert data.exit_code == 0, data.output
+    lora = _run(
+        tmp_path,
+        *("train", "lora", "--role", "Ref", "--max-steps", "2", "--batch-size", "2", "--rank", "4"),
+        "--threads",
+        "2",
+    )
+    assert lora.exit_code == 0, lora.output
+    gguf = tmp_path / "data" / "train" / "adapters" / "ref-lora.gguf"
+    assert gguf.read_bytes()[:4] == b"GGUF" and "[agents.Ref.model]" in lora.output
+    evaluated = _run(tmp_path, "eval", "--role", "Ref", "--limit", "2", "--max-tokens", "24", "--json")
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.output)
+    ref = report["roles"]["Ref"]
+    assert ref["examples"] == 2 and set(ref["base"]) >= {"format_valid", "tasks"}
+    on_disk = json.loads((tmp_path / "data" / "train" / "eval.json").read_text())
+    assert on_disk["roles"]["Ref"]["base"]["tasks"] == ref["base"]["tasks"]
+    lines = _run(tmp_path, "train", "config")
+    assert lines.exit_code == 0 and str(gguf) in lines.output
+    config = tmp_path / "qsm.toml"
+    config.write_text(lines.output)
+    agents = CliRunner().invoke(cli, ["--config", str(config), "agents"], catch_exceptions=False)
+    assert agents.exit_code == 0 and f"adapter {gguf}" in agents.output
