@@ -381,13 +381,7 @@ def _prime(llama: Any, prompt: list[int]) -> None:
     and without this a warm (prefix-cached) call could answer differently from a cold one."""
     if len(prompt) < 2:
         return
-    cached = llama._input_ids[: llama.n_tokens]
-    match = 0
-    for a, b in zip(cached, prompt, strict=False):
-        if a != b:
-            break
-        match += 1
-    if match >= len(prompt) - 1:
+    if llama.longest_token_prefix(llama._input_ids[: llama.n_tokens], prompt) >= len(prompt) - 1:
         return
     warmup = llama.generate(prompt[:-1], temp=0.0)
     next(warmup)  # evaluates the prefix (reusing whatever part is cached); the sampled token is discarded

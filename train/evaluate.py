@@ -21,7 +21,7 @@ from qsm.agents.structured import schema_of
 from qsm.train.example import REPLY_TYPES, ROLE_TASKS, Example, RoleName
 from qsm.train.judge import HEADLINE, Judgement, judge
 
-__all__ = ["RoleEval", "eval_sampling", "evaluate_role", "score"]
+__all__ = ["RoleEval", "eval_sampling", "evaluate_role", "judgement_metrics", "score"]
 
 SAMPLES_KEPT = 3
 _NOT_JUDGEMENT = ("n", "format_valid", "format_lenient", "by_category")
@@ -38,6 +38,11 @@ class RoleEval:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def judgement_metrics(task_scores: dict[str, Any]) -> list[str]:
+    """The judgement metrics among one task's scores (everything but counts and format rates)."""
+    return [m for m in task_scores if m not in _NOT_JUDGEMENT]
 
 
 def eval_sampling(max_tokens: int, repeat_penalty: float) -> Sampling:
@@ -135,8 +140,7 @@ def _better(results: dict[str, dict[str, Any]], task: str, *, constrained: bool)
     """Judgement metrics of ``task`` on which the adapter scores higher than the base."""
     pick = (lambda r: r.get("constrained", {}).get("tasks", {})) if constrained else (lambda r: r["tasks"])
     base, tuned = pick(results["base"]).get(task, {}), pick(results["adapter"]).get(task, {})
-    metrics = [m for m in base if m not in _NOT_JUDGEMENT]
-    return [m for m in metrics if tuned.get(m, 0) > base.get(m, 0)]
+    return [m for m in judgement_metrics(base) if tuned.get(m, 0) > base.get(m, 0)]
 
 
 def _rate(count: int, n: int) -> float:

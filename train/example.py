@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qsm.agents.backend import ChatMessage
 from qsm.agents.roles import BudgetReply, DiagnosisReply, PlanReply, VerdictReply
+from qsm.ids import content_id
 from qsm.train.errors import TrainingError
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "RoleName",
     "Split",
     "TaskKey",
+    "example_id",
     "parse_role",
     "read_examples",
     "write_examples",
@@ -71,6 +73,11 @@ class Example(BaseModel):
     def chat(self) -> list[ChatMessage]:
         """The messages as the model backends take them."""
         return [{"role": m["role"], "content": m["content"]} for m in self.messages]  # type: ignore[typeddict-item]
+
+
+def example_id(task: str, messages: list[Any], target: str) -> str:
+    """An example's content id: its task, prompt and target (whoever wrote the target)."""
+    return content_id("example", {"task": task, "messages": messages, "target": target})
 
 
 def parse_role(value: str) -> RoleName:

@@ -11,8 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from qsm.agents.backend import ChatMessage
-from qsm.ids import content_id
-from qsm.train.example import Example, Split, TaskKey
+from qsm.train.example import Example, Split, TaskKey, example_id
 
 __all__ = ["Seeds", "reply_json", "split_by_group", "unique_examples"]
 
@@ -66,9 +65,8 @@ def example(
     gold: dict[str, Any],
 ) -> Example:
     role = task.split(".", 1)[0]
-    eid = content_id("example", {"task": task, "messages": messages, "target": target})
     return Example(
-        id=eid,
+        id=example_id(task, messages, target),
         role=role,  # type: ignore[arg-type]
         task=task,
         category=category,
@@ -109,11 +107,11 @@ def split_by_group(
         strata[items[0].task, items[0].category][group] = items
     rng = random.Random(f"{seed}:split")
     for stratum in sorted(strata):
-        groups = sorted(strata[stratum])
-        rng.shuffle(groups)
-        total = sum(len(strata[stratum][g]) for g in groups)
+        names = sorted(strata[stratum])
+        rng.shuffle(names)
+        total = sum(len(strata[stratum][g]) for g in names)
         want = {"test": round(total * test), "val": round(total * val)}
-        for group in groups:
+        for group in names:
             items = strata[stratum][group]
             name: Split = next((s for s in ("test", "val") if want[s] > 0), "train")  # type: ignore[assignment]
             if name != "train":

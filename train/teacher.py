@@ -9,8 +9,7 @@ from qsm.agents import ChatModel, ModelPool
 from qsm.agents.settings import AgentSettings
 from qsm.agents.structured import schema_of
 from qsm.errors import ModelCallError
-from qsm.ids import content_id
-from qsm.train.example import REPLY_TYPES, Example
+from qsm.train.example import REPLY_TYPES, Example, example_id
 from qsm.train.judge import judge
 from qsm.train.seed_common import reply_json
 
@@ -86,6 +85,6 @@ def teacher_traces(
                 continue
             seen.add(text)
             stats.accepted += 1
-            eid = content_id("example", {"task": task.task, "messages": task.messages, "target": text})
+            eid = example_id(task.task, task.messages, text)
             accepted.append(task.model_copy(update={"id": eid, "target": text, "source": "teacher"}))
     return accepted, stats

@@ -27,6 +27,7 @@ from qsm.train import (
     run_eval,
     train_roles,
 )
+from qsm.train.evaluate import judgement_metrics
 
 __all__ = ["eval_cmd", "train_group"]
 
@@ -208,8 +209,7 @@ def eval_cmd(
     for name, result in report["roles"].items():
         for task, base in result["base"]["tasks"].items():
             tuned = result["adapter"]["tasks"][task]
-            metrics = [m for m in base if m not in ("n", "format_valid", "format_lenient", "by_category")]
-            judged = ", ".join(f"{m} {base[m]:.2f}->{tuned[m]:.2f}" for m in metrics)
+            judged = ", ".join(f"{m} {base[m]:.2f}->{tuned[m]:.2f}" for m in judgement_metrics(base))
             fmt = f"{base['format_valid']:.2f} -> {tuned['format_valid']:.2f}"
             click.echo(f"{name:<5} {task:<13} {base['n']:>4}  {fmt:<22} {judged}")
     verdict = (
