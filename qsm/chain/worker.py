@@ -7,7 +7,7 @@ for that batch. It resumes from whatever state it finds after a crash: a stored 
 again. Call it holding the data dir's worker lock (``ledger/worker.lock``, a
 :class:`qsm.filelock.ProcessLock`).
 
-``python -m qsm.chain.worker [--data-dir DIR] [--interval S]`` runs it as a standalone loop.
+``python -m qsm.chain [--data-dir DIR] [--interval S]`` runs it as a standalone loop.
 """
 
 from __future__ import annotations
@@ -252,13 +252,3 @@ class AnchorWorker(TxSteps):
         batch = self.outbox.transition(batch.id, "finalize", finalized_block=final_block)
         faults.crash_point("final")
         return batch
-
-
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin CLI wrapper, exercised by tests
-    from qsm.chain.runner import run_worker_cli
-
-    return run_worker_cli(argv)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

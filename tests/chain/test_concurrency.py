@@ -90,7 +90,7 @@ def test_standalone_worker_process_anchors_what_others_recorded(tmp_path: Path) 
         [
             sys.executable,
             "-m",
-            "qsm.chain.worker",
+            "qsm.chain",
             "--data-dir",
             str(tmp_path),
             "--settings-json",
