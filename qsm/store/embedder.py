@@ -10,9 +10,11 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from qsm.store.minilm import MiniLMEmbedder
 from qsm.store.settings import MemorySettings
+from qsm.store.vectors import normalize_rows
 
-__all__ = ["Embedder", "HashingEmbedder", "make_embedder", "normalize_rows"]
+__all__ = ["Embedder", "HashingEmbedder", "make_embedder"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -30,18 +32,6 @@ class Embedder(Protocol):
     def dim(self) -> int: ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def normalize_rows(vectors: np.ndarray) -> np.ndarray:
-    """Unit-length rows (float32); an all-zero row becomes the first basis vector."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    zero = norms[:, 0] == 0.0
-    if zero.any():
-        vectors = vectors.copy()
-        vectors[zero, 0] = 1.0
-        norms[zero] = 1.0
-    return vectors / norms
 
 
 class HashingEmbedder:
@@ -78,8 +68,6 @@ def make_embedder(settings: MemorySettings) -> Embedder:
     """The embedder ``settings.embedder`` names; the MiniLM model loads on first use."""
     if settings.embedder == "hashing":
         return HashingEmbedder(settings.hashing_dim)
-    from qsm.store.minilm import MiniLMEmbedder
-
     return MiniLMEmbedder(
         threads=settings.embed_threads, batch_size=settings.embed_batch, max_tokens=settings.max_tokens
     )

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from qsm.errors import MemoryStoreError
-from qsm.store.embedder import normalize_rows
+from qsm.store.vectors import normalize_rows
 
 __all__ = ["MiniLMEmbedder", "locate_model_files"]
 

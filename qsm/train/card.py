@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from qsm.train.example import ROLE_TASKS, Example
 from qsm.train.judge import HEADLINE
-
-if TYPE_CHECKING:
-    from qsm.train.dataset import DatasetReport
+from qsm.train.report import DatasetReport
 
 __all__ = ["render_card"]
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from qsm.agents import ChatModel
 from qsm.agents.settings import AgentSettings
 from qsm.train.card import render_card
 from qsm.train.example import Example, RoleName, Split, read_examples, write_examples
 from qsm.train.judge import judge
+from qsm.train.report import DatasetReport
 from qsm.train.seed_common import Seeds, split_by_group
 from qsm.train.seed_qsm import qsm_examples
 from qsm.train.seed_ref import ref_examples
@@ -31,23 +30,6 @@ GENERATORS: dict[RoleName, Callable[[Seeds, int], list[Example]]] = {
     "Ref": ref_examples,
 }
 SPLITS: tuple[Split, ...] = ("train", "val", "test")
-
-
-@dataclass
-class DatasetReport:
-    role: RoleName
-    seed: int
-    generated: int
-    rejected_seed: int
-    splits: dict[str, int]
-    by_task: dict[str, dict[str, int]]
-    by_category: dict[str, dict[str, int]]
-    sources: dict[str, int]
-    teacher: str | None
-    teacher_stats: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def seed_examples(role: RoleName, seed: int, count: int) -> list[Example]:

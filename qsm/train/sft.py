@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qsm.train.errors import require_train_extra
+from qsm.train.errors import TrainingError, require_train_extra
 from qsm.train.example import Example, RoleName
 from qsm.train.hfbase import autocast_dtype, load_base, resolve_device
 from qsm.train.settings import LoraSettings
@@ -70,8 +70,6 @@ class PeftTrainer:
         items = [e for e in encoded if e is not None]
         val_items = [e for e in (encode(v, tokenizer, s.max_length) for v in val) if e is not None]
         if not items:
-            from qsm.train.errors import TrainingError
-
             raise TrainingError(
                 f"no {role} train example fits in {s.max_length} tokens", hint="raise max_length"
             )
