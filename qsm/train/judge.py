@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from qsm.agents.structured import extract_json, repair_to_schema, schema_of
 from qsm.train.example import REPLY_TYPES, Example
+from qsm.train.seed_general import format_problem
 
 __all__ = ["HEADLINE", "Judgement", "judge"]
 
@@ -102,7 +103,10 @@ def _text_checks(task: str, gold: dict[str, Any], reply: str) -> tuple[bool, dic
             valid = bool(text) and not cited
         has_fact = _mentions(text, answer)
         right_note = gold["cite"] is None or gold["cite"] in cited
-        return valid, {"grounded_correct": has_fact and right_note, "fact_present": has_fact}
+        fmt = gold.get("format")
+        kept = fmt is None or format_problem(fmt, tuple(gold.get("keys", ())), text) is None
+        metrics = {"grounded_correct": has_fact and right_note and kept, "fact_present": has_fact}
+        return valid and kept, metrics | {"format_followed": kept}
     valid = bool(text) and not text.startswith("{") and len(text) <= 600
     if task == "QSM.merge":
         wrong = str(gold["wrong"]).lower()

@@ -106,11 +106,16 @@ def split_by_group(
     for group, items in groups.items():
         strata[items[0].task, items[0].category][group] = items
     rng = random.Random(f"{seed}:split")
+    owed = {"test": 0.0, "val": 0.0}  # rounding carried across strata, so many small strata still add up
     for stratum in sorted(strata):
         names = sorted(strata[stratum])
         rng.shuffle(names)
         total = sum(len(strata[stratum][g]) for g in names)
-        want = {"test": round(total * test), "val": round(total * val)}
+        want = {}
+        for name, share in (("test", test), ("val", val)):
+            exact = total * share + owed[name]
+            want[name] = round(exact)
+            owed[name] = exact - want[name]
         for group in names:
             items = strata[stratum][group]
             name: Split = next((s for s in ("test", "val") if want[s] > 0), "train")  # type: ignore[assignment]

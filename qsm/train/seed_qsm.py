@@ -1,5 +1,7 @@
 """QSM seed tasks: plan-and-route JSON for requests (gold: route_to, needs_memory) and merging candidate
-answers (gold: the answer most candidates agree on)."""
+answers (gold: the answer most candidates agree on). General requests of every kind (facts, arithmetic, unit
+conversion, definitions, how-to, stated formats, notes in the request, multi-step) go to WeQ with a short,
+relevant plan; budget, cost, price and capacity questions go to SOM."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from qsm.agents.roles import ROLE_PROMPTS, PlanReply
 from qsm.graph import prompts
 from qsm.train.example import Example
 from qsm.train.seed_common import Seeds, example, reply_json, unique_examples
+from qsm.train.seed_general import general_task
+from qsm.train.seed_som import resource_question
 from qsm.train.seed_vocab import (
     AGENT_TEAMS,
     COMPARISONS,
@@ -120,7 +124,7 @@ OPTIONS = (
 
 
 def qsm_examples(seeds: Seeds, count: int) -> list[Example]:
-    merges = max(1, round(count * 0.18))
+    merges = max(1, round(count * 0.12))
     return unique_examples(lambda: _plan(seeds), count - merges) + unique_examples(
         lambda: _merge(seeds), merges
     )
@@ -164,24 +168,42 @@ _BANKS: dict[tuple[str, bool], tuple[Template, ...]] = {
 }
 
 
+# Which kind of request a plan example is drawn from, by weight: general requests (to WeQ) are the most common,
+# and resource questions (to SOM) carry numbers as often as arithmetic does, so numbers alone never decide.
+_SOURCES = (("general", 9), ("WeQ", 2), ("WeQ+memory", 3), ("SOM", 4), ("SOM.question", 3), ("SOM+memory", 2))
+_DRAW = tuple(name for name, weight in _SOURCES for _ in range(weight))
+
+
 def _plan(seeds: Seeds) -> Example:
-    route, memory = seeds.pick(tuple(_BANKS))
-    index = seeds.number(0, len(_BANKS[route, memory]) - 1)
-    request_t, goal_t, steps_t = _BANKS[route, memory][index]
-    slots = _slots(seeds)
-    fill: Callable[[str], str] = lambda text: text.format(**slots)  # noqa: E731
-    request = seeds.phrase(fill(request_t))
-    reply = PlanReply(
-        goal=fill(goal_t)[:200],
-        steps=[fill(s)[:120] for s in steps_t],
-        route_to=route,  # type: ignore[arg-type]
-        needs_memory=memory,
-    )
+    source = seeds.pick(_DRAW)
+    if source == "general":
+        task = general_task(seeds)
+        reply = PlanReply(goal=task.goal[:200], steps=[s[:120] for s in task.steps], route_to="WeQ",
+                          needs_memory=False)  # fmt: skip
+        request, category, group = seeds.phrase(task.request), f"WeQ.{task.kind}", task.group
+    elif source == "SOM.question":
+        kind, question, _, _ = resource_question(seeds)
+        steps = ["compute the number", "answer yes or no"] if kind in ("enough", "fits") else ["compute the number"]
+        reply = PlanReply(goal="Answer the resource question", steps=steps, route_to="SOM", needs_memory=False)
+        request, category, group = seeds.phrase(question), f"SOM.{kind}", f"som:{question}"
+    else:
+        route, memory = source.split("+")[0], source.endswith("+memory")
+        index = seeds.number(0, len(_BANKS[route, memory]) - 1)
+        request_t, goal_t, steps_t = _BANKS[route, memory][index]
+        slots = _slots(seeds)
+        fill: Callable[[str], str] = lambda text: text.format(**slots)  # noqa: E731
+        request = seeds.phrase(fill(request_t))
+        reply = PlanReply(
+            goal=fill(goal_t)[:200],
+            steps=[fill(s)[:120] for s in steps_t],
+            route_to=route,  # type: ignore[arg-type]
+            needs_memory=memory,
+        )
+        category = f"{route}{'+memory' if memory else ''}"
+        first_slot = next((k for k in slots if "{" + k + "}" in request_t), "none")
+        group = f"{category}:{index}:{slots.get(first_slot, '')}"
     messages = prompts.plan_prompt(ROLE_PROMPTS["QSM.plan"], UserRequest(text=request))
-    category = f"{route}{'+memory' if memory else ''}"
-    first_slot = next((k for k in slots if "{" + k + "}" in request_t), "none")
-    group = f"{category}:{index}:{slots.get(first_slot, '')}"
-    gold = {"route_to": route, "needs_memory": memory}
+    gold = {"route_to": reply.route_to, "needs_memory": reply.needs_memory}
     return example("QSM.plan", category, group, messages, reply_json(reply), gold)
 
 

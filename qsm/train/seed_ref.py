@@ -1,5 +1,10 @@
 """Ref seed tasks: verdicts with reasons on right, partial and wrong answers (gold: accept / revise /
-reject), and diagnoses of answers that need revision (gold: the missing part named)."""
+reject), and diagnoses of answers that need revision (gold: the missing part named).
+
+Wrong answers are hard negatives beside the right answer to the same kind of request: a plausible wrong
+number or entity and off-topic text (reject); a right answer with junk appended, the wrong note cited, a
+broken stated format, a missing part (revise). About half of all verdicts are accept, so a verdict carries
+information either way."""
 
 from __future__ import annotations
 
@@ -11,26 +16,11 @@ from qsm.graph import prompts
 from qsm.graph.team_candidates import verdict_score
 from qsm.train.example import Example
 from qsm.train.seed_common import Seeds, example, reply_json, unique_examples
-from qsm.train.seed_vocab import LIST_THINGS
+from qsm.train.seed_general import GeneralTask, format_problem, general_task
+from qsm.train.seed_vocab import DEFINITIONS, JUNK, LIST_THINGS, OFF_TOPIC
 
-__all__ = ["DEFINITIONS", "ref_examples"]
+__all__ = ["ref_examples"]
 
-DEFINITIONS = {
-    "a Merkle tree": "A Merkle tree is a tree of hashes where each parent hashes its children; the root covers all.",
-    "photosynthesis": "Photosynthesis is how plants turn sunlight, water and carbon dioxide into sugar and oxygen.",
-    "a hash function": "A hash function maps any input to a fixed-size value; equal inputs give equal hashes.",
-    "recursion": "Recursion is when a function solves a problem by calling itself on a smaller part of it.",
-    "the water cycle": "The water cycle: water evaporates, forms clouds, falls as rain and flows back to the sea.",
-    "gravity": "Gravity is the force that pulls masses towards each other, such as objects towards the Earth.",
-    "binary search": "Binary search finds an item in a sorted list by halving the search range at every step.",
-    "DNS": "DNS translates domain names such as example.com into the IP addresses computers use.",
-    "a compiler": "A compiler translates source code into machine code before the program runs.",
-    "a database index": "A database index lets queries find rows quickly without scanning the whole table.",
-    "version control": "Version control records every change to files so you can review or undo them later.",
-    "a transistor": "A transistor is a tiny electronic switch that controls current; chips are built from them.",
-    "a rainbow": "A rainbow appears when raindrops refract and reflect sunlight, splitting it into colours.",
-    "natural selection": "Natural selection means living things with helpful traits survive and reproduce more often.",
-}  # fmt: skip
 REFUSALS = ("I don't know.", "Sorry, I cannot help with that.", "I am not sure.", "That is a good question.")
 
 
@@ -55,15 +45,72 @@ def ref_examples(seeds: Seeds, count: int) -> list[Example]:
 
 
 def _case(seeds: Seeds) -> Case:
-    maker = seeds.pick((_arithmetic, _arithmetic, _minutes, _larger, _listing, _listing, _two_part, _define))
+    maker = seeds.pick((_arithmetic, _minutes, _larger, _listing, _two_part, _define, *[_general] * 9))
     return maker(seeds)
 
 
 def _revise_case(seeds: Seeds) -> Case:
     while True:
-        case = seeds.pick((_listing, _two_part, _define))(seeds)
+        case = seeds.pick((_listing, _two_part, _define, _general, _general, _general))(seeds)
         if case.decision == "revise":
             return case
+
+
+_FORMAT_FIX = {
+    "word": ("one word", "Answer with one word only."),
+    "number": ("number only", "Give the number only."),
+    "yesno": ("yes or no", "Answer yes or no only."),
+    "json": ("json", "Answer with the JSON object only, with the keys asked for."),
+}
+
+
+def _general(seeds: Seeds) -> Case:
+    """A general request with its right answer (accept) or one hard negative."""
+    task = general_task(seeds)
+    if seeds.chance(0.5):
+        return _case_of(task.kind, task.request, task.answer, "accept", _why_right(task), task.group)
+    faults = ["wrong", "wrong", "junk", "junk", "off_topic"]
+    if task.wrong_note is not None:
+        faults += ["wrong_note"] * 3
+    if task.fmt is not None:
+        faults += ["format"] * 3
+    fault = seeds.pick(faults)
+    kind = f"{task.kind}.{fault}"
+    if fault == "wrong":
+        return _case_of(kind, task.request, task.wrong, "reject", task.wrong_reason[:120], task.group)
+    if fault == "off_topic":
+        reason = "The answer is off-topic: it does not address the request."
+        return _case_of(kind, task.request, seeds.pick(OFF_TOPIC), "reject", reason, task.group)
+    if fault == "junk":
+        junk = seeds.pick(JUNK)
+        reason = "The answer is right, but unrelated text follows it."
+        fix = ("unrelated text after the answer", "remove the extra text")
+        case = _revision(kind, task.request, f"{task.answer} {junk}", reason, fix,
+                         "Give only the answer, without the extra text.", "extra")  # fmt: skip
+    elif fault == "wrong_note":
+        cite, wrong = task.cite, task.wrong_note
+        reason = f"The fact is right, but it cites note [{wrong}]; note [{cite}] holds it."
+        fix = (f"cites note [{wrong}] instead of [{cite}]", f"cite note [{cite}]")
+        answer = task.answer.replace(f"[{cite}]", f"[{wrong}]")
+        case = _revision(kind, task.request, answer, reason, fix, f"Cite note [{cite}], which holds the answer.",
+                         f"[{cite}]")  # fmt: skip
+    else:
+        assert task.fmt is not None
+        problem = format_problem(task.fmt, task.keys, task.broken) or "the stated format is not kept"
+        keyword, instruction = _FORMAT_FIX[task.fmt]
+        reason = f"The content is right, but {problem}."[:120]
+        case = _revision(kind, task.request, task.broken, reason, (problem, instruction.lower()), instruction,
+                         keyword)  # fmt: skip
+    case.group = task.group
+    return case
+
+
+def _why_right(task: GeneralTask) -> str:
+    if task.cite is not None:
+        return f"It gives {task.value} and cites note [{task.cite}], which holds it."[:120]
+    if task.fmt is not None:
+        return f"Correct, and in the format asked for: {task.value}."[:120]
+    return f"It answers the request correctly: {task.value}."[:120]
 
 
 def _verify(case: Case, seeds: Seeds) -> Example:

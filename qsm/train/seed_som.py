@@ -1,5 +1,5 @@
 """SOM seed tasks: budget JSON for plans (gold: complexity, and the drafter getting the largest weight) and
-short answers to allocation and cost questions (gold: the number)."""
+short answers to allocation, cost and capacity questions (gold: the number, or yes/no)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from qsm.train.example import Example
 from qsm.train.seed_common import Seeds, example, reply_json, unique_examples
 from qsm.train.seed_vocab import COMPARISONS, CONCEPTS, COUNTRIES, PROJECTS, SERVICES, TEAMS, TOPICS
 
-__all__ = ["GOLD_WEIGHTS", "som_examples"]
+__all__ = ["GOLD_WEIGHTS", "resource_question", "som_examples"]
 
 PlanTemplate = tuple[str, tuple[str, ...], str]  # goal, steps, drafter
 
@@ -23,6 +23,10 @@ LOW: tuple[PlanTemplate, ...] = (
     ("Give the price of one call at {n} cents", ("state the price",), "SOM"),
     ("Find the {project} deadline", ("search the notes on {project}",), "WeQ"),
     ("Split {tokens} tokens evenly across {k} agents", ("divide the tokens",), "SOM"),
+    ("Compute {n} plus {k}", ("add {n} and {k}",), "WeQ"),
+    ("Answer in one word", ("find the answer", "reply with one word"), "WeQ"),
+    ("Answer yes or no", ("check the claim", "reply yes or no"), "WeQ"),
+    ("Check whether {tokens} tokens cover {k} calls", ("multiply calls by tokens", "compare"), "SOM"),
 )
 MEDIUM: tuple[PlanTemplate, ...] = (
     ("Explain {concept} simply", ("define {concept}", "give an example"), "WeQ"),
@@ -32,6 +36,8 @@ MEDIUM: tuple[PlanTemplate, ...] = (
     ("Compare the cost of renting and buying a GPU", ("price renting", "price buying"), "SOM"),
     ("Explain how {service} works", ("describe its parts", "explain the flow"), "WeQ"),
     ("Write a short poem about {topic}", ("pick an image", "write four lines"), "WeQ"),
+    ("Add {n} and {k}, then multiply by {k}", ("add {n} and {k}", "multiply by {k}"), "WeQ"),
+    ("Answer from the notes given", ("read the notes", "cite the note"), "WeQ"),
 )
 HIGH: tuple[PlanTemplate, ...] = (
     ("Design {service} for {n} thousand users",
@@ -121,8 +127,9 @@ def _budget(seeds: Seeds) -> Example:
     )
 
 
-def _answer(seeds: Seeds) -> Example:
-    kind = seeds.pick(("split", "daily", "left", "share", "gpu"))
+def resource_question(seeds: Seeds) -> tuple[str, str, str, str]:
+    """A question about budgets, costs, capacity or allocation: (kind, question, gold value, answer)."""
+    kind = seeds.pick(("split", "daily", "left", "share", "gpu", "capacity", "enough", "fits", "calls"))
     if kind == "split":
         k = seeds.number(2, 6)
         each = seeds.pick((250, 500, 750, 1000, 1500, 2000))
@@ -147,17 +154,52 @@ def _answer(seeds: Seeds) -> Example:
         pct = seeds.pick((10, 20, 25, 40, 50, 75))
         question = f"WeQ used {total * pct // 100} of {total} tokens. What percentage of the tokens is that?"
         value, answer = pct, f"That is {pct}% of the tokens ({total * pct // 100} / {total})."
-    else:
+    elif kind == "gpu":
         price, hours = seeds.number(1, 6), seeds.number(2, 24)
         question = f"A GPU costs {price} dollars an hour. What does a {hours}-hour job cost?"
         value, answer = (
             price * hours,
             f"The job costs {price * hours} dollars ({hours} hours x {price} dollars).",
         )
+    elif kind == "capacity":
+        servers, rate = seeds.number(2, 8), seeds.pick((50, 100, 150, 200, 250))
+        question = seeds.pick((
+            f"Each server handles {rate} requests per second. How many can {servers} servers handle?",
+            f"What is the total capacity of {servers} servers at {rate} requests per second each?",
+        ))  # fmt: skip
+        value, answer = servers * rate, f"{servers} servers handle {servers * rate} requests per second."
+    elif kind == "enough":
+        calls, each = seeds.number(2, 8), seeds.pick((300, 500, 800, 1000, 1500))
+        budget = calls * each + seeds.pick((-1000, -500, -200, 200, 500, 1000))
+        need = calls * each
+        question = seeds.pick((
+            f"Is a budget of {budget} tokens enough for {calls} calls of {each} tokens each?",
+            f"We have {budget} tokens left. Can we afford {calls} more calls at {each} tokens per call?",
+        ))  # fmt: skip
+        yes = budget >= need
+        value = "yes" if yes else "no"
+        gap = f"{budget - need} tokens spare" if yes else f"{need - budget} tokens short"
+        answer = f"{'Yes' if yes else 'No'}: {calls} x {each} = {need} tokens, {gap}."
+    elif kind == "fits":
+        gpus, mem = seeds.number(1, 4), seeds.pick((16, 24, 40, 80))
+        model = seeds.pick((7, 13, 20, 30, 40, 70, 100, 140))
+        question = f"Can {gpus} GPUs with {mem} GB each hold a model that needs {model} GB of memory?"
+        total = gpus * mem
+        value = "yes" if total >= model else "no"
+        answer = f"{'Yes' if total >= model else 'No'}: {gpus} x {mem} = {total} GB against {model} GB needed."
+    else:
+        budget, each = seeds.pick((2000, 4000, 6000, 9000, 12000)), seeds.pick((200, 250, 300, 500))
+        question = f"How many calls can we afford with {budget} tokens if a call uses {each} tokens?"
+        value, answer = budget // each, f"We can afford {budget // each} calls ({budget} / {each})."
+    return kind, question, str(value), answer
+
+
+def _answer(seeds: Seeds) -> Example:
+    kind, question, value, answer = resource_question(seeds)
     plan = Plan(
         goal="Answer the cost question", steps=["compute the number", "state it briefly"], route_to="SOM"
     )
     messages = prompts.draft_prompt(
         ROLE_PROMPTS["SOM.answer"], UserRequest(text=question), plan, seeds.strength()
     )
-    return example("SOM.answer", kind, question, messages, answer, {"answer": str(value)})
+    return example("SOM.answer", kind, question, messages, answer, {"answer": value})

@@ -1,5 +1,7 @@
 """WeQ seed tasks: answers grounded in notes from memory with [n] citations (gold: the fact and the note
-that holds it), revisions after Ref's diagnosis, and plain answers when no notes are given."""
+that holds it), revisions after Ref's diagnosis, and short direct answers to general requests (facts,
+arithmetic, unit conversion, definitions, how-to, stated formats, notes given in the request, multi-step)
+with the plan shown as the graph shows it: the answer never copies the plan."""
 
 from __future__ import annotations
 
@@ -8,137 +10,42 @@ from qsm.agents.roles import ROLE_PROMPTS
 from qsm.graph import prompts
 from qsm.train.example import Example
 from qsm.train.seed_common import Seeds, example, unique_examples
-from qsm.train.seed_vocab import CITIES, COUNTRIES, MONTHS, PEOPLE, PROJECTS, SERVICES, TEAMS
+from qsm.train.seed_facts import fact_notes
+from qsm.train.seed_general import general_task
+from qsm.train.seed_vocab import JUNK
 
 __all__ = ["weq_examples"]
 
-# attribute -> (note, questions, answers); {e} is the entity, {v} the value
-FACTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "deadline": (
-        "The {e} project deadline is {v}.",
-        ("When is the {e} project deadline?", "What is the deadline for the {e} project?",
-         "By when must {e} be finished?"),
-        ("The {e} project deadline is {v}", "{e} is due on {v}"),
-    ),
-    "owner": (
-        "{v} owns the {e} project.",
-        ("Who owns the {e} project?", "Who is responsible for {e}?", "Who leads the {e} project?"),
-        ("{v} owns the {e} project", "The {e} project is owned by {v}"),
-    ),
-    "budget": (
-        "The {e} project has a budget of {v}.",
-        ("What is the budget of the {e} project?", "How much money does the {e} project have?"),
-        ("The {e} project has a budget of {v}", "Its budget is {v}"),
-    ),
-    "server": (
-        "The {e} project runs on the server {v}.",
-        ("Which server does {e} run on?", "What machine hosts the {e} project?"),
-        ("The {e} project runs on {v}", "It runs on the server {v}"),
-    ),
-    "team": (
-        "{e} works in the {v} team.",
-        ("Which team is {e} in?", "What team does {e} work for?"),
-        ("{e} works in the {v} team", "{e} is in the {v} team"),
-    ),
-    "city": (
-        "{e} is based in {v}.",
-        ("Where is {e} based?", "In which city does {e} work?"),
-        ("{e} is based in {v}", "{e} works from {v}"),
-    ),
-    "port": (
-        "{E} listens on port {v}.",
-        ("Which port does {e} use?", "On what port does {e} listen?"),
-        ("{E} listens on port {v}", "It uses port {v}"),
-    ),
-    "version": (
-        "{E} runs version {v}.",
-        ("What version of {e} do we run?", "Which version is {e} on?"),
-        ("{E} runs version {v}", "We run version {v} of {e}"),
-    ),
-}  # fmt: skip
-KINDS = {
-    "project": ("deadline", "owner", "budget", "server"),
-    "person": ("team", "city"),
-    "service": ("port", "version"),
-}
-PATHS = {"project": "/knowledge/projects/", "person": "/knowledge/people/", "service": "/knowledge/services/"}
-
 
 def weq_examples(seeds: Seeds, count: int) -> list[Example]:
-    revisions, plain = max(1, round(count * 0.13)), max(1, round(count * 0.12))
+    grounded, fixes, plain_fixes = round(count * 0.3), max(1, round(count * 0.08)), max(1, round(count * 0.1))
     return (
-        unique_examples(lambda: _grounded(seeds, revise=False), count - revisions - plain)
-        + unique_examples(lambda: _grounded(seeds, revise=True), revisions)
-        + unique_examples(lambda: _plain(seeds), plain)
+        unique_examples(lambda: _grounded(seeds, revise=False), grounded)
+        + unique_examples(lambda: _grounded(seeds, revise=True), fixes)
+        + unique_examples(lambda: _plain(seeds, revise=True), plain_fixes)
+        + unique_examples(lambda: _plain(seeds, revise=False), count - grounded - fixes - plain_fixes)
     )
-
-
-def _entities(kind: str) -> tuple[str, ...]:
-    return {"project": PROJECTS, "person": PEOPLE, "service": SERVICES}[kind]
-
-
-def _value(seeds: Seeds, attribute: str) -> str:
-    if attribute == "deadline":
-        return f"{seeds.number(1, 28)} {seeds.pick(MONTHS)}"
-    if attribute == "owner":
-        return seeds.pick(PEOPLE)
-    if attribute == "budget":
-        return f"{seeds.number(3, 95)},000 dollars"
-    if attribute == "server":
-        return f"srv-{seeds.number(10, 99)}"
-    if attribute == "team":
-        return seeds.pick(TEAMS)
-    if attribute == "city":
-        return seeds.pick(CITIES)
-    if attribute == "port":
-        return str(seeds.pick((80, 443, 5432, 6379, 8000, 8080, 8443, 9000, 9090, 9200)) + seeds.number(0, 9))
-    return f"{seeds.number(1, 4)}.{seeds.number(0, 12)}.{seeds.number(0, 9)}"
-
-
-def _note(attribute: str, entity: str, value: str) -> str:
-    return FACTS[attribute][0].format(e=entity, E=entity[0].upper() + entity[1:], v=value)
-
-
-def _path(kind: str, entity: str) -> str:
-    slug = entity.removeprefix("the ").split()[0].lower()
-    return PATHS[kind] + slug
 
 
 def _grounded(seeds: Seeds, *, revise: bool) -> Example:
-    kind = seeds.pick(tuple(KINDS))
-    attribute = seeds.pick(KINDS[kind])
-    entity, value = seeds.pick(_entities(kind)), _value(seeds, attribute)
-    notes = [(_note(attribute, entity, value), _path(kind, entity), value)]
-    used = {(entity, attribute)}
-    for _ in range(seeds.number(1, 3)):
-        if seeds.chance(0.5):  # the same question about another entity: the hard distractor
-            pair = (seeds.pick([e for e in _entities(kind) if e != entity]), attribute)
-        else:
-            pair = (entity, seeds.pick([a for a in KINDS[kind] if a != attribute]))
-        if pair not in used:
-            used.add(pair)
-            notes.append((_note(pair[1], pair[0], _value(seeds, pair[1])), _path(kind, pair[0]), ""))
-    seeds.shuffle(notes)
-    cite = next(i for i, n in enumerate(notes, 1) if n[2])
-    question = seeds.pick(FACTS[attribute][1]).format(e=entity)
-    answer = seeds.pick(FACTS[attribute][2]).format(e=entity, E=entity[0].upper() + entity[1:], v=value)
-    target = f"{answer} [{cite}]."
-    plan = Plan(goal=question.rstrip("?"), steps=["search memory", "answer with a citation"])
+    fact = fact_notes(seeds)
+    target = f"{fact.answer} [{fact.cite}]."
+    plan = Plan(goal=fact.question.rstrip("?"), steps=["search memory", "answer with a citation"])
     repair = previous = None
-    category = f"{kind}.{attribute}"
+    category = fact.category
     if revise:
-        previous, repair, category = _faulty(seeds, answer, notes, cite)
+        previous, repair, category = _faulty(seeds, fact.answer, fact.notes, fact.cite)
     messages = prompts.draft_prompt(
         ROLE_PROMPTS["WeQ.draft"],
-        UserRequest(text=question),
+        UserRequest(text=fact.question),
         plan,
         seeds.strength(),
-        notes=[f"{text} (from {path})" for text, path, _ in notes],
+        notes=[f"{text} (from {path})" for text, path, _ in fact.notes],
         repair=repair,
         previous=previous,
     )
-    gold = {"answer": value, "cite": cite, "notes": len(notes)}
-    return example("WeQ.draft", category, f"{entity}:{attribute}:{value}", messages, target, gold)
+    gold = {"answer": fact.value, "cite": fact.cite, "notes": len(fact.notes)}
+    return example("WeQ.draft", category, f"{fact.entity}:{fact.attribute}:{fact.value}", messages, target, gold)
 
 
 def _faulty(
@@ -157,25 +64,41 @@ def _faulty(
     return draft, RepairPlan(candidate=0, round=1, diagnoses=[problem], instruction=instruction), category
 
 
-def _plain(seeds: Seeds) -> Example:
-    kind = seeds.pick(("plus", "weeks", "capital"))
-    if kind == "plus":
-        a, b = seeds.number(2, 60), seeds.number(2, 40)
-        question, value, target = f"What is {a} plus {b}?", str(a + b), f"{a} plus {b} is {a + b}."
-    elif kind == "weeks":
-        n = seeds.number(2, 12)
-        question, value, target = (
-            f"How many days are in {n} weeks?",
-            str(7 * n),
-            f"{n} weeks have {7 * n} days.",
-        )
-    else:
-        country, capital = seeds.pick(COUNTRIES)
-        question, value = f"What is the capital of {country}?", capital
-        target = f"The capital of {country} is {capital}."
-    plan = Plan(goal=question.rstrip("?"), steps=["answer directly"])
+# Plan steps as a weak coordinator writes them: the answer must not repeat them.
+NOISY_STEPS = ("search memory", "answer directly", "give an example", "route to WeQ", "check the budget")
+
+
+def _plain(seeds: Seeds, *, revise: bool) -> Example:
+    """A general request answered directly and briefly; with ``revise``, a draft with junk appended or the
+    stated format broken is fixed after Ref's diagnosis."""
+    task = general_task(seeds)
+    steps = list(task.steps)
+    if seeds.chance(0.25):  # the plan the graph shows is not always a good one
+        steps = [*steps[:1], seeds.pick(NOISY_STEPS)]
+    plan = Plan(goal=task.goal, steps=steps)
+    repair = previous = None
+    category = task.kind
+    if revise:
+        if task.fmt and seeds.chance(0.6):
+            text = task.broken
+            problem = Diagnosis(problem="the stated format is not kept", solution="answer in the format asked for")
+            instruction, category = "Answer exactly in the format the request states.", "revise.format"
+        else:
+            text = f"{task.answer} {seeds.pick(JUNK)}"
+            problem = Diagnosis(problem="unrelated text after the answer", solution="remove the extra text")
+            instruction, category = "Give only the answer, without the extra text.", "revise.junk"
+        previous = Draft(text=text, author="WeQ", candidate=0)
+        repair = RepairPlan(candidate=0, round=1, diagnoses=[problem], instruction=instruction)
     messages = prompts.draft_prompt(
-        ROLE_PROMPTS["WeQ.draft"], UserRequest(text=question), plan, seeds.strength()
-    )
-    gold = {"answer": value, "cite": None, "notes": 0}
-    return example("WeQ.draft", f"plain.{kind}", question, messages, target, gold)
+        ROLE_PROMPTS["WeQ.draft"], UserRequest(text=task.request), plan, seeds.strength(),
+        repair=repair, previous=previous,
+    )  # fmt: skip
+    gold = {
+        "answer": task.value,
+        "cite": task.cite,
+        "notes": task.notes,
+        "format": task.fmt,
+        "keys": list(task.keys),
+        "inline_notes": bool(task.notes),
+    }
+    return example("WeQ.draft", category, task.group, messages, task.answer, gold)

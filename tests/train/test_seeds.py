@@ -57,12 +57,13 @@ def test_labels_match_their_targets(small_sets: dict[str, list[Example]]) -> Non
 
 def test_grounded_answers_cite_the_note_that_holds_the_fact(small_sets: dict[str, list[Example]]) -> None:
     grounded = [e for e in small_sets["WeQ"] if e.gold["notes"]]
-    assert grounded
+    assert {bool(e.gold.get("inline_notes")) for e in grounded} == {False, True}, "memory and request notes"
     for example in grounded:
         notes = re.findall(r"^\[(\d+)\] (.*)$", example.messages[1]["content"], flags=re.MULTILINE)
         assert len(notes) == example.gold["notes"]
         cited = dict(notes)[str(example.gold["cite"])]
-        assert example.gold["answer"] in cited and "(from /knowledge/" in cited
+        assert example.gold["answer"] in cited
+        assert ("(from /knowledge/" in cited) != bool(example.gold.get("inline_notes"))
         assert f"[{example.gold['cite']}]" in example.target
 
 
