@@ -25,6 +25,8 @@ __all__ = [
     "Plan",
     "RepairPlan",
     "Task",
+    "ToolCall",
+    "ToolResult",
     "UserRequest",
     "Verdict",
     "message_type",
@@ -54,6 +56,10 @@ class Plan(Message):
     steps: list[str] = Field(default_factory=list)
     route_to: Literal["WeQ", "SOM"] = "WeQ"
     needs_memory: bool = False
+    router: Literal["student", "llm", "default"] = Field(
+        "llm", description="who decided the route: the student classifier, QSM's LLM, or the default"
+    )
+    confidence: float | None = Field(None, ge=0.0, le=1.0, description="the student's confidence")
 
 
 class Task(Message):
@@ -92,6 +98,8 @@ class Draft(Message):
     candidate: int = Field(ge=0)
     round: int = Field(0, ge=0)
     citations: list[Citation] = Field(default_factory=list)
+    tool_calls: list[ToolCall] = Field(default_factory=list, description="tools the author ran")
+    tool_results: list[ToolResult] = Field(default_factory=list, description="what they gave, in order")
 
 
 class Verdict(Message):
@@ -103,6 +111,8 @@ class Verdict(Message):
     reasons: list[str] = Field(default_factory=list)
     candidate: int = Field(ge=0)
     round: int = Field(0, ge=0)
+    checks: list[str] = Field(default_factory=list, description="each check Ref ran: 'name: passed|failed'")
+    judged_by: Literal["checks", "model"] = Field("model", description="what decided: checks or Ref's LLM")
 
 
 class Diagnosis(BaseModel):
@@ -169,9 +179,43 @@ class Note(Message):
     author: str = ""
 
 
+class ToolCall(Message):
+    """A request to run one tool: its name and its (validated) arguments; ``caller`` is the agent."""
+
+    kind: ClassVar[str] = "toolcall"
+    tool: str = Field(min_length=1)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    caller: str = ""
+
+
+class ToolResult(Message):
+    """What one tool run gave: ``output`` (exact text) when ``ok``, else ``error`` (why it failed);
+    ``value`` is the numeric result where there is one (a calculation, a conversion)."""
+
+    kind: ClassVar[str] = "toolresult"
+    tool: str
+    ok: bool
+    output: str = ""
+    error: str = ""
+    value: float | None = None
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.__name__: cls
-    for cls in (UserRequest, Plan, Task, Budget, Draft, Verdict, RepairPlan, CostReport, FinalAnswer, Note)
+    for cls in (
+        UserRequest,
+        Plan,
+        Task,
+        Budget,
+        Draft,
+        Verdict,
+        RepairPlan,
+        CostReport,
+        FinalAnswer,
+        Note,
+        ToolCall,
+        ToolResult,
+    )
 }
 
 
@@ -189,3 +233,6 @@ def message_type(name: str) -> type[Message]:
 
 def dump(message: Message) -> dict[str, Any]:
     return message.model_dump(mode="json")
+
+
+Draft.model_rebuild()

@@ -23,7 +23,14 @@ from qsm.agents.backend import ChatMessage, ChatModel, Completion, TokenCallback
 from qsm.agents.settings import Sampling
 from qsm.errors import StructuredOutputError
 
-__all__ = ["StructuredResult", "extract_json", "generate_structured", "repair_to_schema", "schema_of"]
+__all__ = [
+    "StructuredResult",
+    "extract_json",
+    "generate_structured",
+    "repair_to_schema",
+    "retry_conversation",
+    "schema_of",
+]
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -78,15 +85,7 @@ def generate_structured(
         value, repaired, error = _parse_and_validate(completion.text, reply_type, schema)
         if value is not None:
             return StructuredResult(value, completions, repaired or attempt > 0)
-        conversation = [
-            *messages,
-            {"role": "assistant", "content": completion.text[:2000]},
-            {
-                "role": "user",
-                "content": f"That reply was not valid ({error}). Reply again with only one JSON object "
-                f"matching this schema: {json.dumps(schema, separators=(',', ':'))}",
-            },
-        ]
+        conversation = retry_conversation(messages, completion.text, error, schema)
         if completion.finish_reason == "deadline":
             break
     raw = completions[-1].text if completions else ""
@@ -95,6 +94,22 @@ def generate_structured(
         f"{len(completions)} attempt(s): {error}; last reply: {raw[:200]!r}",
         hint="use a larger model for this agent, raise structured_retries, or lower its temperature",
     )
+
+
+def retry_conversation(
+    messages: list[ChatMessage], reply: str, error: str, schema: dict[str, Any]
+) -> list[ChatMessage]:
+    """``messages`` followed by the invalid ``reply`` and a request to answer again, saying what was
+    wrong (``error``) and which schema to follow."""
+    return [
+        *messages,
+        {"role": "assistant", "content": reply[:2000]},
+        {
+            "role": "user",
+            "content": f"That reply was not valid ({error}). Reply again with only one JSON object "
+            f"matching this schema: {json.dumps(schema, separators=(',', ':'))}",
+        },
+    ]
 
 
 def _parse_and_validate(text: str, reply_type: type[T], schema: dict[str, Any]) -> tuple[T | None, bool, str]:
