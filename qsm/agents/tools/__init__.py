@@ -1,0 +1,46 @@
+"""qsm.agents.tools: tools the agents call (calculator, unit conversion, memory search), the toolbox
+that validates and runs calls, grammar-constrained (or native) tool calls from a model, and
+deterministic front ends that recognise plain arithmetic and conversion requests without a model."""
+
+from qsm.agents.messages import ToolCall, ToolResult
+from qsm.agents.tools.arithmetic import parse_arithmetic
+from qsm.agents.tools.base import FunctionTool, Tool, ToolOutput, tool_from_function
+from qsm.agents.tools.builtin import builtin_toolbox
+from qsm.agents.tools.calculator import Calculator, CalculatorArgs, evaluate
+from qsm.agents.tools.conversion import parse_conversion
+from qsm.agents.tools.converter import ConvertArgs, UnitConverter
+from qsm.agents.tools.errors import ToolCallError, ToolDefinitionError, ToolError
+from qsm.agents.tools.memory import MemorySearch, MemorySearchArgs
+from qsm.agents.tools.numbers import format_number
+from qsm.agents.tools.request import ToolCallAttempt, ask_for_tool_call, request_tool_call, tool_call_messages
+from qsm.agents.tools.toolbox import Toolbox
+from qsm.agents.tools.units import convert
+
+__all__ = [
+    "Calculator",
+    "CalculatorArgs",
+    "ConvertArgs",
+    "FunctionTool",
+    "MemorySearch",
+    "MemorySearchArgs",
+    "Tool",
+    "ToolCall",
+    "ToolCallAttempt",
+    "ToolCallError",
+    "ToolDefinitionError",
+    "ToolError",
+    "ToolOutput",
+    "ToolResult",
+    "Toolbox",
+    "UnitConverter",
+    "ask_for_tool_call",
+    "builtin_toolbox",
+    "convert",
+    "evaluate",
+    "format_number",
+    "parse_arithmetic",
+    "parse_conversion",
+    "request_tool_call",
+    "tool_call_messages",
+    "tool_from_function",
+]

@@ -1,0 +1,37 @@
+"""The ``convert_units`` tool: a value from one unit to another of the same dimension."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qsm.agents.tools.base import ToolOutput
+from qsm.agents.tools.numbers import format_number
+from qsm.agents.tools.units import convert
+
+__all__ = ["ConvertArgs", "UnitConverter"]
+
+
+class ConvertArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    value: float = Field(description="the amount to convert, e.g. 3.5")
+    from_unit: str = Field(min_length=1, max_length=40, description="the unit it is in, e.g. km, °F, GB")
+    to_unit: str = Field(min_length=1, max_length=40, description="the unit wanted, e.g. miles, celsius, MB")
+
+
+class UnitConverter:
+    """The ``convert_units`` tool: length, mass, time, volume, area, speed, data size, temperature."""
+
+    name: ClassVar[str] = "convert_units"
+    description: ClassVar[str] = (
+        "Convert a value between units of length, mass, time, volume, area, speed, data size or temperature; "
+        "e.g. 5 km to miles, 100 °F to celsius, 2 GB to MB."
+    )
+    args_model: ClassVar[type[BaseModel]] = ConvertArgs
+    timeout_s: float = 2.0
+
+    def run(self, args: ConvertArgs) -> ToolOutput:
+        result, source, target = convert(args.value, args.from_unit, args.to_unit)
+        text = f"{format_number(args.value)} {source.symbol} = {format_number(result)} {target.symbol}"
+        return ToolOutput(text, result)

@@ -1,0 +1,61 @@
+"""The ``memory_search`` tool: the notes in a memory store most similar to a query, with their paths."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qsm.agents.tools.base import ToolOutput
+from qsm.agents.tools.errors import ToolError
+from qsm.errors import QsmError
+from qsm.store.protocol import MemoryStore
+
+__all__ = ["MemorySearch", "MemorySearchArgs"]
+
+QUOTE_CHARS = 240
+MAX_QUERY_CHARS = 500
+
+
+class MemorySearchArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # lengths are checked in run(): limits here would bloat the grammar the schema becomes
+    query: str = Field(min_length=1, description="what to look for, in a few words")
+    under: str = Field("/knowledge", min_length=1, description="the folder to search in")
+    k: int = Field(3, ge=1, le=10, description="how many notes to return")
+
+
+class MemorySearch:
+    """The ``memory_search`` tool over one store, read with ``as_agent``'s rights."""
+
+    name: ClassVar[str] = "memory_search"
+    description: ClassVar[str] = (
+        "Search the memory for notes about a query; returns each note's id, path and a quote."
+    )
+    args_model: ClassVar[type[BaseModel]] = MemorySearchArgs
+
+    def __init__(self, store: MemoryStore, *, as_agent: str = "user", timeout_s: float = 10.0) -> None:
+        self.store = store
+        self.as_agent = as_agent
+        self.timeout_s = timeout_s
+
+    def run(self, args: MemorySearchArgs) -> ToolOutput:
+        if len(args.query) > MAX_QUERY_CHARS:
+            raise ToolError(
+                f"the query is {len(args.query)} characters long; at most {MAX_QUERY_CHARS} are allowed"
+            )
+        try:
+            hits = self.store.search(args.query, under=args.under, k=args.k, as_agent=self.as_agent)
+        except QsmError as exc:
+            raise ToolError(f"memory search failed: {exc.message}", hint=exc.hint) from None
+        if not hits:
+            return ToolOutput(f"no notes under {args.under} match {args.query!r}", [])
+        lines: list[str] = []
+        found: list[dict[str, object]] = []
+        for rank, hit in enumerate(hits, 1):
+            quote = " ".join(hit.entry.text.split())
+            if len(quote) > QUOTE_CHARS:
+                quote = quote[: QUOTE_CHARS - 1].rstrip() + "…"
+            lines.append(f'{rank}. {hit.entry.citation()} (score {hit.score:.2f}): "{quote}"')
+            found.append({"id": hit.entry.id, "path": hit.entry.path, "quote": quote, "score": hit.score})
+        return ToolOutput("\n".join(lines), found)
