@@ -19,6 +19,7 @@ from qsm.agents.backend import (
 from qsm.agents.settings import ModelSettings, Sampling
 from qsm.agents.thinking import split_thinking
 from qsm.errors import ConfigError, ModelCallError, PromptTooLongError
+from qsm.redact import REDACTED, redact_url
 
 __all__ = ["OpenAIChatModel"]
 
@@ -32,13 +33,28 @@ class OpenAIChatModel:
     Token counts come from the server's usage report when it sends one; the prompt-size check before a
     call uses a conservative estimate (3 characters per token), and the server's own context error is
     turned into :class:`PromptTooLongError`.
+
+    With ``tools`` (OpenAI's ``tools`` list), the server is asked for a native tool call
+    (``tool_choice``, default ``"required"``) instead of constrained JSON; the calls it streams come back
+    in ``Completion.extra["tool_calls"]`` as ``[{"name": str, "arguments": str}]`` (arguments as the JSON
+    text the server sent).
     """
+
+    supports_tools = True
 
     def __init__(self, settings: ModelSettings) -> None:
         if not settings.url:
             raise ConfigError("the openai backend needs model.url", hint="set url = 'http://host:port/v1'")
+        if f"://{REDACTED}@" in settings.url:
+            raise ConfigError(
+                f"the model URL {settings.url} has its credentials removed: qsm never stores passwords, "
+                "so a thread whose workflow spec carried them cannot send them again",
+                hint="put the server URL with its credentials in qsm.toml ([agents.NAME.model] url) or "
+                "pass --url, instead of in the workflow spec",
+            )
         self.settings = settings
         self.base_url = settings.url.rstrip("/")
+        self.shown_url = redact_url(self.base_url)  # what errors and reprs show: no user name or password
         self.name = settings.name or "default"
         self.context_window = settings.n_ctx
         headers = {"Content-Type": "application/json"}
@@ -53,7 +69,7 @@ class OpenAIChatModel:
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=settings.timeout_s)
 
     def __repr__(self) -> str:  # never show headers (they may hold the API key)
-        return f"OpenAIChatModel(url={self.base_url!r}, model={self.name!r})"
+        return f"OpenAIChatModel(url={self.shown_url!r}, model={self.name!r})"
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return sum(len(m["content"]) // 3 + 4 for m in messages)
@@ -68,6 +84,8 @@ class OpenAIChatModel:
         deadline: float | None = None,
         cache_key: str | None = None,
         thinking_budget: int | None = None,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str | dict[str, Any] = "required",
     ) -> Completion:
         ensure_real_models_allowed("openai-compatible")
         estimate = check_prompt_fits(self, messages, sampling.max_tokens, who=cache_key or self.name)
@@ -82,7 +100,10 @@ class OpenAIChatModel:
         }
         if sampling.seed is not None:
             body["seed"] = sampling.seed
-        if json_schema is not None and self.settings.response_format != "none":
+        if tools:
+            body["tools"] = tools
+            body["tool_choice"] = tool_choice
+        elif json_schema is not None and self.settings.response_format != "none":
             body["response_format"] = (
                 {
                     "type": "json_schema",
@@ -95,6 +116,7 @@ class OpenAIChatModel:
         pieces: list[str] = []
         reasoning: list[str] = []
         usage: dict[str, int] = {}
+        calls: dict[int, dict[str, str]] = {}
         finish = "length"
         first: float | None = None
         try:
@@ -118,24 +140,26 @@ class OpenAIChatModel:
                             pieces.append(text)
                             if on_token is not None:
                                 on_token(text)
+                        for piece in delta.get("tool_calls") or []:
+                            _add_tool_call_piece(calls, piece)
                         if choice.get("finish_reason"):
-                            finish = "stop" if choice["finish_reason"] == "stop" else "length"
+                            finish = "stop" if choice["finish_reason"] in ("stop", "tool_calls") else "length"
                     if deadline is not None and time.monotonic() > deadline:
                         finish = "deadline"
                         break
         except httpx.ConnectError as exc:
             raise ModelCallError(
-                f"cannot reach the model server at {self.base_url}: {exc}",
+                f"cannot reach the model server at {self.shown_url}: {exc}",
                 hint="start the server (e.g. `python -m llama_cpp.server --model M.gguf`) or fix model.url",
             ) from None
         except httpx.TimeoutException:
             raise ModelCallError(
-                f"the model server at {self.base_url} did not answer within {self.settings.timeout_s} s",
+                f"the model server at {self.shown_url} did not answer within {self.settings.timeout_s} s",
                 hint="raise model.timeout_s or check the server's load",
             ) from None
         except (httpx.HTTPError, json.JSONDecodeError) as exc:
             raise ModelCallError(
-                f"bad reply from {self.base_url}: {exc}", hint="is it OpenAI-compatible?"
+                f"bad reply from {self.shown_url}: {exc}", hint="is it OpenAI-compatible?"
             ) from None
         raw = "".join(pieces)
         thinking, answer = split_thinking(raw)
@@ -151,6 +175,7 @@ class OpenAIChatModel:
             model=self.name,
             finish_reason=finish,  # type: ignore[arg-type]
             first_token_seconds=first,
+            extra={"tool_calls": [calls[i] for i in sorted(calls)]} if calls else {},
         )
 
     def _raise_for(self, response: httpx.Response) -> None:
@@ -163,8 +188,20 @@ class OpenAIChatModel:
             )
         hint = "check model.name and the API key env var" if response.status_code in (401, 403, 404) else ""
         raise ModelCallError(
-            f"model server {self.base_url} answered HTTP {response.status_code}: {detail}", hint
+            f"model server {self.shown_url} answered HTTP {response.status_code}: {detail}", hint
         )
 
     def close(self) -> None:
         self._client.close()
+
+
+def _add_tool_call_piece(calls: dict[int, dict[str, str]], piece: dict[str, Any]) -> None:
+    """Fold one streamed ``tool_calls`` delta into ``calls`` (name once, arguments in pieces)."""
+    call = calls.setdefault(int(piece.get("index", len(calls))), {"name": "", "arguments": ""})
+    function = piece.get("function") or {}
+    if name := function.get("name"):
+        call["name"] += name
+    if isinstance(arguments := function.get("arguments"), str):
+        call["arguments"] += arguments
+    elif isinstance(arguments, dict):
+        call["arguments"] += json.dumps(arguments)
