@@ -1,16 +1,20 @@
 """Errors that reach users: each says what went wrong and what to do about it.
 
 Every error the CLI, the scripting API or the UI can show derives from :class:`QsmError`, carries a
-``hint`` (the next step for the user) and an ``exit_code`` for the CLI.
+``hint`` (the next step for the user) and an ``exit_code`` for the CLI. Credentials written inside a URL
+(``http://user:password@host``) are removed from both before anything can show or store them.
 """
 
 from __future__ import annotations
+
+from qsm.redact import redact_urls
 
 __all__ = [
     "AccessDeniedError",
     "BudgetExhausted",
     "ChannelTypeError",
     "ConfigError",
+    "InvalidUserIdError",
     "LedgerError",
     "MemoryStoreError",
     "ModelCallError",
@@ -21,6 +25,7 @@ __all__ = [
     "SpecError",
     "StructuredOutputError",
     "UnknownAgentError",
+    "UnsafeCheckpointError",
 ]
 
 
@@ -30,6 +35,7 @@ class QsmError(Exception):
     exit_code: int = 1
 
     def __init__(self, message: str, hint: str = "") -> None:
+        message, hint = redact_urls(message), redact_urls(hint)
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -48,6 +54,17 @@ class SpecError(QsmError):
     """A workflow spec (YAML or Python) is malformed or inconsistent."""
 
     exit_code = 2
+
+
+class InvalidUserIdError(QsmError):
+    """A user id (``--user``, ``run(user=...)``, the app's "You are") is not a safe memory path segment."""
+
+    exit_code = 2
+
+
+class UnsafeCheckpointError(QsmError):
+    """The run database holds data qsm refuses to load (a type outside its allow-list): it was tampered
+    with or written by something else."""
 
 
 class UnknownAgentError(SpecError):

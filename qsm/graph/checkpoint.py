@@ -1,6 +1,7 @@
 """Run persistence: LangGraph's SQLite checkpointer plus an index of threads (what was asked, how it ended).
 
-A thread can be resumed after a crash: LangGraph re-runs only the steps that had not finished."""
+A thread can be resumed after a crash: LangGraph re-runs only the steps that had not finished. Checkpoints
+are read with :class:`SafeSerializer`, which rebuilds only allow-listed types: the file is untrusted input."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 
 from qsm.errors import QsmError
+from qsm.graph.serde import SafeSerializer
+from qsm.redact import redact_urls
 
 __all__ = ["RunStore", "ThreadInfo"]
 
@@ -38,13 +41,13 @@ class RunStore:
         try:
             if path is None:
                 self._db = sqlite3.connect(":memory:", check_same_thread=False)
-                self.saver: SqliteSaver | InMemorySaver = InMemorySaver()
+                self.saver: SqliteSaver | InMemorySaver = InMemorySaver(serde=SafeSerializer())
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 # The checkpointer and the thread index each get their own connection: one connection
                 # shared under two locks lets their transactions interleave.
                 self._saver_db = _connect(path)
-                self.saver = SqliteSaver(self._saver_db)
+                self.saver = SqliteSaver(self._saver_db, serde=SafeSerializer())
                 self.saver.setup()
                 self._db = _connect(path)
             self._db.execute(
@@ -67,14 +70,15 @@ class RunStore:
             self._db.execute(
                 "INSERT INTO qsm_threads VALUES (?,?,?,?,?,?,?,?,NULL) ON CONFLICT(thread_id) DO UPDATE SET "
                 "request=excluded.request, updated_at=excluded.updated_at, status=excluded.status",
-                (thread_id, workflow, workflow_yaml, request, user, now, now, "running"),
+                # a model URL's password in the spec is never stored (resuming such a thread says so)
+                (thread_id, workflow, redact_urls(workflow_yaml), request, user, now, now, "running"),
             )
 
     def set_status(self, thread_id: str, status: str, final_id: str | None = None) -> None:
         with self._lock, self._db:
             self._db.execute(
                 "UPDATE qsm_threads SET status=?, updated_at=?, final_id=COALESCE(?, final_id) WHERE thread_id=?",
-                (status, time.time(), final_id, thread_id),
+                (redact_urls(status), time.time(), final_id, thread_id),
             )
 
     def thread(self, thread_id: str) -> ThreadInfo | None:
