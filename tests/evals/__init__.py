@@ -1,0 +1,1 @@
+"""Tests of qsm.evals: the public team set and its scorer."""
