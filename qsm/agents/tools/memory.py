@@ -1,20 +1,53 @@
-"""The ``memory_search`` tool: the notes in a memory store most similar to a query, with their paths."""
+"""The ``memory_search`` tool: the notes in a memory store most similar to a query, with their paths.
+
+It needs only the store's ``search`` (``qsm.store.MemoryStore`` has it); :class:`SearchableMemory`
+spells out that much, so this module does not import ``qsm.store`` (agents and store are independent).
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from qsm.agents.tools.base import ToolOutput
 from qsm.agents.tools.errors import ToolError
 from qsm.errors import QsmError
-from qsm.store.protocol import MemoryStore
 
-__all__ = ["MemorySearch", "MemorySearchArgs"]
+__all__ = ["MemorySearch", "MemorySearchArgs", "SearchableMemory"]
 
 QUOTE_CHARS = 240
 MAX_QUERY_CHARS = 500
+
+
+class _Entry(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    def citation(self) -> str: ...
+
+
+class _Hit(Protocol):
+    @property
+    def entry(self) -> _Entry: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+class SearchableMemory(Protocol):
+    """What the tool uses of a memory store (``qsm.store.MemoryStore.search``)."""
+
+    def search(
+        self, query: str, *, under: str = "/", k: int = 4, as_agent: str = "user"
+    ) -> Sequence[_Hit]: ...
 
 
 class MemorySearchArgs(BaseModel):
@@ -34,7 +67,7 @@ class MemorySearch:
     )
     args_model: ClassVar[type[BaseModel]] = MemorySearchArgs
 
-    def __init__(self, store: MemoryStore, *, as_agent: str = "user", timeout_s: float = 10.0) -> None:
+    def __init__(self, store: SearchableMemory, *, as_agent: str = "user", timeout_s: float = 10.0) -> None:
         self.store = store
         self.as_agent = as_agent
         self.timeout_s = timeout_s
