@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qsm.evals import CHECKERS, load_team_set, score
 from qsm.evals.numbers import final_numbers, find_numbers, parse_number
@@ -225,3 +227,11 @@ def test_every_item_accepts_its_canonical_answer_and_rejects_empty(item: dict[st
     assert canonical.correct, f"{item['id']}: {canonical.reason}"
     assert not score(item, "").correct
     assert not score(item, "I cannot answer that.").correct
+
+
+@settings(max_examples=300, deadline=None)
+@given(index=st.integers(min_value=0, max_value=239), answer=st.text(max_size=80))
+def test_any_text_gets_a_verdict_never_an_error(index: int, answer: str) -> None:
+    items = load_team_set()
+    verdict = score(items[index % len(items)], answer)
+    assert isinstance(verdict.correct, bool) and verdict.reason
