@@ -27,7 +27,17 @@ from qsm.paths import default_data_dir
 from qsm.store.settings import MemorySettings
 from qsm.train.settings import TrainSettings
 
-__all__ = ["QsmSettings", "UiSettings", "config_file_candidates", "deep_merge", "load_settings"]
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "QsmSettings",
+    "UiSettings",
+    "config_file_candidates",
+    "deep_merge",
+    "load_settings",
+]
+
+MAX_CONFIG_BYTES = 256 * 1024
+"""The largest config file qsm reads."""
 
 _file_values: ContextVar[dict[str, Any] | None] = ContextVar("qsm_config_file_values", default=None)
 
@@ -121,7 +131,7 @@ def load_settings(config: Path | str | None = None, overrides: dict[str, Any] | 
     file_values: dict[str, Any] = {}
     if path is not None:
         try:
-            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+            file_values = tomllib.loads(_read_config(path))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}", hint=_HINT) from None
         except OSError as exc:
@@ -135,6 +145,21 @@ def load_settings(config: Path | str | None = None, overrides: dict[str, Any] | 
     finally:
         _file_values.reset(token)
     return settings
+
+
+def _read_config(path: Path) -> str:
+    """The config file's text, at most :data:`MAX_CONFIG_BYTES` of UTF-8 (OSError passes through)."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"config file {path} is larger than {MAX_CONFIG_BYTES // 1024} KB",
+            hint="a qsm.toml is a few KB; check that --config / QSM_CONFIG points at the right file",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text", hint=_HINT) from None
 
 
 def _choose_config(config: Path | str | None) -> Path | None:

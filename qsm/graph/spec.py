@@ -16,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qsm.agents.messages import MESSAGE_TYPES
@@ -24,6 +23,7 @@ from qsm.agents.roles import Role
 from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
 from qsm.graph.channels import Channel
 from qsm.graph.settings import CollapseMode
+from qsm.graph.spec_yaml import dump_spec_yaml, parse_spec_yaml, read_spec_text
 
 __all__ = ["PIPELINE_OUTPUTS", "ROLE_IO", "USER", "Agent", "Workflow", "WorkflowKind"]
 
@@ -109,21 +109,8 @@ class Workflow(BaseModel):
     def from_yaml(cls, source: str | Path) -> Workflow:
         """Load and check a spec from a YAML file path or YAML text."""
         where = str(source) if isinstance(source, Path) else "<yaml>"
-        if isinstance(source, Path):
-            try:
-                text = source.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise SpecError(
-                    f"cannot read workflow spec {source}: {exc.strerror}", hint="check the path"
-                ) from None
-        else:
-            text = source
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise SpecError(
-                f"workflow spec {where} is not valid YAML: {exc}", hint="fix the YAML syntax"
-            ) from None
+        text = read_spec_text(source) if isinstance(source, Path) else source
+        data = parse_spec_yaml(text, where)  # bounded: no aliases, at most 256 KB
         if not isinstance(data, dict):
             raise SpecError(
                 f"workflow spec {where} must be a mapping with name, agents, channels", hint=_SPEC_HINT
@@ -138,7 +125,7 @@ class Workflow(BaseModel):
         return workflow.check()
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+        return dump_spec_yaml(self.model_dump(mode="json", exclude_defaults=True))
 
     # -- checks ----------------------------------------------------------------------------------
     def agent(self, name: str) -> Agent:
