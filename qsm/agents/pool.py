@@ -11,6 +11,7 @@ from qsm.agents.llama import LlamaBase, LlamaCppModel
 from qsm.agents.locate import resolve_model_path
 from qsm.agents.openai_http import OpenAIChatModel
 from qsm.agents.settings import AgentSettings, ModelSettings
+from qsm.agents.shipped import resolve_adapter
 
 __all__ = ["ModelPool"]
 
@@ -21,8 +22,9 @@ class ModelPool:
     """``model_for(agent, settings)`` returns the agent's :class:`ChatModel`, created on first use.
 
     Agents whose settings name the same GGUF (and context size, threads, GPU layers) share one
-    :class:`LlamaBase`; each keeps its own adapter. ``overrides`` pins a ready model to an agent name
-    (tests inject fakes this way); ``"*"`` pins one model to every agent.
+    :class:`LlamaBase`; each keeps its own adapter (:func:`qsm.agents.shipped.resolve_adapter`: the agent's
+    ``model.adapter``, else its role's shipped adapter on the bundled base). ``overrides`` pins a ready
+    model to an agent name (tests inject fakes this way); ``"*"`` pins one model to every agent.
     """
 
     def __init__(self, overrides: dict[str, ChatModel] | None = None) -> None:
@@ -40,11 +42,11 @@ class ModelPool:
         with self._lock:
             model = self._models.get(key)
             if model is None:
-                model = self._build(settings.model)
+                model = self._build(agent, settings.model)
                 self._models[key] = model
             return model
 
-    def _build(self, model: ModelSettings) -> ChatModel:
+    def _build(self, agent: str, model: ModelSettings) -> ChatModel:
         if model.backend == "fake":
             return FakeChatModel(
                 list(model.fake_replies),
@@ -68,7 +70,7 @@ class ModelPool:
             self._bases[base_key] = base
         else:
             base.max_instances = max(base.max_instances, model.max_instances)
-        adapter = Path(model.adapter).expanduser() if model.adapter else None
+        adapter = resolve_adapter(agent, model).path  # custom, shipped (bundled base only) or none
         return LlamaCppModel(
             base, adapter=adapter, adapter_scale=model.adapter_scale, chat_template=model.chat_template
         )

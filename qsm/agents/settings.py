@@ -39,7 +39,14 @@ class ModelSettings(BaseModel):
 
     backend: BackendKind = "llama"
     path: Path | None = None
-    adapter: Path | None = None
+    adapter: Path | None = Field(
+        None, description="a LoRA GGUF for this agent (custom); set, it replaces the shipped adapter"
+    )
+    shipped_adapter: bool | Literal["QSM", "WeQ", "SOM", "Ref"] = Field(
+        True,
+        description="serve the role adapter shipped with qsm when the agent runs the bundled base: true = the "
+        "agent's own role (by name), a role name = that role's adapter, false = none",
+    )
     adapter_scale: float = Field(1.0, ge=0.0, le=4.0)
     n_ctx: int = Field(2048, ge=256, le=1_048_576)
     n_threads: int = Field(1, ge=1, le=256)

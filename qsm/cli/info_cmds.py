@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from qsm.agents.settings import ModelSettings
+from qsm.agents.shipped import resolve_adapter
 from qsm.cli.context import CliContext, pass_cli
 from qsm.errors import QsmError
 from qsm.graph import Runtime, Workflow
@@ -88,7 +90,7 @@ def agents_cmd(cli_ctx: CliContext, spec: Path | None, as_json_flag: bool) -> No
                 "role": agent.role,
                 "backend": model.backend,
                 "model": where,
-                "adapter": str(model.adapter) if model.adapter else None,
+                "adapter": _adapter_row(agent.name, model),
                 "n_ctx": model.n_ctx,
                 "n_threads": model.n_threads,
                 "sampling": eff.sampling.model_dump(),
@@ -101,12 +103,17 @@ def agents_cmd(cli_ctx: CliContext, spec: Path | None, as_json_flag: bool) -> No
     for name, row in rows.items():
         s = row["sampling"]
         click.secho(f"{name} ({row['role']})", bold=True)
-        click.echo(
-            f"  model   {row['backend']}: {row['model']}"
-            + (f" + adapter {row['adapter']}" if row["adapter"] else "")
-        )
+        click.echo(f"  model   {row['backend']}: {row['model']}")
+        adapter = row["adapter"]
+        click.echo(f"  adapter {adapter['source']}: {adapter['path'] or adapter['reason']}")
         click.echo(f"  context {row['n_ctx']} tokens, {row['n_threads']} thread(s)")
         click.echo(
             f"  sample  temperature {s['temperature']}, top_p {s['top_p']}, max_tokens {s['max_tokens']}"
         )
         click.echo(f"  prompt  {str(row['system_prompt'])[:90]}")
+
+
+def _adapter_row(agent: str, model: ModelSettings) -> dict[str, str | None]:
+    """Which LoRA adapter the agent runs: shipped (bundled base), custom (model.adapter) or none, and why."""
+    choice = resolve_adapter(agent, model)
+    return {"source": choice.source, "path": str(choice.path) if choice.path else None, "reason": choice.reason}

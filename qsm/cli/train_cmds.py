@@ -137,7 +137,8 @@ def data_cmd(
     "--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Default auto (GPU if any)."
 )
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), help="Default auto.")
-@click.option("--threads", type=int, help="torch CPU threads.")
+@click.option("--threads", type=int, help="torch CPU threads (default: all cores; 1 leaves the rest free).")
+@click.option("--seed", type=int, help="Seed of the LoRA initialisation and batch order (default 0).")
 @click.option("--no-export", is_flag=True, help="Keep the PEFT adapter only; skip the GGUF export.")
 @pass_cli
 def lora_cmd(cli_ctx: CliContext, role: str, no_export: bool, **flags: Any) -> None:
@@ -164,6 +165,28 @@ def export_cmd(cli_ctx: CliContext, role: str, outtype: str | None) -> None:
     layout = layout_for(train, cli_ctx.settings.data_dir)
     export_roles(roles, layout, train, log=click.echo)
     _echo_config(adapter_config_lines(layout, roles))
+
+
+@train_group.command("ship")
+@_role_option
+@click.option(
+    "--to",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the role folders go (default: the installed package's qsm/adapters).",
+)
+@pass_cli
+def ship_cmd(cli_ctx: CliContext, role: str, out_dir: Path | None) -> None:
+    """Copy the exported adapters into the package as the shipped ones, each with its card (data, training,
+    held-out metrics base vs adapter from `qsm eval`, and the commands that reproduce it)."""
+    from qsm.agents.shipped import shipped_dir
+    from qsm.train.ship import ship_roles
+
+    roles = _roles(role)
+    train = _settings(cli_ctx, {})
+    layout = layout_for(train, cli_ctx.settings.data_dir)
+    for name, path in ship_roles(roles, layout, out_dir or shipped_dir(), base=train.base).items():
+        click.echo(f"{name}: {path} ({path.stat().st_size / 2**20:.1f} MB) with CARD.md and card.json")
 
 
 @train_group.command("config")

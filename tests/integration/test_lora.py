@@ -35,7 +35,7 @@ def test_pool_gives_each_agent_its_adapter_on_one_base(tmp_path: Path) -> None:
     adapter = write_random_lora(tmp_path / "ref.gguf", magnitude=0.2)
     pool = ModelPool()
     ref = pool.model_for("Ref", AgentSettings.model_validate({"model": {"adapter": str(adapter)}}))
-    weq = pool.model_for("WeQ", AgentSettings())
+    weq = pool.model_for("WeQ", AgentSettings.model_validate({"model": {"shipped_adapter": False}}))
     assert ref.base is weq.base and ref.adapter == adapter and weq.adapter is None
     assert ref.complete(ASK, sampling=GREEDY).raw_text != weq.complete(ASK, sampling=GREEDY).raw_text
     pool.close()

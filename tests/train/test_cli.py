@@ -140,4 +140,4 @@ def test_user_path_data_lora_eval_config_then_the_agent_serves_it(tmp_path: Path
     config = tmp_path / "qsm.toml"
     config.write_text(lines.output)
     agents = CliRunner().invoke(cli, ["--config", str(config), "agents"], catch_exceptions=False)
-    assert agents.exit_code == 0 and f"adapter {gguf}" in agents.output
+    assert agents.exit_code == 0 and f"adapter custom: {gguf}" in agents.output

@@ -6,11 +6,13 @@ from typing import Any
 
 import streamlit as st
 
+from qsm.errors import InvalidUserIdError
 from qsm.graph import Workflow, load_result, stream, stream_resume
 from qsm.graph.runtime import Runtime
 from qsm.ui import services
 from qsm.ui.graph_view import topology_dot
 from qsm.ui.run_view import RunView, render_cost, render_final, render_trace
+from qsm.userid import check_user_id
 
 FINISHED = ("ok", "rejected", "budget_exhausted", "failed")
 
@@ -21,6 +23,10 @@ def sidebar(rt: Runtime) -> None:
             st.session_state.pop("thread", None)
             st.session_state["conversation"] = []
         st.session_state["user"] = st.text_input("You are", value=st.session_state.get("user", "local"))
+        try:
+            check_user_id(st.session_state["user"])
+        except InvalidUserIdError as err:
+            st.error(f"{err.message}\n\n{err.hint}")
         st.subheader("Threads")
         for info in rt.runs.threads(25):
             mark = {"ok": "✅", "interrupted": "⏸️", "running": "⏸️", "budget_exhausted": "⏳"}.get(
@@ -41,15 +47,15 @@ def upload_to_memory(rt: Runtime) -> None:
     files = st.file_uploader("Add documents to memory", type=["txt", "md", "pdf"], accept_multiple_files=True)
     topic = st.text_input("Topic", value="uploads")
     if files and st.button("Ingest", icon=":material/upload:"):
-        import tempfile
-        from pathlib import Path
+        from qsm.ui.uploads import saved_upload
 
         for f in files:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / f.name
-                path.write_bytes(f.getvalue())
+            # the browser's file name is never a path: saved_upload picks a private place for the bytes
+            with saved_upload(f.getvalue(), f.name, rt.data_dir / "uploads") as path:
                 report = rt.memory.ingest(path, under=f"/knowledge/{topic}", as_agent="user")
-            st.success(f"{f.name}: {report.added} chunk(s) added to {report.under}, {report.skipped} already there")
+            st.success(
+                f"{path.name}: {report.added} chunk(s) added to {report.under}, {report.skipped} already there"
+            )
 
 
 def show_thread(rt: Runtime, thread_id: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 import tomli_w
 
+from qsm.agents.shipped import resolve_adapter
 from qsm.graph import Workflow, load_result
 from qsm.merge import deep_merge
 from qsm.ui import services
@@ -31,8 +32,18 @@ def agent_form(name: str, current: Any) -> dict[str, Any]:
             or None
         )
         out["model"]["adapter"] = (
-            c1.text_input("LoRA adapter (GGUF)", str(model.adapter or ""), key=f"{name}-adapter") or None
+            c1.text_input("LoRA adapter (GGUF, empty = shipped)", str(model.adapter or ""), key=f"{name}-adapter")
+            or None
         )
+        shipped = c2.checkbox(
+            "shipped role adapter on the bundled base",
+            model.shipped_adapter is not False,
+            key=f"{name}-shipped",
+            help="qsm ships a LoRA adapter per role, trained on the bundled SmolLM2; it never applies to another GGUF",
+        )
+        out["model"]["shipped_adapter"] = (model.shipped_adapter or True) if shipped else False
+    if backend == current.model.backend:
+        st.caption(f"Adapter this agent runs: {resolve_adapter(name, model).describe()}")
         out["model"]["n_ctx"] = c2.number_input(
             "context tokens", 256, 131072, model.n_ctx, key=f"{name}-nctx"
         )
