@@ -24,6 +24,9 @@ DIAGNOSIS = json.dumps(
 )
 
 
+LLM_PATH = {"router": "llm", "tools": False, "ref_judge": "checks+model"}
+
+
 def settings(tmp: Path, **overrides: Any) -> QsmSettings:
     return load_settings(overrides={"data_dir": str(tmp / "data"), **overrides})
 
@@ -36,7 +39,14 @@ def fake_runtime(
     ledger: Any = None,
     **overrides: Any,
 ) -> Runtime:
-    """Fake models, real run store; no memory or ledger unless given (their own tests cover them)."""
+    """Fake models, real run store; no memory or ledger unless given (their own tests cover them).
+
+    The team runs its LLM path unless ``runtime`` says otherwise: QSM's LLM routes, no tools, and Ref's LLM
+    judges what its checks leave open, so scripted replies drive every step. Memory settings embed by
+    hashing (no model to load); the student router and tools have their own tests.
+    """
+    overrides["runtime"] = {**LLM_PATH, **overrides.get("runtime", {})}
+    overrides.setdefault("memory", {"embedder": "hashing"})
     return Runtime(
         settings(tmp, **overrides), models=ModelPool(overrides=models), persist=persist, memory=memory, ledger=ledger
     )

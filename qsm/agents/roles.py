@@ -24,6 +24,7 @@ __all__ = [
     "VerdictReply",
     "chat",
     "clip",
+    "verdict_score",
 ]
 
 Role = Literal["coordinator", "communicator", "economist", "reflector", "custom"]
@@ -77,6 +78,12 @@ class DiagnosisReply(_Reply):
 
 
 CONFIDENCE_SCORE = {"low": 0.35, "medium": 0.65, "high": 0.9}
+
+
+def verdict_score(decision: str, confidence: str) -> float:
+    """Ref's decision and confidence as one score in 0..1 (accept > revise > reject)."""
+    c = CONFIDENCE_SCORE[confidence]
+    return round({"accept": 0.6 + 0.4 * c, "revise": 0.2 + 0.3 * c, "reject": 0.2 * (1 - c)}[decision], 3)
 
 ROLE_PROMPTS: dict[str, str] = {
     "QSM.plan": (

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from qsm.cli.terminal import terminal_safe
 from qsm.graph import RunEvent, RunResult
 
 __all__ = ["EventPrinter", "print_result"]
@@ -35,7 +36,8 @@ class EventPrinter:
         elif event.type == "token" and self.tokens:
             if data.get("thinking") and not self.thinking:
                 return
-            click.secho(data["text"], nl=False, dim=bool(data.get("thinking")))
+            # model text: no escape sequences reach the terminal
+            click.secho(terminal_safe(data["text"]), nl=False, dim=bool(data.get("thinking")))
             self._open_line = True
         elif event.type == "message" and self.trace:
             self._newline()
@@ -54,7 +56,7 @@ class EventPrinter:
                 if event.type == "repair"
                 else data["message"]
             )
-            click.secho(f"  ! {event.agent}: {text}", fg="yellow")
+            click.secho(f"  ! {event.agent}: {terminal_safe(str(text))}", fg="yellow")
 
     def finish(self) -> None:
         self._newline()
@@ -72,17 +74,24 @@ def print_result(result: RunResult, *, as_json: bool = False) -> None:
         return
     colour = {"ok": "green", "rejected": "yellow"}.get(final.status, "red")
     score = f", score {final.score:.2f}" if final.score is not None else ""
-    click.secho(
-        f"\n━━ Final answer [{final.status}; {final.collapse}, candidate {final.chosen_candidate} of "
-        f"{final.candidates}{score}]",
-        fg=colour,
-        bold=True,
-    )
-    click.echo(final.text or "(empty)")
+    if final.status == "rejected":
+        click.secho("\n━━ No verified answer: Ref rejected every candidate", fg=colour, bold=True)
+        click.secho(
+            f"Best attempt (not verified; candidate {final.chosen_candidate} of {final.candidates}{score}):",
+            fg=colour,
+        )
+    else:
+        click.secho(
+            f"\n━━ Final answer [{final.status}; {final.collapse}, candidate {final.chosen_candidate} of "
+            f"{final.candidates}{score}]",
+            fg=colour,
+            bold=True,
+        )
+    click.echo(terminal_safe(final.text) or "(empty)")
     for i, cite in enumerate(final.citations, 1):
-        click.secho(f"[{i}] {cite.path} {cite.entry_id}: {cite.quote[:100]!r}", fg="blue")
+        click.secho(terminal_safe(f"[{i}] {cite.path} {cite.entry_id}: {cite.quote[:100]!r}"), fg="blue")
     if final.note:
-        click.secho(f"note: {final.note}", fg="yellow")
+        click.secho(f"note: {terminal_safe(final.note)}", fg="yellow")
     click.secho(f"content id: {result.final_id}", fg="bright_black")
     if result.cost:
         c = result.cost

@@ -23,25 +23,21 @@ from qsm.agents.messages import (
     Task,
     Verdict,
 )
-from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, DiagnosisReply, PlanReply, VerdictReply
+from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, DiagnosisReply, PlanReply, VerdictReply, verdict_score
 from qsm.errors import BudgetExhausted
 from qsm.graph import prompts
 from qsm.graph.economics import allocate, settle
 from qsm.graph.envelope import Envelope, seal
 from qsm.graph.spec import USER, Agent, Workflow
 from qsm.graph.state import RunState
-from qsm.graph.stepbase import StepsBase, Update
-from qsm.graph.stepkit import AgentCall, emit
-from qsm.graph.team_candidates import verdict_score
+from qsm.graph.step_context import StepContext, Update
+from qsm.graph.agent_call import AgentCall, emit
 
 if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime
 
 __all__ = ["build_pipeline_graph"]
 
-PIPELINE_OUTPUTS = frozenset(
-    {"Draft", "Note", "FinalAnswer", "Plan", "Budget", "Verdict", "RepairPlan", "Task"}
-)
 _DEFAULT_PROMPT = {
     "Draft": "WeQ.draft",
     "FinalAnswer": "QSM.merge",
@@ -79,7 +75,14 @@ def build_pipeline_graph(workflow: Workflow, runtime: Runtime) -> StateGraph:
     return graph
 
 
-class PipelineSteps(StepsBase):
+class PipelineSteps:
+    def __init__(self, workflow: Workflow, runtime: Runtime) -> None:
+        self.ctx = StepContext(workflow, runtime)
+        self.workflow = workflow
+        self.book = self.ctx.book
+        self.caps = self.ctx.caps
+        self.commit = self.ctx.commit
+
     def node(self, agent: Agent) -> Any:
         def run_agent(state: dict[str, Any]) -> Update:
             return self._run(agent, state)
@@ -104,7 +107,7 @@ class PipelineSteps(StepsBase):
         if state.get("exhausted") or not inbound:
             return {}
         produced = next(iter(agent.output_types("pipeline")))
-        call = self._call(agent, agent.name, state)
+        call = self.ctx.call(agent, agent.name, state)
         default = ROLE_PROMPTS.get(
             _DEFAULT_PROMPT.get(produced, ""), ROLE_PROMPTS["custom"].format(name=agent.name)
         )
@@ -120,7 +123,7 @@ class PipelineSteps(StepsBase):
         update: Update = {"inbox": {}, "trace": [], "spent": call.spent_update()}
         for c in self.workflow.channels:
             if c.source == agent.name:
-                env = self._send(message, agent, c.target, parents, call, agent.name)
+                env = self.ctx.send(message, agent, c.target, parents, call, agent.name)
                 update["inbox"][c.key] = env.model_dump()
                 update["trace"].append(env.model_dump())
         return update

@@ -44,8 +44,14 @@ def draft_prompt(
     repair: RepairPlan | None = None,
     previous: Draft | None = None,
     repair_strength: float = 1.0,
+    note: tuple[int, str, str] | None = None,
+    answer_format: str = "",
 ) -> list[ChatMessage]:
+    """``note`` = (n, note text, question): the one note pasted into the request that fits its question,
+    which the answer must cite as [n]; ``answer_format`` = the format instruction the request states."""
     parts = [f"Request: {request.text}"]
+    if note is not None:
+        parts = [f"Note [{note[0]}]: {note[1]}", f"Question: {note[2]}"]
     if plan is not None and task_strength >= 0.3 and plan.steps:
         parts.append("Plan: " + clip("; ".join(plan.steps), task_strength, 600))
     if notes:
@@ -55,6 +61,10 @@ def draft_prompt(
         parts.append(f"Your previous answer: {clip(previous.text, repair_strength, _MAX)}")
         parts.append(f"Problems found: {clip(problems, repair_strength, 600)}")
         parts.append(f"Revise it: {repair.instruction}")
+    if note is not None:
+        parts.append(f"Answer from note [{note[0]}] in one sentence and cite it as [{note[0]}].")
+    if answer_format:
+        parts.append(answer_format)
     return chat(system, "\n".join(parts))
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from qsm.agents.messages import Citation, Draft, FinalAnswer, Verdict
 from qsm.agents.roles import chat
 from qsm.errors import MemoryStoreError
-from qsm.graph.stepkit import emit
+from qsm.graph.agent_call import emit
 
 if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qsm.agents.messages import CostReport, FinalAnswer, UserRequest
+from qsm.agents.messages import CostReport, FinalAnswer, FinalStatus, UserRequest
 from qsm.errors import PromptTooLongError, QsmError, SpecError
+from qsm.graph.compile import compiled
 from qsm.graph.envelope import Envelope
 from qsm.graph.runtime import Runtime
 from qsm.graph.spec import USER, Workflow
+from qsm.userid import check_user_id
 
 __all__ = [
     "Checkpoint",
+    "EventType",
     "RunEvent",
     "RunResult",
+    "RunStatus",
     "history",
     "load_result",
     "resume",
@@ -28,11 +32,56 @@ __all__ = [
 ]
 
 
+EventType = Literal[
+    "step",
+    "token",
+    "message",
+    "repair",
+    "budget",
+    "final",
+    "memory",
+    "recall",
+    "route",
+    "tool",
+    "checks",
+    "node_done",
+    "done",
+]
+"""What a :class:`RunEvent` reports:
+
+- ``step``: an agent starts a step (``node``, ``agent``, ``candidate``).
+- ``token``: a piece of an agent's streamed reply (``text``, ``thinking``, ``format``).
+- ``message``: a channel message was sent (``envelope``).
+- ``repair``: an agent's reply needed structured-output repair (``attempts``).
+- ``budget``: an agent's budget share ran out (``message``).
+- ``final``: the final answer (``envelope``).
+- ``memory``: a memory operation was skipped (``message``).
+- ``recall``: notes recalled from memory for an agent (``hits``).
+- ``route``: who routed the request (``router``: student, llm or default; ``route_to``; ``confidence``), or why
+  the student router is not in use (``message``).
+- ``tool``: an agent ran a tool (``tool``, ``arguments``, ``ok``, ``output``: the result or the error).
+- ``checks``: Ref's checks of one draft (``checks``: "name: passed|failed").
+- ``node_done``: a graph node finished.
+- ``done``: the run ended (``result``, a :class:`RunResult`); always the last event.
+"""
+
+RunStatus = Literal[
+    "ok", "rejected", "budget_exhausted", "failed", "incomplete", "running", "interrupted", "error"
+]
+"""Where a run stands: the final answer's status (``ok``, ``rejected``, ``budget_exhausted``, ``failed``),
+or, without a final answer, ``incomplete`` (the graph stopped before one), ``running`` (started and not
+marked finished, e.g. killed), ``interrupted`` (stopped by an exception that was not a qsm error) or
+``error`` (a qsm error stopped it; its message is in ``RunResult.errors``). Only the last four can be
+resumed."""
+
+_FINISHED: frozenset[str] = frozenset(get_args(FinalStatus))
+
+
 class RunEvent(BaseModel):
-    """``type``: step | token | message | repair | budget | final | done. Other fields depend on it."""
+    """One event of a run; the fields besides ``type``, ``node`` and ``agent`` depend on ``type``."""
 
     model_config = ConfigDict(extra="allow")
-    type: str
+    type: EventType
     node: str | None = None
     agent: str | None = None
 
@@ -41,15 +90,38 @@ class RunResult(BaseModel):
     thread_id: str
     final: FinalAnswer | None
     final_id: str | None
-    status: str
+    status: RunStatus
     trace: list[Envelope] = Field(default_factory=list)
     cost: CostReport | None = None
     receipt: dict[str, Any] | None = None
     errors: list[str] = Field(default_factory=list)
 
     @property
-    def text(self) -> str:
+    def verified(self) -> bool:
+        """True when Ref accepted the answer (status ``ok``)."""
+        return self.final is not None and self.final.status == "ok"
+
+    @property
+    def answer(self) -> str | None:
+        """The answer, or None when there is no verified one (see :attr:`best_attempt`)."""
+        if self.final is None or self.final.status in ("rejected", "failed"):
+            return None
+        return self.final.text
+
+    @property
+    def best_attempt(self) -> str:
+        """The chosen candidate's text, verified or not."""
         return self.final.text if self.final else ""
+
+    @property
+    def text(self) -> str:
+        """What to show a person: the answer, or, when Ref rejected every candidate, the best attempt
+        labelled as unverified."""
+        if self.final is None:
+            return ""
+        if self.final.status == "rejected":
+            return f"No verified answer. Best attempt (rejected by Ref): {self.final.text}"
+        return self.final.text
 
 
 def stream(
@@ -62,6 +134,7 @@ def stream(
 ) -> Iterator[RunEvent]:
     """Start a run on a new (or given) thread and yield its events; the last one is ``done`` with the
     :class:`RunResult` in ``event.result``."""
+    user = check_user_id(user)  # it names the user's memory: /users/<user>/chats
     own = runtime is None
     runtime = runtime or Runtime.open()
     try:
@@ -105,7 +178,7 @@ def stream_resume(
         if info is None:
             raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
         workflow = Workflow.from_yaml(info.workflow_yaml)
-        graph = runtime.compiled(workflow)
+        graph = compiled(runtime, workflow)
         config = _config(thread_id, checkpoint_id)
         snapshot = graph.get_state(config)
         if checkpoint_id is not None and snapshot.created_at is None:  # LangGraph's answer for an unknown id
@@ -137,11 +210,20 @@ def load_result(thread_id: str, runtime: Runtime) -> tuple[RunResult, Workflow] 
     if info is None:
         return None
     workflow = Workflow.from_yaml(info.workflow_yaml)
-    values = runtime.compiled(workflow).get_state(_config(thread_id)).values
+    values = compiled(runtime, workflow).get_state(_config(thread_id)).values
     result = _result(thread_id, values)
-    if result.final is None and info.status not in ("ok", "rejected", "budget_exhausted", "failed"):
-        result = result.model_copy(update={"status": info.status})
+    if result.final is None and info.status not in _FINISHED:
+        result = result.model_copy(update=_unfinished(info.status, result.errors))
     return result, workflow
+
+
+def _unfinished(thread_status: str, errors: list[str]) -> dict[str, Any]:
+    """The :class:`RunResult` fields for a thread without a final answer, from the status the run store
+    keeps (``running``, ``interrupted``, ``incomplete`` or ``failed: <message>``)."""
+    if thread_status in ("running", "interrupted", "incomplete"):
+        return {"status": thread_status}
+    message = thread_status.removeprefix("failed: ")
+    return {"status": "error", "errors": [*errors, message] if message not in errors else errors}
 
 
 def _drive(
@@ -151,7 +233,7 @@ def _drive(
     initial: dict[str, Any] | None,
     checkpoint_id: str | None = None,
 ) -> Iterator[RunEvent]:
-    graph = runtime.compiled(workflow)
+    graph = compiled(runtime, workflow)
     config = _config(thread_id, checkpoint_id)
     try:
         for mode, chunk in graph.stream(initial, config, stream_mode=["custom", "updates"]):
@@ -215,7 +297,7 @@ def history(thread_id: str, runtime: Runtime) -> list[Checkpoint]:
     info = runtime.runs.thread(thread_id)
     if info is None:
         raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
-    graph = runtime.compiled(Workflow.from_yaml(info.workflow_yaml))
+    graph = compiled(runtime, Workflow.from_yaml(info.workflow_yaml))
     out = []
     for snap in graph.get_state_history(_config(thread_id)):
         meta = snap.metadata or {}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from qsm.agents.backend import ChatModel
 from qsm.agents.pool import ModelPool
@@ -18,11 +20,25 @@ from qsm.graph.spec import Agent, Workflow
 from qsm.merge import deep_merge
 
 if TYPE_CHECKING:
+    from qsm.chain.protocol import LedgerProtocol
     from qsm.settings import QsmSettings
+    from qsm.store.protocol import MemoryStore
 
-__all__ = ["AUTO", "Runtime"]
+__all__ = ["AUTO", "Runtime", "workflow_key"]
 
-AUTO: Any = object()  # "open this service from the settings"
+
+class _Auto(Enum):
+    AUTO = "auto"
+
+
+AUTO: Final = _Auto.AUTO  # "open this service from the settings"
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+_Service = TypeVar("_Service", bound=_Closable)
 
 
 class Runtime:
@@ -40,8 +56,8 @@ class Runtime:
         *,
         models: ModelPool | None = None,
         persist: bool = True,
-        memory: Any = AUTO,
-        ledger: Any = AUTO,
+        memory: MemoryStore | _Auto | None = AUTO,
+        ledger: LedgerProtocol | _Auto | None = AUTO,
     ) -> None:
         self.settings = settings
         self.models = models or ModelPool()
@@ -50,19 +66,15 @@ class Runtime:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         self.runs = RunStore(self.data_dir / "runs.sqlite" if persist else None)
         self._strengths = StrengthStore(self.data_dir / "channels.sqlite") if persist else None
-        self._owned: list[Any] = []
-        self.memory = self._service(memory, persist, _open_memory)
-        self.ledger = self._service(ledger, persist, _open_ledger)
+        self._owned: list[_Closable] = []
+        self.memory: MemoryStore | None = self._service(memory, persist, _open_memory)
+        self.ledger: LedgerProtocol | None = self._service(ledger, persist, _open_ledger)
         self._ledger_in_background = (
-            self.ledger is not None
-            and self.ledger in self._owned
-            and getattr(settings.ledger, "backend", "embedded") == "rpc"
-            and hasattr(self.ledger, "start_background")
+            self.ledger is not None and self.ledger in self._owned and settings.ledger.backend == "rpc"
         )
-        if self._ledger_in_background:
+        if self.ledger is not None and self._ledger_in_background:
             self.ledger.start_background(max(0.5, settings.ledger.poll_interval_s))
         self._books: dict[str, ChannelBook] = {}
-        self._graphs: dict[str, Any] = {}
         self._yaml: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -90,7 +102,7 @@ class Runtime:
 
     # -- channels and graphs -----------------------------------------------------------------------
     def channel_book(self, workflow: Workflow) -> ChannelBook:
-        key = _workflow_key(workflow)
+        key = workflow_key(workflow)
         with self._lock:
             if key not in self._books:
                 self._books[key] = ChannelBook(workflow.name, workflow.channels, self._strengths)
@@ -98,34 +110,16 @@ class Runtime:
 
     def workflow_yaml(self, workflow: Workflow) -> str:
         """The spec as YAML (stored with each thread so it can be resumed), computed once per workflow."""
-        key = _workflow_key(workflow)
+        key = workflow_key(workflow)
         if key not in self._yaml:
             self._yaml[key] = workflow.to_yaml()
         return self._yaml[key]
 
-    def compiled(self, workflow: Workflow) -> Any:
-        """The compiled LangGraph graph of ``workflow`` with this runtime's checkpointer (cached)."""
-        key = _workflow_key(workflow)
-        with self._lock:
-            graph = self._graphs.get(key)
-        if graph is None:
-            if workflow.kind == "team":
-                from qsm.graph.team import build_team_graph
-
-                builder = build_team_graph(workflow, self)
-            else:
-                from qsm.graph.pipeline import build_pipeline_graph
-
-                builder = build_pipeline_graph(workflow, self)
-            graph = builder.compile(checkpointer=self.runs.saver, name=workflow.name)
-            with self._lock:
-                self._graphs[key] = graph
-        return graph
-
     # -- side effects of a run ---------------------------------------------------------------------
     def record_message(self, env: Envelope) -> None:
-        if self.ledger is not None and getattr(self.settings.ledger, "anchor_messages", False):
-            self.ledger.record(env.id, kind="message")
+        """Record a channel message when the ledger anchors messages; a final answer keeps its own kind."""
+        if self.ledger is not None and self.ledger.anchor_messages:
+            self.ledger.record(env.id, kind="final_answer" if env.type == "FinalAnswer" else "message")
 
     def commit_final(self, final: Envelope, state: dict[str, Any]) -> dict[str, Any] | None:
         """Give the final answer its ledger receipt (memory writes hook in here too)."""
@@ -134,7 +128,7 @@ class Runtime:
         receipt = self.ledger.record(final.id, kind="final_answer")
         if not self._ledger_in_background:
             self.ledger.tick()  # the embedded chain answers at once; an RPC chain is ticked in the background
-        return receipt.model_dump(mode="json") if hasattr(receipt, "model_dump") else dict(receipt)
+        return receipt.model_dump(mode="json")
 
     def close(self) -> None:
         for book in self._books.values():
@@ -143,13 +137,18 @@ class Runtime:
         self.runs.close()
         if self._strengths is not None:
             self._strengths.close()
-        if self._ledger_in_background:
+        if self.ledger is not None and self._ledger_in_background:
             self.ledger.stop_background()
         for service in self._owned:
             service.close()
 
-    def _service(self, given: Any, persist: bool, opener: Any) -> Any:
-        if given is not AUTO:
+    def _service(
+        self,
+        given: _Service | _Auto | None,
+        persist: bool,
+        opener: Callable[[QsmSettings], _Service | None],
+    ) -> _Service | None:
+        if not isinstance(given, _Auto):
             return given
         if not persist:
             return None
@@ -165,20 +164,20 @@ class Runtime:
         self.close()
 
 
-def _workflow_key(workflow: Workflow) -> str:
+def workflow_key(workflow: Workflow) -> str:
     return workflow.name + ":" + hashlib.sha256(workflow.model_dump_json().encode()).hexdigest()[:16]
 
 
-def _open_memory(settings: QsmSettings) -> Any:
-    if not getattr(settings.memory, "enabled", True):
+def _open_memory(settings: QsmSettings) -> MemoryStore | None:
+    if not settings.memory.enabled:
         return None
     from qsm.store import open_memory
 
     return open_memory(settings.memory, settings.data_dir, create=True)
 
 
-def _open_ledger(settings: QsmSettings) -> Any:
-    if not getattr(settings.ledger, "enabled", False):
+def _open_ledger(settings: QsmSettings) -> LedgerProtocol | None:
+    if not settings.ledger.enabled:
         return None
     from qsm.chain import open_ledger
 

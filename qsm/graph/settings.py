@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["BudgetSettings", "CollapseMode", "RuntimeSettings"]
+__all__ = ["BudgetSettings", "CollapseMode", "RefJudge", "RouterKind", "RuntimeSettings"]
 
 CollapseMode = Literal["ref_rank", "vote", "merge"]
+RouterKind = Literal["student", "llm"]
+"""Who routes each request: ``student`` (the shipped classifier over the MiniLM embedding; QSM's LLM plans only
+when the student is unsure or the request needs steps) or ``llm`` (QSM's LLM plans every request)."""
+RefJudge = Literal["checks", "checks+model"]
+"""How Ref decides: ``checks`` (its checks decide; an answer no check can fault is accepted at medium
+confidence) or ``checks+model`` (its LLM also judges answers that no check verified)."""
 
 
 class BudgetSettings(BaseModel):
@@ -32,3 +39,8 @@ class RuntimeSettings(BaseModel):
     recall_min_score: float = Field(0.35, ge=-1.0, le=1.0, description="cosine similarity a note needs")
     remember_chats: bool = Field(True, description="store each finished run under /users/<user>/chats")
     ref_lessons: bool = Field(True, description="Ref writes lessons from rejected drafts and consults them")
+    router: RouterKind = "student"
+    router_path: Path | None = Field(None, description="a student router file; default: the shipped one")
+    router_threshold: float = Field(0.7, ge=0.0, le=1.0, description="student confidence needed to route")
+    tools: bool = Field(True, description="agents use the calculator, unit converter and memory search")
+    ref_judge: RefJudge = "checks"

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from qsm.agents.messages import MESSAGE_TYPES
 from qsm.agents.roles import Role
 from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
+from qsm.graph.builtin_team import TEAM_AGENTS, TEAM_CHANNELS, TEAM_DESCRIPTION, TEAM_ROLES, required_channels
 from qsm.graph.channels import Channel
 from qsm.graph.settings import CollapseMode
 from qsm.graph.spec_yaml import dump_spec_yaml, parse_spec_yaml, read_spec_text
@@ -101,9 +102,17 @@ class Workflow(BaseModel):
     # -- construction ---------------------------------------------------------------------------
     @classmethod
     def default(cls) -> Workflow:
-        from qsm.graph.team import default_workflow
-
-        return default_workflow()
+        """The built-in team (:mod:`qsm.graph.builtin_team`)."""
+        return cls(
+            name="team",
+            kind="team",
+            description=TEAM_DESCRIPTION,
+            agents=[Agent(name=name, role=role) for name, role in TEAM_AGENTS.items()],  # type: ignore[arg-type]
+            channels=[
+                Channel(source=s, target=t, type=type_name, strength=strength)
+                for s, t, type_name, strength in TEAM_CHANNELS
+            ],
+        ).check()
 
     @classmethod
     def from_yaml(cls, source: str | Path) -> Workflow:
@@ -162,12 +171,9 @@ class Workflow(BaseModel):
         for channel in self.channels:
             self._check_channel(channel)
         if self.kind == "team":
-            from qsm.graph.team import required_channels
-
-            for role in ("coordinator", "economist", "communicator", "reflector"):
-                self.by_role(role)
+            names = {role: self.by_role(role).name for role in TEAM_ROLES}
             present = {(c.source.lower(), c.target.lower(), c.type) for c in self.channels}
-            for source, target, type_name in required_channels(self):
+            for source, target, type_name in required_channels(names):
                 if (source.lower(), target.lower(), type_name) not in present:
                     raise SpecError(
                         f"team workflow {self.name!r} needs a channel {source} -> {target} carrying {type_name}",

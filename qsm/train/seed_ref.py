@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qsm.agents.messages import Draft, UserRequest, Verdict
-from qsm.agents.roles import ROLE_PROMPTS, DiagnosisReply, ProblemReply, VerdictReply
+from qsm.agents.roles import ROLE_PROMPTS, DiagnosisReply, ProblemReply, VerdictReply, verdict_score
 from qsm.graph import prompts
-from qsm.graph.team_candidates import verdict_score
 from qsm.train.example import Example
 from qsm.train.seed_common import Seeds, example, reply_json, unique_examples
 from qsm.train.seed_general import GeneralTask, format_problem, general_task

@@ -114,7 +114,12 @@ def render_final(where: Any, result: RunResult) -> None:
         where.warning(f"No final answer yet (status: {result.status}). Resume the thread to finish it.")
         return
     badge = {"ok": "✅", "rejected": "⚠️", "budget_exhausted": "⏳", "failed": "❌"}.get(final.status, "")
-    where.markdown(final.text or "_(empty answer)_")
+    if final.status == "rejected":
+        where.error("**No verified answer.** Ref rejected every candidate; the best attempt follows, unverified.")
+        where.caption("Best attempt (not verified):")
+        where.markdown("> " + (final.text or "_(empty)_").replace("\n", "\n> "))
+    else:
+        where.markdown(final.text or "_(empty answer)_")
     score = f", Ref score {final.score:.2f}" if final.score is not None else ""
     where.caption(
         f"{badge} {final.status} · {final.collapse}, candidate {final.chosen_candidate} of "

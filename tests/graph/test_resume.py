@@ -21,6 +21,8 @@ def _config(tmp: Path, delay: float) -> Path:
     cfg.write_text(
         f'data_dir = "{tmp / "data"}"\n[defaults.model]\nbackend = "fake"\nfake_delay_s = {delay}\n'
         f'fake_log = "{tmp / "calls.jsonl"}"\n'
+        # the team's LLM path, so that every step is a model call the test can watch and kill
+        '[runtime]\nrouter = "llm"\ntools = false\nref_judge = "checks+model"\n[memory]\nembedder = "hashing"\n'
     )
     return cfg
 

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from qsm.agents.backend import ChatMessage, Completion
-from qsm.agents.structured import generate_structured
+from qsm.agents.messages import ToolCall
+from qsm.agents.structured import extract_json, generate_structured, repair_to_schema
+from qsm.agents.tools import Toolbox, request_tool_call
 from qsm.agents.thinking import ThinkStream
 from qsm.graph.budget import Limits, MeteredModel
 from qsm.graph.envelope import Envelope
@@ -101,6 +103,33 @@ class AgentCall:
         if result.repaired:
             emit({"type": "repair", "node": self.node, "agent": self.agent.name, "attempts": result.attempts})
         return result.value
+
+    def constrained(self, messages: list[ChatMessage], schema: dict[str, Any]) -> tuple[dict[str, Any], Completion]:
+        """One reply decoded under ``schema`` (a grammar on llama.cpp), parsed leniently; ``{}`` when
+        even the repaired reply is not an object."""
+        completion = self.meter.complete(
+            messages,
+            sampling=self.settings.sampling,
+            json_schema=schema,
+            on_token=self._on_token("json"),
+            thinking_budget=None,
+            cache_key=self.agent.name,
+        )
+        value, _ = extract_json(completion.text)
+        value = repair_to_schema(value, schema) if isinstance(value, dict) else {}
+        return value if isinstance(value, dict) else {}, completion
+
+    def tool_call(self, messages: list[ChatMessage], toolbox: Toolbox) -> ToolCall:
+        """A call of one of ``toolbox``'s tools, written by the model under the call grammar (native tool
+        calls on OpenAI-compatible servers); raises ToolCallError when no valid call comes back."""
+        return request_tool_call(
+            self.meter,
+            messages,
+            toolbox,
+            sampling=self.settings.sampling,
+            on_token=self._on_token("json"),
+            cache_key=self.agent.name,
+        )
 
     def spent_update(self) -> dict[str, dict[str, Any]]:
         return self.meter.spent_update()

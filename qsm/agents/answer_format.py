@@ -1,0 +1,163 @@
+"""The output format a request states ("answer with one word", "reply in JSON with keys a and b"), as a
+spec that both sides of the team use: WeQ decodes under its JSON schema (a grammar on llama.cpp) and renders
+the value as the answer; Ref validates any answer against it before it judges.
+
+Detection is deliberately literal: only formats the request states in so many words count, so an ordinary
+question never gets squeezed into a grammar.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from qsm.agents.tools.numbers import format_number
+
+__all__ = ["AnswerFormat", "FormatKind", "detect_format"]
+
+FormatKind = Literal["one_word", "number", "yes_no", "json_keys", "list", "lowercase", "max_words"]
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20,
+}  # fmt: skip
+_COUNT = r"(\d+|" + "|".join(_NUMBER_WORDS) + r")"
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_NUM_RE = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
+def _count(token: str) -> int:
+    return int(token) if token.isdigit() else _NUMBER_WORDS[token.lower()]
+
+
+@dataclass(frozen=True)
+class AnswerFormat:
+    """One stated format. ``keys`` for json_keys, ``count`` for list (items) and max_words (words)."""
+
+    kind: FormatKind
+    keys: tuple[str, ...] = ()
+    count: int = 0
+    phrase: str = field(default="", compare=False)
+
+    # -- decoding ----------------------------------------------------------------------------------
+    def json_schema(self) -> dict[str, Any]:
+        """The schema WeQ decodes under; :meth:`render` turns the value back into the answer text."""
+        if self.kind == "json_keys":
+            props = {k: {"type": "string", "maxLength": 80} for k in self.keys}
+            return {"type": "object", "properties": props, "required": list(self.keys),
+                    "additionalProperties": False}  # fmt: skip
+        value: dict[str, Any]
+        if self.kind == "one_word":
+            value = {"type": "string", "pattern": "^[A-Za-z][A-Za-z'-]{0,24}$"}
+        elif self.kind == "number":
+            value = {"type": "number"}
+        elif self.kind == "yes_no":
+            value = {"type": "string", "enum": ["yes", "no"]}
+        elif self.kind == "list":
+            item = {"type": "string", "minLength": 1, "maxLength": 40}
+            value = {"type": "array", "items": item, "minItems": self.count, "maxItems": self.count}
+        elif self.kind == "lowercase":
+            value = {"type": "string", "pattern": "^[a-z0-9][a-z0-9 ,.'-]{0,160}$"}
+        else:  # max_words
+            value = {"type": "string", "pattern": "^[A-Za-z0-9'-]+( [A-Za-z0-9',.-]+){0,%d}$" % (self.count - 1)}
+        return {"type": "object", "properties": {"answer": value}, "required": ["answer"],
+                "additionalProperties": False}  # fmt: skip
+
+    def render(self, value: dict[str, Any]) -> str:
+        """The answer text for a value decoded under :meth:`json_schema`."""
+        if self.kind == "json_keys":
+            return json.dumps({k: value.get(k, "") for k in self.keys})
+        answer = value.get("answer")
+        if self.kind == "list":
+            return ", ".join(str(x).strip() for x in (answer or []))
+        if self.kind == "number":
+            return format_number(float(answer)) if isinstance(answer, int | float) else str(answer)
+        return str(answer if answer is not None else "").strip()
+
+    def instruction(self) -> str:
+        """One line that tells a model the format (added to the prompt next to the grammar)."""
+        return {
+            "one_word": "Answer with exactly one word.",
+            "number": "Answer with the number only.",
+            "yes_no": "Answer yes or no only.",
+            "json_keys": f"Answer in JSON with the keys {', '.join(self.keys)}.",
+            "list": f"Answer with a comma-separated list of exactly {self.count} items.",
+            "lowercase": "Answer in lowercase letters only.",
+            "max_words": f"Answer in at most {self.count} words.",
+        }[self.kind]
+
+    # -- checking ----------------------------------------------------------------------------------
+    def problem(self, answer: str) -> str | None:
+        """Why ``answer`` breaks this format, or None when it keeps it."""
+        text = answer.strip()
+        bare = text.rstrip(".!").strip()
+        if not text:
+            return "the answer is empty"
+        if self.kind == "one_word":
+            return None if _WORD_RE.fullmatch(bare) else f"the request asks for one word, got {_words(text)} words"
+        if self.kind == "number":
+            return None if _NUM_RE.match(bare.replace(" ", "")) else "the request asks for a number only"
+        if self.kind == "yes_no":
+            return None if bare.lower() in ("yes", "no") else "the request asks for yes or no only"
+        if self.kind == "json_keys":
+            try:
+                data = json.loads(_strip_fences(text))
+            except ValueError:
+                return "the request asks for JSON, the answer does not parse as JSON"
+            if not isinstance(data, dict):
+                return "the request asks for a JSON object"
+            missing = [k for k in self.keys if k not in data]
+            return f"the JSON lacks the keys {', '.join(missing)}" if missing else None
+        if self.kind == "list":
+            items = [x for x in (p.strip() for p in bare.split(",")) if x]
+            return None if len(items) == self.count else f"the request asks for {self.count} items, got {len(items)}"
+        if self.kind == "lowercase":
+            return None if text == text.lower() else "the request asks for lowercase only"
+        n = _words(text)
+        return None if n <= self.count else f"the request asks for at most {self.count} words, got {n}"
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _strip_fences(text: str) -> str:
+    return re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
+
+
+_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"\bjson\b[^.?!\n]*?\bkeys?\b\s*:?\s*(.+?)(?:[.?!](?:\s|$)|\n|$)", re.I), "json"),
+    (re.compile(r"\b(?:comma[- ]separated\s+)?list\s+(?:of\s+)?(?:exactly\s+)?" + _COUNT + r"\b", re.I), "list"),
+    (re.compile(r"\b" + _COUNT + r"\s+(?:items|things|words)?\s*,?\s*(?:as\s+a\s+)?comma[- ]separated", re.I), "list"),
+    (re.compile(r"\b(?:in|with|using)\s+(?:exactly\s+)?(?:a\s+)?(?:one|1|single)\s+word\b|\bone[- ]word\s+answer\b|\bsingle[- ]word\b", re.I), "one_word"),
+    (re.compile(r"\b(?:number|digits?|numeral|integer)\s+only\b|\bonly\s+(?:the|a)\s+(?:number|integer|numeral)\b|\bjust\s+the\s+number\b", re.I), "number"),
+    (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b|\bjust\s+yes\s+or\s+no\b|\bwith\s+(?:a\s+)?(?:single\s+)?(?:yes\s+or\s+no|yes/no)\b|\banswer\s+(?:yes\s+or\s+no|yes/no)\b", re.I), "yes_no"),
+    (re.compile(r"\b(?:at\s+most|no\s+more\s+than|in\s+under|fewer\s+than|maximum\s+of)\s+" + _COUNT + r"\s+words\b", re.I), "max_words"),
+    (re.compile(r"\b(?:all\s+)?lower[- ]?case\b", re.I), "lowercase"),
+]  # fmt: skip
+
+
+def detect_format(request: str) -> AnswerFormat | None:
+    """The format ``request`` states, or None. The first stated format wins (they rarely combine)."""
+    for pattern, kind in _PATTERNS:
+        match = pattern.search(request)
+        if not match:
+            continue
+        if kind == "json":
+            keys = tuple(dict.fromkeys(re.findall(r"[\"'`]([A-Za-z_][\w ]{0,30}?)[\"'`]", match.group(1))))
+            if not keys:
+                keys = tuple(
+                    k for k in re.split(r"\s*(?:,|\band\b)\s*", match.group(1)) if re.fullmatch(r"[A-Za-z_]\w*", k)
+                )
+            if keys:
+                return AnswerFormat("json_keys", keys=keys, phrase=match.group(0))
+            continue
+        if kind in ("list", "max_words"):
+            count = _count(match.group(1))
+            if 1 <= count <= 20:
+                return AnswerFormat(kind, count=count, phrase=match.group(0))
+            continue
+        return AnswerFormat(kind, phrase=match.group(0))
+    return None

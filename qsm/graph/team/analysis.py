@@ -1,0 +1,85 @@
+"""What the team reads off a request before any LLM call: the format it states, the notes pasted into it,
+a calculation or conversion it plainly asks for (a tool call parsed without a model), and the student
+router's decision over its embedding. Computed once per request text and shared by QSM, WeQ and Ref."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from qsm.agents.answer_format import AnswerFormat, detect_format
+from qsm.agents.inline_notes import InlineNotes, content_words, split_notes
+from qsm.agents.messages import ToolCall
+from qsm.agents.router import RouteDecision, RouterStudent
+from qsm.agents.tools import parse_arithmetic, parse_conversion
+from qsm.store.embedder import Embedder
+
+__all__ = ["RequestAnalysis", "analyze", "best_note"]
+
+_MATH_CUE = re.compile(
+    r"\d\s*[-+*/x×÷^%]\s*\d|\b(?:plus|minus|times|divided|multiplied|sum|product|squared|cubed|power|"
+    r"percent|convert|how many \w+ (?:are )?in)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class RequestAnalysis:
+    text: str
+    question: str
+    answer_format: AnswerFormat | None
+    notes: InlineNotes | None
+    tool_call: ToolCall | None
+    math_like: bool
+    route: RouteDecision | None
+    embedding: np.ndarray | None
+
+    @property
+    def best_note(self) -> int | None:
+        return best_note(self.notes) if self.notes else None
+
+
+def best_note(notes: InlineNotes) -> int | None:
+    """The note sharing most meaningful words with the question (ties: the earlier note)."""
+    asked = content_words(notes.question)
+    scored = [(len(asked & content_words(body)), -n, n) for n, body in notes.notes.items()]
+    best = max(scored) if scored else None
+    return best[2] if best and best[0] > 0 else None
+
+
+def _tool_call(text: str) -> ToolCall | None:
+    conversion = parse_conversion(text)
+    if conversion is not None:
+        return ToolCall(tool="convert_units", arguments=conversion.model_dump(), caller="QSM")
+    expression = parse_arithmetic(text)
+    if expression is not None:
+        return ToolCall(tool="calculator", arguments={"expression": expression}, caller="QSM")
+    return None
+
+
+def _without_clause(text: str, phrase: str) -> str:
+    """``text`` without the clause (between : . ? ! or a line break) that states the format."""
+    clauses = re.split(r"(?<=[:.?!\n])\s*", text)
+    kept = [c for c in clauses if phrase not in c]
+    return " ".join(kept).strip() or text
+
+
+def analyze(text: str, embedder: Embedder | None, router: RouterStudent | None) -> RequestAnalysis:
+    notes = split_notes(text)
+    question = notes.question if notes else text
+    answer_format = detect_format(text)
+    bare = _without_clause(question, answer_format.phrase) if answer_format and answer_format.phrase else question
+    embedding = embedder.embed([text])[0] if embedder is not None else None
+    route = router.decide(embedding) if router is not None and embedding is not None else None
+    return RequestAnalysis(
+        text=text,
+        question=question,
+        answer_format=answer_format,
+        notes=notes,
+        tool_call=None if notes else _tool_call(bare),
+        math_like=bool(_MATH_CUE.search(question)),
+        route=route,
+        embedding=embedding,
+    )

@@ -1,0 +1,310 @@
+"""One candidate: WeQ (or SOM) drafts — with a tool when the request is a calculation or conversion, from
+the note that fits when notes are pasted in, under a grammar when a format is stated —, Ref checks and
+verifies, and a failed check drives the bounded repair loop with its concrete diagnosis."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.types import Command, Send
+
+from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, ToolCall, ToolResult, Verdict
+from qsm.agents.roles import ROLE_PROMPTS, DiagnosisReply, VerdictReply, chat, verdict_score
+from qsm.agents.tools import Toolbox, ToolCallError
+from qsm.errors import BudgetExhausted, StructuredOutputError
+from qsm.graph import prompts
+from qsm.graph.agent_call import AgentCall, emit, envelope
+from qsm.graph.recall import recall_lessons, recall_notes, write_lesson
+from qsm.graph.state import add_costs
+from qsm.graph.step_context import Update
+from qsm.graph.team.analysis import RequestAnalysis
+from qsm.graph.team.checks import Check, run_checks
+from qsm.graph.team.context import TeamContext
+
+__all__ = ["diagnose", "draft", "verify"]
+
+_CITE = re.compile(r"\[\d{1,2}\]")
+_TOOL_PROMPT = (
+    "You are {name}. Call one tool to answer the request exactly. For arithmetic write the expression with "
+    "numbers and + - * / ** ( ) only; for conversions give value, from_unit and to_unit. Reply with JSON."
+)
+
+
+def _run_tool(ctx: TeamContext, call: ToolCall, agent: str, candidate: int) -> ToolResult:
+    toolbox: Toolbox = ctx.toolbox  # type: ignore[assignment]
+    result = toolbox.run(call)
+    emit(
+        {
+            "type": "tool",
+            "node": "draft",
+            "agent": agent,
+            "candidate": candidate,
+            "tool": call.tool,
+            "arguments": call.arguments,
+            "ok": result.ok,
+            "output": result.output if result.ok else result.error,
+        }
+    )
+    return result
+
+
+def _tool_answer(analysis: RequestAnalysis, call: ToolCall, result: ToolResult) -> str:
+    fmt = analysis.answer_format
+    if fmt is not None and fmt.kind in ("number", "one_word", "max_words") and result.value is not None:
+        return result.output.split("=")[-1].split()[0] if call.tool == "convert_units" else result.output
+    if call.tool == "calculator":
+        expression = str(call.arguments.get("expression", "")).replace("**", "^")
+        return f"{expression} = {result.output}"
+    return result.output
+
+
+def _model_tool_call(
+    ctx: TeamContext, call: AgentCall, analysis: RequestAnalysis, candidate: int
+) -> tuple[ToolCall, ToolResult] | None:
+    """WeQ writes the tool call itself (under the call grammar) when the request looks like arithmetic
+    that the parser could not read; a malformed call is repaired or refused, never fatal."""
+    toolbox = Toolbox([t for t in ctx.toolbox or () if t.name in ("calculator", "convert_units")])
+    messages = chat(_TOOL_PROMPT.format(name=call.agent.name) + "\n" + toolbox.describe(), analysis.question)
+    try:
+        tool_call = call.tool_call(messages, toolbox)
+    except ToolCallError as err:
+        emit({"type": "tool", "node": "draft", "agent": call.agent.name, "candidate": candidate,
+              "tool": "", "arguments": {}, "ok": False, "output": err.message})  # fmt: skip
+        return None
+    result = _run_tool(ctx, tool_call, call.agent.name, candidate)
+    return (tool_call, result) if result.ok else None
+
+
+def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
+    i, rnd = branch["candidate"], branch["round"]
+    the_plan: Plan = envelope(branch["plan"]).message()  # type: ignore[union-attr, assignment]
+    author = ctx.drafter(the_plan)
+    request = ctx.steps.request(branch)
+    analysis = ctx.analysis(request.text)
+    repair_env, previous_env = envelope(branch.get("repair")), envelope(branch.get("draft"))
+    call = ctx.steps.call(author, "draft", branch, share=ctx.fan_out if rnd == 0 else 1, candidate=i)
+    tool_calls: list[ToolCall] = []
+    tool_results: list[ToolResult] = []
+    text: str | None = None
+    thinking = ""
+    notes = []
+    try:
+        if ctx.toolbox is not None and analysis.tool_call is not None:
+            result = _run_tool(ctx, analysis.tool_call, author.name, i)
+            tool_calls, tool_results = [analysis.tool_call], [result]
+            if result.ok:
+                text = _tool_answer(analysis, analysis.tool_call, result)
+        elif ctx.toolbox is not None and analysis.math_like and analysis.notes is None and rnd == 0:
+            done = _model_tool_call(ctx, call, analysis, i)
+            if done is not None:
+                tool_calls, tool_results = [done[0]], [done[1]]
+                text = _tool_answer(analysis, *done)
+        if text is None:
+            text, thinking, notes = _write(ctx, call, author, branch, analysis, the_plan, repair_env, previous_env)
+    except BudgetExhausted as exc:
+        return _settle_exhausted(call, exc, i)
+    result_draft = Draft(
+        text=text,
+        thinking=thinking,
+        author=author.name,
+        candidate=i,
+        round=rnd,
+        citations=notes,
+        tool_calls=tool_calls,
+        tool_results=tool_results,
+    )
+    parents = [branch["task"]["id"]] + ([repair_env.id] if repair_env else [])
+    env = ctx.steps.send(result_draft, author, ctx.reflector, parents, call, "draft")
+    nxt = {**branch, "draft": env.model_dump(), "spent": add_costs(branch.get("spent"), call.spent_update())}
+    return Command(
+        update={"drafts": {str(i): env.model_dump()}, "trace": [env.model_dump()], "spent": call.spent_update()},
+        goto=Send("Ref.verify", nxt),
+    )
+
+
+def _write(
+    ctx: TeamContext,
+    call: AgentCall,
+    author: Any,
+    branch: dict[str, Any],
+    analysis: RequestAnalysis,
+    the_plan: Plan,
+    repair_env: Any,
+    previous_env: Any,
+) -> tuple[str, str, list[Any]]:
+    """The author's own words: from the note that fits, under the stated format's grammar."""
+    request = ctx.steps.request(branch)
+    key = "SOM.answer" if author is ctx.economist else "WeQ.draft"
+    best = analysis.best_note
+    note = (best, analysis.notes.notes[best], analysis.question) if analysis.notes and best else None
+    notes = [] if analysis.notes else recall_notes(ctx.rt, request.text, request.user, author.name)
+    fmt = analysis.answer_format
+    messages = prompts.draft_prompt(
+        call.system_prompt(ROLE_PROMPTS[key]),
+        request,
+        the_plan,
+        ctx.steps.book.strength(ctx.coordinator.name, author.name, "Task"),
+        notes=[f"{n.quote} (from {n.path})" for n in notes],
+        repair=repair_env.message() if repair_env else None,
+        previous=previous_env.message() if previous_env else None,
+        repair_strength=ctx.steps.book.strength(ctx.reflector.name, author.name, "RepairPlan"),
+        note=note,
+        answer_format=fmt.instruction() if fmt else "",
+    )
+    if fmt is not None:
+        value, completion = call.constrained(messages, fmt.json_schema())
+        text = fmt.render(value)
+    else:
+        completion = call.text(messages)
+        text = completion.text.strip()
+    if note is not None and not _CITE.search(text) and (fmt is None or fmt.kind == "max_words"):
+        text = f"{text.rstrip()} [{note[0]}]"
+    return text, completion.thinking, notes
+
+
+def _settle_exhausted(call: AgentCall, exc: BudgetExhausted, i: int) -> Command:
+    emit({"type": "budget", "node": call.node, "agent": call.agent.name, "message": exc.message})
+    return Command(
+        update={"settled": {str(i): "exhausted"}, "exhausted": exc.message, "spent": call.spent_update()},
+        goto="QSM.collapse",
+    )
+
+
+def _checks(ctx: TeamContext, analysis: RequestAnalysis, text: str) -> list[Check]:
+    expected = None
+    if ctx.toolbox is not None and analysis.tool_call is not None:
+        expected = ctx.toolbox.run(analysis.tool_call)  # Ref recomputes on its own
+    return run_checks(analysis, text, expected=expected, supports=ctx.supports, embed=ctx.semantic_embed())
+
+
+def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
+    i, rnd = branch["candidate"], branch["round"]
+    draft_env = envelope(branch["draft"])
+    the_draft: Draft = draft_env.message()  # type: ignore[union-attr, assignment]
+    request = ctx.steps.request(branch)
+    analysis = ctx.analysis(request.text)
+    call = ctx.steps.call(ctx.reflector, "Ref.verify", branch, candidate=i)
+    checks = _checks(ctx, analysis, the_draft.text)
+    failed = [c for c in checks if not c.passed]
+    summary = [f"{c.name}: {'passed' if c.passed else 'failed'}" for c in checks]
+    errors: list[str] = []
+    if failed:
+        decision = "revise" if rnd < ctx.repair_limit else "reject"
+        verdict = Verdict(
+            decision=decision,
+            score=verdict_score(decision, "high"),
+            reasons=[c.problem for c in failed][:3],
+            candidate=i,
+            round=rnd,
+            checks=summary,
+            judged_by="checks",
+        )
+    elif ctx.settings.ref_judge == "checks+model" and not any(c.decisive for c in checks):
+        try:
+            verdict = _model_verdict(ctx, call, branch, the_draft, summary, i, rnd)
+        except StructuredOutputError as exc:
+            errors.append(str(exc))
+            verdict = Verdict(decision="accept", score=0.5, reasons=["Ref's verdict was unusable; checks passed"],
+                              candidate=i, round=rnd, checks=summary, judged_by="checks")  # fmt: skip
+        except BudgetExhausted as exc:
+            return _settle_exhausted(call, exc, i)
+    else:
+        decisive = any(c.decisive for c in checks)
+        verdict = Verdict(
+            decision="accept",
+            score=verdict_score("accept", "high" if decisive else "medium"),
+            reasons=["verified: " + ", ".join(c.name for c in checks if c.decisive)]
+            if decisive
+            else ["no check found a fault (" + ", ".join(c.name for c in checks) + ")"],
+            candidate=i,
+            round=rnd,
+            checks=summary,
+            judged_by="checks",
+        )
+    emit({"type": "checks", "node": "Ref.verify", "agent": ctx.reflector.name, "candidate": i, "checks": summary})
+    env = ctx.steps.send(verdict, ctx.reflector, ctx.coordinator, [draft_env.id], call, "Ref.verify")  # type: ignore[union-attr]
+    if verdict.decision == "reject":
+        write_lesson(ctx.rt, request.text, the_draft, verdict, [draft_env.id, env.id], ctx.reflector.name)  # type: ignore[union-attr]
+    update: Update = {
+        "verdicts": {str(i): env.model_dump()},
+        "trace": [env.model_dump()],
+        "spent": call.spent_update(),
+        "errors": errors,
+    }
+    if verdict.decision == "revise" and rnd < ctx.repair_limit:
+        nxt = {**branch, "verdict": env.model_dump(), "spent": add_costs(branch.get("spent"), call.spent_update())}
+        return Command(update=update, goto=Send("Ref.diagnose", nxt))
+    update["settled"] = {str(i): verdict.decision}
+    return Command(update=update, goto="QSM.collapse")
+
+
+def _model_verdict(
+    ctx: TeamContext, call: AgentCall, branch: dict[str, Any], the_draft: Draft, summary: list[str], i: int, rnd: int
+) -> Verdict:
+    request = ctx.steps.request(branch)
+    reply = call.structured(
+        prompts.verify_prompt(
+            call.system_prompt(ROLE_PROMPTS["Ref.verify"]),
+            request,
+            the_draft,
+            ctx.steps.book.strength(the_draft.author, ctx.reflector.name, "Draft"),
+            lessons=recall_lessons(ctx.rt, request.text, ctx.reflector.name),
+        ),
+        VerdictReply,
+    )
+    return Verdict(
+        decision=reply.decision,
+        score=verdict_score(reply.decision, reply.confidence),
+        reasons=reply.reasons,
+        candidate=i,
+        round=rnd,
+        checks=summary,
+        judged_by="model",
+    )
+
+
+def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
+    i, rnd = branch["candidate"], branch["round"]
+    draft_env, verdict_env = envelope(branch["draft"]), envelope(branch["verdict"])
+    the_draft: Draft = draft_env.message()  # type: ignore[union-attr, assignment]
+    verdict: Verdict = verdict_env.message()  # type: ignore[union-attr, assignment]
+    request = ctx.steps.request(branch)
+    call = ctx.steps.call(ctx.reflector, "Ref.diagnose", branch, candidate=i)
+    if verdict.judged_by == "checks":  # the failed checks are the diagnosis: no model call needed
+        failed = [c for c in _checks(ctx, ctx.analysis(request.text), the_draft.text) if not c.passed]
+        repair = RepairPlan(
+            candidate=i,
+            round=rnd + 1,
+            instruction="; ".join(c.fix for c in failed) or "Address the reviewer's reasons.",
+            diagnoses=[Diagnosis(problem=c.problem, solution=c.fix) for c in failed],
+        )
+    else:
+        try:
+            reply = call.structured(
+                prompts.diagnose_prompt(call.system_prompt(ROLE_PROMPTS["Ref.diagnose"]), request, the_draft, verdict),
+                DiagnosisReply,
+            )
+            repair = RepairPlan(
+                candidate=i,
+                round=rnd + 1,
+                instruction=reply.instruction or "Fix the problems.",
+                diagnoses=[Diagnosis(problem=p.problem, solution=p.solution) for p in reply.problems],
+            )
+        except StructuredOutputError:
+            repair = RepairPlan(
+                candidate=i,
+                round=rnd + 1,
+                instruction="Address the reviewer's reasons.",
+                diagnoses=[Diagnosis(problem=r, solution="fix this") for r in verdict.reasons],
+            )
+        except BudgetExhausted as exc:
+            return _settle_exhausted(call, exc, i)
+    env = ctx.steps.send(repair, ctx.reflector, the_draft.author, [draft_env.id, verdict_env.id], call, "Ref.diagnose")  # type: ignore[union-attr]
+    nxt = {
+        **branch,
+        "repair": env.model_dump(),
+        "round": rnd + 1,
+        "spent": add_costs(branch.get("spent"), call.spent_update()),
+    }
+    return Command(update={"trace": [env.model_dump()], "spent": call.spent_update()}, goto=Send("draft", nxt))

@@ -1,0 +1,124 @@
+"""One object every team step works with: the step context (runtime, channel book, metered calls, sends),
+the four agents by role, the run settings, the request analysis (cached per request text), the toolbox
+and Ref's embedding-based judgements."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qsm.agents.inline_notes import content_words
+from qsm.agents.messages import Plan
+from qsm.agents.router import RouterStudent
+from qsm.agents.tools import Calculator, MemorySearch, Toolbox, UnitConverter
+from qsm.errors import QsmError
+from qsm.graph.agent_call import emit
+from qsm.graph.spec import Agent, Workflow
+from qsm.graph.step_context import StepContext
+from qsm.graph.team.analysis import RequestAnalysis, analyze
+from qsm.store.embedder import Embedder, make_embedder
+from qsm.store.settings import MemorySettings
+
+if TYPE_CHECKING:
+    from qsm.graph.runtime import Runtime
+
+__all__ = ["TeamContext"]
+
+_ANALYSES = 64
+
+
+@functools.lru_cache(maxsize=4)
+def _embedder(settings_json: str) -> Embedder:
+    return make_embedder(MemorySettings.model_validate_json(settings_json))
+
+
+class TeamContext:
+    """Built once per compiled team graph; safe to share between parallel candidate branches."""
+
+    def __init__(self, workflow: Workflow, runtime: Runtime) -> None:
+        self.steps = StepContext(workflow, runtime)
+        self.rt = runtime
+        self.workflow = workflow
+        self.coordinator = workflow.by_role("coordinator")
+        self.communicator = workflow.by_role("communicator")
+        self.economist = workflow.by_role("economist")
+        self.reflector = workflow.by_role("reflector")
+        rs = runtime.settings.runtime
+        self.settings = rs
+        self.fan_out = workflow.fan_out or rs.fan_out
+        self.repair_limit = workflow.repair_limit if workflow.repair_limit is not None else rs.repair_limit
+        self.collapse_mode = workflow.collapse or rs.collapse
+        self._analyses: OrderedDict[str, RequestAnalysis] = OrderedDict()
+        self._lock = threading.Lock()
+        self._router: RouterStudent | None | bool = False  # False: not loaded yet
+        self.toolbox = self._toolbox() if rs.tools else None
+
+    # -- what the request says ----------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        return _embedder(self.rt.settings.memory.model_dump_json())
+
+    def router(self) -> RouterStudent | None:
+        """The student router, or None where routing is left to QSM's LLM (setting, missing file, or an
+        embedder of another vector space)."""
+        with self._lock:
+            if self._router is False:
+                self._router = self._load_router()
+            return self._router or None
+
+    def _load_router(self) -> RouterStudent | None:
+        if self.settings.router != "student":
+            return None
+        try:
+            student = RouterStudent.load(self.settings.router_path)
+        except QsmError as err:
+            emit({"type": "route", "agent": self.coordinator.name, "message": f"router: {err.message}"})
+            return None
+        if student.embedder != self.embedder.name:
+            emit(
+                {
+                    "type": "route",
+                    "agent": self.coordinator.name,
+                    "message": f"router: trained on {student.embedder}, memory embeds with {self.embedder.name}; "
+                    "QSM's LLM routes instead",
+                }
+            )
+            return None
+        return student
+
+    def analysis(self, text: str) -> RequestAnalysis:
+        with self._lock:
+            if text in self._analyses:
+                self._analyses.move_to_end(text)
+                return self._analyses[text]
+        result = analyze(text, self.embedder, self.router())
+        with self._lock:
+            self._analyses[text] = result
+            while len(self._analyses) > _ANALYSES:
+                self._analyses.popitem(last=False)
+        return result
+
+    def semantic_embed(self) -> Callable[[list[str]], np.ndarray] | None:
+        """The embedder for Ref's on-topic check, or None where memory embeds by hashing words (which knows
+        no meaning, so similarity would flag every paraphrase)."""
+        return None if self.embedder.name.startswith("hashing") else self.embedder.embed
+
+    # -- agents -------------------------------------------------------------------------------------
+    def drafter(self, plan: Plan | None) -> Agent:
+        return self.economist if plan is not None and plan.route_to == "SOM" else self.communicator
+
+    def _toolbox(self) -> Toolbox:
+        tools: list[Any] = [Calculator(), UnitConverter()]
+        if self.rt.memory is not None:
+            tools.append(MemorySearch(self.rt.memory, as_agent=self.communicator.name))
+        return Toolbox(tools)
+
+    @staticmethod
+    def supports(claim: str, note: str) -> bool:
+        """A note supports a claim when they share a meaningful word or number beyond the question's."""
+        return bool(content_words(claim) & content_words(note))

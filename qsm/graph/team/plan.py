@@ -1,0 +1,182 @@
+"""Before the superposition: QSM routes (the student router; its LLM plans only when the student is unsure
+or the request needs steps), SOM budgets (from the student's complexity, or its LLM when the LLM planned),
+QSM dispatches N tasks."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langgraph.types import Command, Send
+
+from qsm.agents.inline_notes import content_words
+from qsm.agents.messages import Plan, Task
+from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, PlanReply
+from qsm.errors import BudgetExhausted, StructuredOutputError
+from qsm.graph import prompts
+from qsm.graph.agent_call import emit, envelope
+from qsm.graph.economics import allocate
+from qsm.graph.state import add_costs
+from qsm.graph.step_context import Update
+from qsm.graph.team.analysis import RequestAnalysis
+from qsm.graph.team.context import TeamContext
+
+__all__ = ["after_budget", "after_plan", "budget", "dispatch", "plan", "valid_steps"]
+
+_DEBRIS = re.compile(r"[{}<>\\|]|\.\/|[A-Z]{4,}|\b\d{5,}\b")
+# Work split by complexity when the student decided it (no LLM call): coordinator, drafter, reviewer.
+_WEIGHTS = {"low": (1, 6, 3), "medium": (2, 5, 3), "high": (2, 5, 3)}
+
+
+def valid_steps(steps: list[str], analysis: RequestAnalysis) -> list[str]:
+    """Plan steps worth showing a drafter: short, free of debris, about the request, and with no number
+    the request does not contain."""
+    asked = content_words(analysis.text)
+    numbers = set(re.findall(r"\d+(?:\.\d+)?", analysis.text))
+    kept = []
+    for step in steps:
+        words = step.split()
+        if not 2 <= len(words) <= 25 or _DEBRIS.search(step):
+            continue
+        if set(re.findall(r"\d+(?:\.\d+)?", step)) - numbers:
+            continue
+        if content_words(step) & asked:
+            kept.append(step.strip())
+    return kept
+
+
+def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
+    req_env, request = envelope(state["request"]), ctx.steps.request(state)
+    analysis = ctx.analysis(request.text)
+    route = analysis.route
+    emit({"type": "step", "node": "QSM.plan", "agent": ctx.coordinator.name, "candidate": None})
+    errors: list[str] = []
+    spent: dict[str, Any] = {}
+    confident = route is not None and route.confidence >= ctx.settings.router_threshold
+    needs_steps = route is None or route.intent == "multistep"
+    if confident and (not needs_steps or analysis.tool_call is not None):
+        drafter = ctx.economist if route.drafter_role == "economist" else ctx.communicator  # type: ignore[union-attr]
+        result = Plan(
+            goal=request.text[:200],
+            steps=[],
+            route_to="SOM" if drafter is ctx.economist else "WeQ",
+            router="student",
+            confidence=round(route.confidence, 3),  # type: ignore[union-attr]
+        )
+        call = None
+    else:
+        call = ctx.steps.call(ctx.coordinator, "QSM.plan", state)
+        try:
+            reply = call.structured(
+                prompts.plan_prompt(call.system_prompt(ROLE_PROMPTS["QSM.plan"]), request), PlanReply
+            )
+            route_to = reply.route_to
+            if confident:  # the student is sure who drafts; the LLM adds the steps
+                route_to = "SOM" if route.drafter_role == "economist" else "WeQ"  # type: ignore[union-attr]
+            result = Plan(
+                goal=request.text[:200],
+                steps=valid_steps(reply.steps, analysis),
+                route_to=route_to,
+                needs_memory=reply.needs_memory,
+                router="llm",
+                confidence=round(route.confidence, 3) if route else None,
+            )
+        except StructuredOutputError as exc:
+            errors.append(str(exc))
+            result = Plan(goal=request.text[:200], steps=[], route_to="WeQ", router="default")
+        except BudgetExhausted as exc:
+            return {"exhausted": exc.message, "spent": call.spent_update()}
+        spent = call.spent_update()
+    emit(
+        {
+            "type": "route",
+            "node": "QSM.plan",
+            "agent": ctx.coordinator.name,
+            "router": result.router,
+            "route_to": result.route_to,
+            "confidence": result.confidence,
+        }
+    )
+    env = ctx.steps.send(result, ctx.coordinator, ctx.economist, [req_env.id], call, "QSM.plan")  # type: ignore[union-attr]
+    return {"plan": env.model_dump(), "trace": [env.model_dump()], "spent": spent, "errors": errors}
+
+
+def after_plan(state: dict[str, Any]) -> str:
+    return "QSM.collapse" if state.get("exhausted") else "SOM.budget"
+
+
+def budget(ctx: TeamContext, state: dict[str, Any]) -> Update:
+    plan_env = envelope(state["plan"])
+    the_plan: Plan = plan_env.message()  # type: ignore[union-attr, assignment]
+    drafter = ctx.drafter(the_plan)
+    analysis = ctx.analysis(ctx.steps.request(state).text)
+    route = analysis.route
+    errors: list[str] = []
+    call = None
+    if the_plan.router == "student" and route is not None:
+        emit({"type": "step", "node": "SOM.budget", "agent": ctx.economist.name, "candidate": None})
+        complexity = route.complexity
+        q, d, r = _WEIGHTS[complexity]
+        weights = {ctx.coordinator.name: q, drafter.name: d, ctx.reflector.name: r}
+        rationale = f"{complexity} complexity (student router, confidence {route.complexity_confidence:.2f})"
+    else:
+        call = ctx.steps.call(ctx.economist, "SOM.budget", state)
+        strength = ctx.steps.book.strength(ctx.coordinator.name, ctx.economist.name, "Plan")
+        caps = ctx.steps.caps
+        limits = f"{caps.tokens} tokens, {caps.seconds:.0f} s, {caps.calls} calls"
+        try:
+            reply = call.structured(
+                prompts.budget_prompt(
+                    call.system_prompt(ROLE_PROMPTS["SOM.budget"]), the_plan, strength, drafter.name, limits
+                ),
+                BudgetReply,
+            )
+            complexity, rationale = reply.complexity, reply.rationale
+            w = reply.weights
+            weights = {ctx.coordinator.name: w.QSM, drafter.name: w.WeQ, ctx.reflector.name: w.Ref}
+        except StructuredOutputError as exc:
+            errors.append(str(exc))
+            complexity, rationale = "medium", "default split (SOM's reply was unusable)"
+            weights = {ctx.coordinator.name: 2, drafter.name: 5, ctx.reflector.name: 3}
+        except BudgetExhausted as exc:
+            return {"exhausted": exc.message, "spent": call.spent_update()}
+    own = call.spent_update() if call else {}
+    spent = add_costs(state.get("spent", {}), own)
+    result = allocate(ctx.steps.caps, spent, complexity=complexity, weights=weights, rationale=rationale)
+    env = ctx.steps.send(result, ctx.economist, ctx.coordinator, [plan_env.id], call, "SOM.budget")  # type: ignore[union-attr]
+    return {"budget": env.model_dump(), "trace": [env.model_dump()], "spent": own, "errors": errors}
+
+
+def after_budget(state: dict[str, Any]) -> str:
+    return "QSM.collapse" if state.get("exhausted") else "QSM.dispatch"
+
+
+def dispatch(ctx: TeamContext, state: dict[str, Any]) -> Command:
+    plan_env, budget_env = envelope(state["plan"]), envelope(state["budget"])
+    the_plan: Plan = plan_env.message()  # type: ignore[union-attr, assignment]
+    drafter = ctx.drafter(the_plan)
+    emit({"type": "step", "node": "QSM.dispatch", "agent": ctx.coordinator.name, "candidate": None})
+    instruction = the_plan.goal + (" Steps: " + "; ".join(the_plan.steps) if the_plan.steps else "")
+    envs = [
+        ctx.steps.send(
+            Task(instruction=instruction, assignee=drafter.name, candidate=i),
+            ctx.coordinator,
+            drafter,
+            [plan_env.id, budget_env.id],  # type: ignore[union-attr]
+            None,
+            "QSM.dispatch",
+        )
+        for i in range(ctx.fan_out)
+    ]
+    branch = {k: state.get(k) for k in ("request", "plan", "budget", "spent")}
+    sends = [
+        Send("draft", {**branch, "task": e.model_dump(), "candidate": i, "round": 0}) for i, e in enumerate(envs)
+    ]
+    return Command(
+        update={
+            "expected": ctx.fan_out,
+            "tasks": {str(i): e.model_dump() for i, e in enumerate(envs)},
+            "trace": [e.model_dump() for e in envs],
+        },
+        goto=sends,
+    )
