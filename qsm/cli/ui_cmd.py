@@ -12,13 +12,15 @@ __all__ = ["ui_cmd"]
 
 
 @click.command("ui")
-@click.option("--host", help="Address to bind (default from [ui] host: 127.0.0.1).")
+@click.option(
+    "--host", help="Loopback address to bind (default from [ui] host: 127.0.0.1); the app has no login yet."
+)
 @click.option("--port", type=int, help="Port (default from [ui] port: 8501).")
 @click.option("--browser/--no-browser", default=False, help="Open a browser tab.")
 @pass_cli
 def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: bool) -> None:
     """Open the app: chat, graph inspector, memory browser, ledger explorer, settings."""
-    from qsm.ui.launch import streamlit_command
+    from qsm.ui.launch import require_loopback, streamlit_command
     from qsm.ui.services import CONFIG_ENV
 
     settings = cli_ctx.settings  # validates the config before starting the server
@@ -26,7 +28,7 @@ def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: boo
     if cli_ctx.config is not None:
         env[CONFIG_ENV] = str(cli_ctx.config.resolve())
     env["QSM_DATA_DIR"] = str(settings.data_dir)
-    host = host or settings.ui.host
+    host = require_loopback(host or settings.ui.host)  # no login yet: never beyond this machine
     port = port or settings.ui.port
     click.echo(f"qsm ui on http://{host}:{port} (data: {settings.data_dir}); Ctrl-C to stop")
     command = streamlit_command(host, port, headless=not browser)
