@@ -82,7 +82,9 @@ def parse_spec_yaml(text: str, where: str) -> Any:
     except _Refused as exc:
         raise SpecError(f"workflow spec {where} {exc.message}", hint=exc.hint) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"workflow spec {where} is not valid YAML: {exc}", hint="fix the YAML syntax") from None
+        raise SpecError(
+            f"workflow spec {where} is not valid YAML: {exc}", hint="fix the YAML syntax"
+        ) from None
 
 
 def dump_spec_yaml(data: Any) -> str:

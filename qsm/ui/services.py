@@ -11,6 +11,7 @@ import streamlit as st
 
 from qsm.errors import QsmError
 from qsm.graph import Runtime
+from qsm.redact import redact_urls
 from qsm.settings import QsmSettings, load_settings
 
 __all__ = ["CONFIG_ENV", "config_path", "current_settings", "guarded", "runtime", "set_overrides"]
@@ -50,4 +51,4 @@ def guarded(render: Any) -> None:
         st.error(f"**{err.message}**" + (f"\n\n{err.hint}" if err.hint else ""))
     except Exception as exc:
         # rerun signals derive from BaseException and pass through)
-        st.error(f"Unexpected error: {type(exc).__name__}: {exc}")
+        st.error(f"Unexpected error: {type(exc).__name__}: {redact_urls(str(exc))}")
