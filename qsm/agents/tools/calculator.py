@@ -85,7 +85,8 @@ def evaluate(expression: str) -> Number:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ToolError(f"not an arithmetic expression ({exc.msg}): {expression!r}; {_ALLOWED}") from None
+        shown = expression if len(expression) <= 80 else expression[:77] + "..."
+        raise ToolError(f"not an arithmetic expression ({exc.msg}): {shown!r}; {_ALLOWED}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ToolError(f"the expression is nested too deeply: {_ALLOWED}") from None
     try:
