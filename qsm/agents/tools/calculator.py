@@ -14,7 +14,6 @@ import ast
 import math
 import operator
 from collections.abc import Callable
-from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -173,12 +172,12 @@ class CalculatorArgs(BaseModel):
 class Calculator:
     """The ``calculator`` tool: evaluates an arithmetic expression exactly (integers stay integers)."""
 
-    name: ClassVar[str] = "calculator"
-    description: ClassVar[str] = (
+    name: str = "calculator"
+    description: str = (
         "Evaluate an arithmetic expression with numbers, + - * / // % ** and parentheses; "
         "e.g. 17 + 25 or (100 - 37) * 2 or 81 ** 0.5."
     )
-    args_model: ClassVar[type[BaseModel]] = CalculatorArgs
+    args_model: type[BaseModel] = CalculatorArgs
     timeout_s: float = 2.0
 
     def run(self, args: CalculatorArgs) -> ToolOutput:

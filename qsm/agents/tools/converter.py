@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from qsm.agents.tools.base import ToolOutput
@@ -23,12 +21,12 @@ class ConvertArgs(BaseModel):
 class UnitConverter:
     """The ``convert_units`` tool: length, mass, time, volume, area, speed, data size, temperature."""
 
-    name: ClassVar[str] = "convert_units"
-    description: ClassVar[str] = (
+    name: str = "convert_units"
+    description: str = (
         "Convert a value between units of length, mass, time, volume, area, speed, data size or temperature; "
         "e.g. 5 km to miles, 100 °F to celsius, 2 GB to MB."
     )
-    args_model: ClassVar[type[BaseModel]] = ConvertArgs
+    args_model: type[BaseModel] = ConvertArgs
     timeout_s: float = 2.0
 
     def run(self, args: ConvertArgs) -> ToolOutput:

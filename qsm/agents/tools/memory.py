@@ -7,7 +7,7 @@ spells out that much, so this module does not import ``qsm.store`` (agents and s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,11 +61,9 @@ class MemorySearchArgs(BaseModel):
 class MemorySearch:
     """The ``memory_search`` tool over one store, read with ``as_agent``'s rights."""
 
-    name: ClassVar[str] = "memory_search"
-    description: ClassVar[str] = (
-        "Search the memory for notes about a query; returns each note's id, path and a quote."
-    )
-    args_model: ClassVar[type[BaseModel]] = MemorySearchArgs
+    name: str = "memory_search"
+    description: str = "Search the memory for notes about a query; returns each note's id, path and a quote."
+    args_model: type[BaseModel] = MemorySearchArgs
 
     def __init__(self, store: SearchableMemory, *, as_agent: str = "user", timeout_s: float = 10.0) -> None:
         self.store = store
