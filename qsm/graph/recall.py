@@ -11,6 +11,7 @@ from qsm.agents.messages import Citation, Draft, FinalAnswer, Verdict
 from qsm.agents.roles import chat
 from qsm.errors import MemoryStoreError
 from qsm.graph.agent_call import emit
+from qsm.store.paths import user_chats_path
 
 if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime
@@ -44,7 +45,7 @@ def recall_notes(rt: Runtime, query: str, user: str, agent: str) -> list[Citatio
         )
         hits += memory.search(
             query,
-            under=f"/users/{user}/chats",
+            under=user_chats_path(user),
             k=max(1, settings.recall_k // 2),
             as_agent=agent,
             min_score=settings.recall_min_score,
@@ -115,7 +116,7 @@ def remember_chat(
         "WeQ",
         lambda: rt.memory.write(
             f"Q: {request}\nA: {final.text}",
-            f"/users/{user}/chats",
+            user_chats_path(user),
             as_agent="WeQ",
             topic="chat",
             source=f"thread:{thread_id}",
