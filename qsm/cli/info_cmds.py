@@ -11,8 +11,7 @@ from qsm.agents.settings import ModelSettings
 from qsm.agents.shipped import resolve_adapter
 from qsm.cli.context import CliContext, pass_cli
 from qsm.errors import QsmError
-from qsm.graph import Runtime, Workflow
-from qsm.graph.envelope import Envelope
+from qsm.graph import Runtime, Workflow, load_result
 from qsm.graph.export import as_json, mermaid, topology_text, traffic_graph
 
 __all__ = ["agents_cmd", "graph_cmd"]
@@ -33,12 +32,11 @@ def graph_cmd(cli_ctx: CliContext, spec: Path | None, fmt: str, thread_id: str |
     """Print the topology of the default workflow (or SPEC) with live channel strengths."""
     with Runtime(cli_ctx.settings) as runtime:
         if thread_id:
-            info = runtime.runs.thread(thread_id)
-            if info is None:
+            loaded = load_result(thread_id, runtime)
+            if loaded is None:
                 raise QsmError(f"no thread {thread_id!r}", hint="`qsm threads` lists them")
-            workflow = Workflow.from_yaml(info.workflow_yaml)
-            values = runtime.compiled(workflow).get_state({"configurable": {"thread_id": thread_id}}).values
-            trace = [Envelope.model_validate(e) for e in values.get("trace", [])]
+            result, workflow = loaded
+            trace = result.trace
             channels = runtime.channel_book(workflow).channels()
             if fmt == "mermaid":
                 click.echo(mermaid(workflow, channels, trace))

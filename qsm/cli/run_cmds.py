@@ -10,8 +10,7 @@ import click
 from qsm.cli.context import CliContext, pass_cli
 from qsm.cli.render import EventPrinter, print_result
 from qsm.errors import BudgetExhausted, QsmError
-from qsm.graph import RunResult, Runtime, Workflow, stream, stream_resume
-from qsm.graph.envelope import Envelope
+from qsm.graph import RunResult, Runtime, Workflow, load_result, stream, stream_resume
 
 __all__ = ["ask_cmd", "history_cmd", "resume_cmd", "run_cmd", "threads_cmd", "trace_cmd"]
 
@@ -199,12 +198,9 @@ def threads_cmd(cli_ctx: CliContext, limit: int) -> None:
 def trace_cmd(cli_ctx: CliContext, thread_id: str) -> None:
     """Print every channel message of THREAD_ID with its content id and parents."""
     with Runtime(cli_ctx.settings) as runtime:
-        info = runtime.runs.thread(thread_id)
-        if info is None:
-            raise QsmError(f"no thread {thread_id!r}", hint="`qsm threads` lists them")
-        graph = runtime.compiled(Workflow.from_yaml(info.workflow_yaml))
-        values = graph.get_state({"configurable": {"thread_id": thread_id}}).values
-    for raw in values.get("trace", []):
-        env = Envelope.model_validate(raw)
+        loaded = load_result(thread_id, runtime)
+    if loaded is None:
+        raise QsmError(f"no thread {thread_id!r}", hint="`qsm threads` lists them")
+    for env in loaded[0].trace:
         parents = ", ".join(p[:18] for p in env.parents) or "-"
         click.echo(f"{env.source:>5} -> {env.target:<5} {env.type:<11} {env.id}  parents: {parents}")
