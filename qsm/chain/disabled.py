@@ -5,7 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from qsm.chain.models import BatchInfo, LedgerReceipt, LedgerStatus, ProofFile, TickReport, VerifyResult
+from qsm.chain.models import (
+    BatchInfo,
+    LedgerReceipt,
+    LedgerStatus,
+    OutputKind,
+    ProofFile,
+    TickReport,
+    VerifyResult,
+)
 from qsm.chain.proofs import verify_proof
 from qsm.chain.settings import LedgerSettings
 from qsm.errors import LedgerError
@@ -21,7 +29,7 @@ class DisabledLedger:
 
     anchor_messages = False
 
-    def record(self, content_id: str, kind: str = "final_answer") -> LedgerReceipt:
+    def record(self, content_id: str, kind: OutputKind = "final_answer") -> LedgerReceipt:
         return LedgerReceipt(content_id=content_id, kind=kind, recorded_at=time.time(), state="disabled")
 
     def tick(self) -> TickReport:

@@ -22,6 +22,7 @@ from qsm.chain.models import (
     LeafValue,
     LedgerReceipt,
     LedgerStatus,
+    OutputKind,
     ProofFile,
     TickReport,
     VerifyResult,
@@ -42,7 +43,7 @@ _FAKE_SUBMITTER = "0x" + "00" * 19 + "02"
 @dataclass
 class _Output:
     content_id: str
-    kind: str
+    kind: OutputKind
     salt: bytes
     recorded_at: float
     batch_id: int | None = None
@@ -85,7 +86,7 @@ class FakeLedger:
     def anchor_messages(self) -> bool:
         return self._anchor_messages
 
-    def record(self, content_id: str, kind: str = "final_answer") -> LedgerReceipt:
+    def record(self, content_id: str, kind: OutputKind = "final_answer") -> LedgerReceipt:
         if not isinstance(content_id, str) or not is_content_id(content_id):
             raise LedgerError(
                 f"cannot record {content_id!r}: not a content id", hint="use qsm.ids.content_id()"

@@ -13,6 +13,7 @@ from qsm.chain.models import (
     BatchInfo,
     LedgerReceipt,
     LedgerStatus,
+    OutputKind,
     ProofFile,
     TickReport,
     VerifyResult,
@@ -71,7 +72,7 @@ class Ledger:
     def anchor_messages(self) -> bool:
         return self.settings.anchor_messages
 
-    def record(self, content_id: str, kind: str = "final_answer") -> LedgerReceipt:
+    def record(self, content_id: str, kind: OutputKind = "final_answer") -> LedgerReceipt:
         row, new = self.outbox.record(content_id, kind)
         if new:
             faults.crash_point("recorded")

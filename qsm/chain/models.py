@@ -15,6 +15,7 @@ __all__ = [
     "LeafValue",
     "LedgerReceipt",
     "LedgerStatus",
+    "OutputKind",
     "ProofFile",
     "TickReport",
     "VerifyResult",
@@ -25,6 +26,8 @@ PROOF_FORMAT = "qsm-ledger-proof/1"
 
 Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
 HexAddress = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
+OutputKind = Literal["final_answer", "message"]
+"""What a recorded output is: a run's final answer, or (with ``ledger.anchor_messages``) a channel message."""
 
 
 def hex32(value: bytes) -> str:
@@ -37,7 +40,7 @@ class LedgerReceipt(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     content_id: str
-    kind: str
+    kind: OutputKind
     leaf_hash: Hex32 | None = Field(None, description="the Merkle leaf; None when the ledger is disabled")
     recorded_at: float
     state: Literal["pending", "batched", "disabled"]
@@ -114,7 +117,7 @@ class ProofFile(BaseModel):
 
     format: Literal["qsm-ledger-proof/1"] = PROOF_FORMAT
     content_id: str
-    kind: str
+    kind: OutputKind
     leaf: LeafValue
     leaf_hash: Hex32
     proof: list[Hex32]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from qsm.chain.merkle import MerkleTree, leaf_hash
+from qsm.chain.models import OutputKind
 from qsm.chain.outbox_reads import OutboxReads
 from qsm.chain.outbox_schema import (
     SCHEMA,
@@ -75,7 +76,7 @@ class Outbox(OutboxReads):
         return immediate_transaction(self._conn, self._lock)
 
     # -- outputs -------------------------------------------------------------------------------
-    def record(self, content_id: str, kind: str) -> tuple[OutputRow, bool]:
+    def record(self, content_id: str, kind: OutputKind) -> tuple[OutputRow, bool]:
         """Store an output durably (committed with fsync) unless already there; ``(row, newly_recorded)``."""
         if not isinstance(content_id, str) or not is_content_id(content_id):
             raise LedgerError(
@@ -92,7 +93,7 @@ class Outbox(OutboxReads):
             ) from None
 
     def _insert_output(
-        self, content_id: str, kind: str, digest: bytes, salt: bytes
+        self, content_id: str, kind: OutputKind, digest: bytes, salt: bytes
     ) -> tuple[OutputRow, bool]:
         with self._write() as conn:
             existing = conn.execute("SELECT * FROM outputs WHERE content_id = ?", (content_id,)).fetchone()

@@ -6,6 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
+from qsm.chain.models import OutputKind
+
 __all__ = [
     "BATCH_STATES",
     "OPEN_STATES",
@@ -110,7 +112,7 @@ CREATE TABLE IF NOT EXISTS transitions (
 class OutputRow:
     id: int
     content_id: str
-    kind: str
+    kind: OutputKind
     digest: bytes
     salt: bytes
     leaf: bytes

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from qsm.chain.models import BatchInfo, LedgerReceipt, LedgerStatus, ProofFile, TickReport, VerifyResult
+from qsm.chain.models import (
+    BatchInfo,
+    LedgerReceipt,
+    LedgerStatus,
+    OutputKind,
+    ProofFile,
+    TickReport,
+    VerifyResult,
+)
 
 __all__ = ["LedgerProtocol"]
 
@@ -18,7 +26,7 @@ class LedgerProtocol(Protocol):
         """Whether channel messages are to be recorded too (``ledger.anchor_messages``)."""
         ...
 
-    def record(self, content_id: str, kind: str = "final_answer") -> LedgerReceipt:
+    def record(self, content_id: str, kind: OutputKind = "final_answer") -> LedgerReceipt:
         """Queue an output for anchoring; durable before it returns. Recording an id twice is a no-op."""
         ...
 

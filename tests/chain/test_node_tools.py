@@ -16,7 +16,7 @@ from qsm.chain import FakeLedger
 from qsm.chain.contract import load_artifact
 from tests.chain.conftest import REPO, cids
 
-CONTRACTS = REPO / "chain" / "contracts"
+CONTRACTS = REPO / "qsm" / "chain" / "contracts"
 NODE = shutil.which("node")
 
 
