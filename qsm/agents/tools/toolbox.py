@@ -169,7 +169,10 @@ class Toolbox:
             inner = lowered.get(key)
             if isinstance(inner, dict) and any(k in inner for k in (*_NAME_KEYS, *_ARGUMENT_KEYS)):
                 return self._split_call(inner)
-        name_key = next((k for k in _NAME_KEYS if isinstance(lowered.get(k), str)), None)
+        named_keys = [k for k in _NAME_KEYS if isinstance(lowered.get(k), str)]
+        name_key = next(
+            (k for k in named_keys if self._find(lowered[k])), named_keys[0] if named_keys else None
+        )
         if name_key is None:  # a tool's name as any string value, or as the only key
             name_key = next((k for k, v in lowered.items() if isinstance(v, str) and self._find(v)), None)
         if name_key is None:

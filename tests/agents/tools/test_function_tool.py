@@ -55,8 +55,14 @@ def test_decorator_forms() -> None:
         """n, spelled out."""
         return ToolOutput(f"the number {n}", n)
 
-    box = Toolbox([shout, even, stats, exact])
-    assert box.names == ["shout", "is_even", "stats", "exact"]
+    @tool_from_function
+    def greet(name: str) -> str:
+        """Greet someone by name."""
+        return f"hello {name}"
+
+    box = Toolbox([shout, even, stats, exact, greet])
+    assert box.validate({"function": "greet", "name": "Ada"}).arguments == {"name": "Ada"}
+    assert box.names == ["shout", "is_even", "stats", "exact", "greet"]
     assert box.run(ToolCall(tool="shout", arguments={"text": "hi"})).output == "HI"
     assert box.run(ToolCall(tool="is_even", arguments={"n": 4})).output == "true"
     assert (
