@@ -38,7 +38,7 @@ def _ext(code: int, *parts: Any) -> ormsgpack.Ext:
     return ormsgpack.Ext(code, ormsgpack.packb(parts))
 
 
-def _payloads(marker: Path) -> dict[str, tuple[str, bytes, str]]:
+def payloads(marker: Path) -> dict[str, tuple[str, bytes, str]]:
     """name -> (checkpoint format, blob, the name the error must mention)."""
     touch = f"touch {marker}"
     msgpack_exts = {
@@ -61,15 +61,15 @@ def _payloads(marker: Path) -> dict[str, tuple[str, bytes, str]]:
 def test_the_payloads_are_live_under_a_permissive_serializer(tmp_path: Path, name: str) -> None:
     """Guards the test below: the same bytes do run code when every type is allowed."""
     marker = tmp_path / "pwned"
-    kind, blob, _ = _payloads(marker)[name]
+    kind, blob, _ = payloads(marker)[name]
     JsonPlusSerializer(allowed_msgpack_modules=True).loads_typed((kind, blob))
     assert marker.exists()
 
 
-@pytest.mark.parametrize("name", list(_payloads(Path("m"))))
+@pytest.mark.parametrize("name", list(payloads(Path("m"))))
 def test_safe_serializer_refuses_and_runs_nothing(tmp_path: Path, name: str) -> None:
     marker = tmp_path / "pwned"
-    kind, blob, mentioned = _payloads(marker)[name]
+    kind, blob, mentioned = payloads(marker)[name]
     with pytest.raises(UnsafeCheckpointError, match="run database") as info:
         SafeSerializer().loads_typed((kind, blob))
     assert mentioned in info.value.message and "runs.sqlite" in info.value.hint
@@ -93,7 +93,7 @@ def test_safe_serializer_round_trips_what_qsm_and_langgraph_store() -> None:
     assert isinstance(back["cmd"], Command) and back["draft"] == Draft(text="4", author="WeQ", candidate=1)
 
 
-def _patched_db(tmp_path: Path, payload: tuple[str, bytes, str]) -> tuple[Path, str]:
+def patched_run_db(tmp_path: Path, payload: tuple[str, bytes, str]) -> tuple[Path, str]:
     """A finished pipeline run whose latest checkpoint is replaced by ``payload``."""
     rt = fake_runtime(tmp_path, {"*": FakeChatModel()})
     result = run(Workflow.from_yaml(EXAMPLES / "review.yaml"), "What is 2+2?", runtime=rt, thread_id="t1")
@@ -116,8 +116,8 @@ def test_patched_run_database_does_not_execute_on_trace_or_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     marker = tmp_path / "pwned"
-    payload = _payloads(marker)[name]
-    data_dir, thread = _patched_db(tmp_path, payload)
+    payload = payloads(marker)[name]
+    data_dir, thread = patched_run_db(tmp_path, payload)
     monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
     result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "trace", thread])
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output

@@ -4,6 +4,7 @@ CLI (message + hint + exit code, no traceback) and the API (a QsmError subclass)
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,64 @@ def test_bad_rpc_url_keeps_outputs_queued(tmp_path: Path) -> None:
     with pytest.raises(LedgerError):
         ledger.anchor_now()
     ledger.close()
+
+
+# Hostile inputs (issue 17, security): each is refused with a clear error, its exit code and a hint.
+def _bomb(tmp: Path) -> str:
+    from tests.graph.test_spec_bounds import billion_laughs
+
+    return str(write(tmp / "bomb.yaml", billion_laughs()))
+
+
+def _patched_runs(tmp: Path) -> list[str]:
+    from tests.graph.test_checkpoint_safety import patched_run_db, payloads
+
+    data_dir, thread = patched_run_db(tmp, payloads(tmp / "pwned")["os.system"])
+    return ["--data-dir", str(data_dir), "trace", thread]
+
+
+HOSTILE: list[tuple[str, Callable[[Path], list[str]], int, str]] = [
+    ("user id with a slash", lambda t: ["ask", "hi", "--user", "alice/chats"], 2, "invalid user id"),
+    ("user id climbing up", lambda t: ["ask", "hi", "--user", "../bob"], 2, "invalid user id"),
+    ("YAML alias bomb spec", lambda t: ["run", _bomb(t), "hi"], 2, "YAML alias (*l0"),
+    (
+        "spec nested 10000 deep",
+        lambda t: ["run", str(write(t / "deep.yaml", "[" * 10_000 + "]" * 10_000)), "hi"],
+        2,
+        "nested more than 64 levels",
+    ),
+    (
+        "spec over 256 KB",
+        lambda t: ["run", str(write(t / "big.yaml", "# x\n" * 70_000)), "hi"],
+        2,
+        "larger than 256 KB",
+    ),
+    (
+        "config over 256 KB",
+        lambda t: ["--config", str(write(t / "big.toml", "# x\n" * 70_000)), "ask", "hi"],
+        2,
+        "larger than 256 KB",
+    ),
+    ("ui on every interface", lambda t: ["ui", "--host", "0.0.0.0"], 2, "no authentication"),
+    (
+        "ui host from config",
+        lambda t: ["--config", str(write(t / "ui.toml", '[ui]\nhost = "::"\n')), "ui"],
+        2,
+        "no authentication",
+    ),
+    ("run database naming os.system", _patched_runs, 1, "nothing in it ran"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"), [row[1:] for row in HOSTILE], ids=[row[0] for row in HOSTILE]
+)
+def test_hostile_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: Callable[[Path], list[str]], code: int, says: str
+) -> None:
+    monkeypatch.setattr("qsm.cli.ui_cmd.os.execvpe", lambda *a: pytest.fail("the app must not start"))
+    monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
+    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
+    exit_code, out = cli_run(*args(tmp_path))
+    assert exit_code == code and says in out and "hint:" in out, out
+    assert not (tmp_path / "pwned").exists()
