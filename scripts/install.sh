@@ -71,10 +71,15 @@ if [ "$DEV" = 1 ]; then
     log "installing npm tools (anvil, solc) from package-lock.json"
     npm ci --no-audit --no-fund --loglevel=error
   fi
+  APT=""  # Debian packages: chromium + driver for the browser test, GNU time for benchmarks/bench_startup.py
   if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-    log "installing Debian chromium + chromium-driver for the browser test"
+    APT="chromium chromium-driver"
+  fi
+  [ -x /usr/bin/time ] || APT="${APT:+$APT }time"
+  if [ -n "$APT" ]; then
+    log "installing Debian packages: $APT"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT >/dev/null
   fi
 fi
 log "done: .venv/bin/qsm --help"

@@ -1,32 +1,31 @@
-"""qsm.agents: model backends (llama.cpp, OpenAI-compatible HTTP, fake), the four roles, messages."""
+"""qsm.agents: model backends (llama.cpp, OpenAI-compatible HTTP, fake), the four roles, messages.
 
-from qsm.agents.backend import (
-    ChatMessage,
-    ChatModel,
-    Completion,
-    allow_real_models,
-    real_models_allowed,
-    set_real_models_allowed,
-)
-from qsm.agents.fake import FakeCall, FakeChatModel
-from qsm.agents.llama import LlamaBase, LlamaCppModel
-from qsm.agents.locate import bundled_model_path
-from qsm.agents.openai_http import OpenAIChatModel
-from qsm.agents.pool import ModelPool
-from qsm.agents.settings import AgentSettings, ModelSettings, Sampling
-from qsm.agents.structured import generate_structured
+Names are imported on first use (:mod:`qsm.lazy`): ``qsm.agents.settings`` loads without llama.cpp.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qsm.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from qsm.agents.backend import ChatModel, allow_real_models, real_models_allowed, set_real_models_allowed
+    from qsm.agents.fake import FakeChatModel
+    from qsm.agents.llama import LlamaBase, LlamaCppModel
+    from qsm.agents.locate import bundled_model_path
+    from qsm.agents.openai_http import OpenAIChatModel
+    from qsm.agents.pool import ModelPool
+    from qsm.agents.settings import AgentSettings, Sampling
+    from qsm.agents.structured import generate_structured
 
 __all__ = [
     "AgentSettings",
-    "ChatMessage",
     "ChatModel",
-    "Completion",
-    "FakeCall",
     "FakeChatModel",
     "LlamaBase",
     "LlamaCppModel",
     "ModelPool",
-    "ModelSettings",
     "OpenAIChatModel",
     "Sampling",
     "allow_real_models",
@@ -35,3 +34,20 @@ __all__ = [
     "real_models_allowed",
     "set_real_models_allowed",
 ]
+
+_EXPORTS = {
+    "qsm.agents.backend": (
+        "ChatModel",
+        "allow_real_models",
+        "real_models_allowed",
+        "set_real_models_allowed",
+    ),
+    "qsm.agents.fake": ("FakeChatModel",),
+    "qsm.agents.llama": ("LlamaBase", "LlamaCppModel"),
+    "qsm.agents.locate": ("bundled_model_path",),
+    "qsm.agents.openai_http": ("OpenAIChatModel",),
+    "qsm.agents.pool": ("ModelPool",),
+    "qsm.agents.settings": ("AgentSettings", "Sampling"),
+    "qsm.agents.structured": ("generate_structured",),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

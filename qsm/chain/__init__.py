@@ -9,44 +9,51 @@ chain. A proof file lets anyone check an output with only a chain endpoint.
     ledger.tick()                             # call often: batches, anchors, follows receipts to finality
     proof = ledger.proof(content_id)          # ProofFile; .model_dump_json() is the file
     verify_proof(proof, rpc_url)              # VerifyResult
+
+Names are imported on first use (:mod:`qsm.lazy`): importing ``qsm.chain.settings`` loads no web3.
 """
 
-from qsm.chain.fake import FakeLedger
-from qsm.chain.keys import create_keystore
-from qsm.chain.ledger import DisabledLedger, Ledger, open_ledger
-from qsm.chain.merkle import MerkleTree, leaf_hash
-from qsm.chain.models import (
-    AnchorInfo,
-    BatchInfo,
-    LedgerReceipt,
-    LedgerStatus,
-    ProofFile,
-    TickReport,
-    VerifyResult,
-    VerifyStatus,
-)
-from qsm.chain.proofs import verify_proof
-from qsm.chain.protocol import LedgerProtocol
-from qsm.chain.settings import FeeSettings, LedgerSettings
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qsm.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from qsm.chain.disabled import DisabledLedger
+    from qsm.chain.fake import FakeLedger
+    from qsm.chain.keys import create_keystore
+    from qsm.chain.ledger import Ledger, open_ledger
+    from qsm.chain.merkle import MerkleTree
+    from qsm.chain.models import ProofFile, VerifyResult, VerifyStatus
+    from qsm.chain.proofs import verify_proof
+    from qsm.chain.protocol import LedgerProtocol
+    from qsm.chain.settings import LedgerSettings
 
 __all__ = [
-    "AnchorInfo",
-    "BatchInfo",
     "DisabledLedger",
     "FakeLedger",
-    "FeeSettings",
     "Ledger",
     "LedgerProtocol",
-    "LedgerReceipt",
     "LedgerSettings",
-    "LedgerStatus",
     "MerkleTree",
     "ProofFile",
-    "TickReport",
     "VerifyResult",
     "VerifyStatus",
     "create_keystore",
-    "leaf_hash",
     "open_ledger",
     "verify_proof",
 ]
+
+_EXPORTS = {
+    "qsm.chain.disabled": ("DisabledLedger",),
+    "qsm.chain.fake": ("FakeLedger",),
+    "qsm.chain.keys": ("create_keystore",),
+    "qsm.chain.ledger": ("Ledger", "open_ledger"),
+    "qsm.chain.merkle": ("MerkleTree",),
+    "qsm.chain.models": ("ProofFile", "VerifyResult", "VerifyStatus"),
+    "qsm.chain.proofs": ("verify_proof",),
+    "qsm.chain.protocol": ("LedgerProtocol",),
+    "qsm.chain.settings": ("LedgerSettings",),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -9,19 +9,21 @@ root may have been anchored by a later transaction, and the registry's state is 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qsm.chain.client import ChainClient, connect_rpc
 from qsm.chain.contract import anchor_of_calldata, decode_anchor_of, decode_anchored_log, load_artifact
-from qsm.chain.embedded import EmbeddedChain
 from qsm.chain.finality import final_block
 from qsm.chain.merkle import MerkleTree, leaf_hash, process_proof
 from qsm.chain.models import AnchorInfo, LeafValue, ProofFile, VerifyResult, VerifyStatus, hex32
-from qsm.chain.outbox import Outbox
-from qsm.chain.session import EMBEDDED_JOURNAL
 from qsm.errors import LedgerError
 from qsm.ids import digest_of, is_content_id
+
+if TYPE_CHECKING:
+    from qsm.chain.outbox import Outbox
 
 __all__ = ["build_proof", "proof_problem", "verify_proof"]
 
@@ -112,19 +114,18 @@ def verify_proof(
             "the proof was written before its batch was anchored; "
             "write it again with `qsm ledger proof` once `qsm ledger status` shows the batch mined",
         )
-    client = _client_for(anchor, rpc_url, data_dir, rpc_timeout_s)
-    try:
+    with _open_client(anchor, rpc_url, data_dir, rpc_timeout_s) as client:
         return _verify_on_chain(proof, anchor, client, confirmations, result)
-    finally:
-        if isinstance(client, EmbeddedChain):
-            client.close()
 
 
-def _client_for(
+@contextmanager
+def _open_client(
     anchor: AnchorInfo, rpc_url: str | None, data_dir: Path | None, timeout_s: float
-) -> ChainClient:
+) -> Iterator[ChainClient]:
+    """The chain to ask: the RPC endpoint, or the embedded chain of ``data_dir`` (closed afterwards)."""
     if rpc_url:
-        return connect_rpc(rpc_url, timeout_s)
+        yield connect_rpc(rpc_url, timeout_s)
+        return
     if anchor.backend != "embedded":
         raise LedgerError(
             f"this proof is anchored on chain {anchor.chain_id}; verifying needs an RPC endpoint of that chain",
@@ -134,12 +135,20 @@ def _client_for(
         raise LedgerError(
             "an embedded-chain proof needs the data dir it was anchored in", hint="pass --data-dir"
         )
+    # py-evm and eth-tester load only here: verifying against an RPC endpoint does not need them
+    from qsm.chain.embedded import EmbeddedChain
+    from qsm.chain.session import EMBEDDED_JOURNAL
+
     journal = Path(data_dir) / "ledger" / EMBEDDED_JOURNAL
     if not journal.is_file():
         raise LedgerError(
             f"no embedded chain under {data_dir}", hint="pass the --data-dir the proof came from"
         )
-    return EmbeddedChain(journal, writable=False)
+    chain = EmbeddedChain(journal, writable=False)
+    try:
+        yield chain
+    finally:
+        chain.close()
 
 
 def _verify_on_chain(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from qsm.settings import QsmSettings, load_settings
+if TYPE_CHECKING:
+    from qsm.settings import QsmSettings
 
 __all__ = ["CliContext", "pass_cli"]
 
@@ -23,6 +24,8 @@ class CliContext:
     def settings(self) -> QsmSettings:
         """Loaded on first use so that `qsm --help` never touches config files."""
         if self._settings is None:
+            from qsm.settings import load_settings  # pydantic-settings: only for commands that need it
+
             self._settings = load_settings(self.config, self.overrides)
         return self._settings
 

@@ -1,4 +1,8 @@
-"""`qsm ledger status|anchor|proof|verify|keystore create`: anchor outputs and check proofs."""
+"""`qsm ledger status|anchor|proof|verify|keystore create`: anchor outputs and check proofs.
+
+Each command imports the part of the ledger it needs when it runs: `verify` loads the proof checks and the
+chain client (plus py-evm for an embedded-chain proof), not the outbox or the anchoring worker.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from qsm.chain import ProofFile, open_ledger, verify_proof
-from qsm.chain.keys import ENV_KEYSTORE_PASSWORD, create_keystore, key_from_env_for_import
-from qsm.chain.models import BatchInfo, VerifyStatus
+from qsm.chain.models import BatchInfo, ProofFile, VerifyStatus
 from qsm.cli.context import CliContext, pass_cli
 from qsm.errors import LedgerError
 
@@ -41,6 +43,8 @@ def _batch_line(b: BatchInfo) -> str:
 @pass_cli
 def status_command(cli: CliContext, as_json: bool) -> None:
     """Outputs and batches per state, the chain, and the latest batches."""
+    from qsm.chain.ledger import open_ledger
+
     settings = cli.settings
     ledger = open_ledger(settings.ledger, settings.data_dir)
     try:
@@ -71,6 +75,8 @@ def status_command(cli: CliContext, as_json: bool) -> None:
 @pass_cli
 def anchor_command(cli: CliContext, timeout: float | None) -> None:
     """Seal everything pending now and wait until its transactions are mined."""
+    from qsm.chain.ledger import open_ledger
+
     settings = cli.settings
     ledger = open_ledger(settings.ledger, settings.data_dir)
     try:
@@ -91,6 +97,8 @@ def anchor_command(cli: CliContext, timeout: float | None) -> None:
 @pass_cli
 def proof_command(cli: CliContext, content_id: str, output: Path | None) -> None:
     """Write the proof file of CONTENT_ID (e.g. final:<64 hex>)."""
+    from qsm.chain.ledger import open_ledger
+
     settings = cli.settings
     ledger = open_ledger(settings.ledger, settings.data_dir)
     try:
@@ -125,6 +133,8 @@ def verify_command(ctx: click.Context, file: Path, rpc_url: str | None, content_
     except (ValidationError, ValueError) as exc:
         click.secho(f"TAMPERED: {file} is not a valid proof file ({_first_error(exc)})", fg="red", err=True)
         ctx.exit(VerifyStatus.TAMPERED.exit_code)
+    from qsm.chain.proofs import verify_proof
+
     settings = cli.settings
     if rpc_url is None and proof.anchor is not None and proof.anchor.backend == "rpc":
         rpc_url = settings.ledger.rpc_url
@@ -164,6 +174,8 @@ def keystore_group() -> None:
 @pass_cli
 def keystore_create_command(cli: CliContext, path: Path | None, from_env: bool, force: bool) -> None:
     """Write an encrypted (scrypt) keystore; the password comes from $QSM_LEDGER_KEYSTORE_PASSWORD or a prompt."""
+    from qsm.chain.keys import ENV_KEYSTORE_PASSWORD, create_keystore, key_from_env_for_import
+
     settings = cli.settings
     target = path or settings.ledger.keystore_path or settings.data_dir / "ledger" / "keystore.json"
     key = None

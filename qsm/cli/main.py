@@ -8,20 +8,77 @@ from typing import Any
 
 import click
 
-from qsm.cli.bench_cmd import bench_cmd
 from qsm.cli.context import CliContext
-from qsm.cli.info_cmds import agents_cmd, graph_cmd
-from qsm.cli.ledger import ledger_group
-from qsm.cli.memory import memory_group
-from qsm.cli.run_cmds import ask_cmd, history_cmd, resume_cmd, run_cmd, threads_cmd, trace_cmd
-from qsm.cli.train_cmds import eval_cmd, train_group
-from qsm.cli.ui_cmd import ui_cmd
+from qsm.cli.lazy_group import LazyCommand, LazyGroup
 from qsm.errors import QsmError
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "cli", "main"]
+
+COMMANDS: dict[str, LazyCommand] = {
+    name: LazyCommand(f"qsm.cli.{target}", help)
+    for name, target, help in (
+        ("ask", "run_cmds:ask_cmd", "Ask the team (QSM -> SOM -> WeQ -> Ref -> QSM) and stream the run."),
+        (
+            "run",
+            "run_cmds:run_cmd",
+            "Run the workflow in SPEC (YAML) on PROMPT (default: the spec's `prompt`).",
+        ),
+        (
+            "resume",
+            "run_cmds:resume_cmd",
+            "Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from.",
+        ),
+        (
+            "history",
+            "run_cmds:history_cmd",
+            "List THREAD_ID's checkpoints, newest first; `qsm resume THREAD --from ID` goes back to one.",
+        ),
+        ("threads", "run_cmds:threads_cmd", "List past runs (threads), newest first."),
+        (
+            "trace",
+            "run_cmds:trace_cmd",
+            "Print every channel message of THREAD_ID with its content id and parents.",
+        ),
+        (
+            "graph",
+            "info_cmds:graph_cmd",
+            "Print the topology of the default workflow (or SPEC) with live channel strengths.",
+        ),
+        (
+            "agents",
+            "info_cmds:agents_cmd",
+            "Show each agent's effective configuration (config file + env + spec overrides).",
+        ),
+        ("memory", "memory:memory_group", "Browse and fill the dynamic-directory memory."),
+        ("ledger", "ledger:ledger_group", "Anchor outputs on an Ethereum chain and verify proofs."),
+        (
+            "ui",
+            "ui_cmd:ui_cmd",
+            "Open the app: chat, graph inspector, memory browser, ledger explorer, settings.",
+        ),
+        (
+            "bench",
+            "bench_cmd:bench_cmd",
+            "Run benchmarks (all, or NAMES such as core memory ledger); results go to benchmarks/results/.",
+        ),
+        (
+            "train",
+            "train_cmds:train_group",
+            "Specialise the four agents: role datasets, LoRA adapters (PEFT), GGUF export for llama.cpp.",
+        ),
+        (
+            "eval",
+            "train_cmds:eval_cmd",
+            "Score base vs adapter per role on its held-out set through llama.cpp (format validity without "
+            "grammar, judgement accuracy); the JSON goes to <data_dir>/train/eval.json.",
+        ),
+    )
+}
+"""Every subcommand: its module is imported only when it runs; ``qsm --help`` shows the help kept here
+(tests/cli/test_startup.py checks it against the commands' own help)."""
 
 
-class _QsmGroup(click.Group):
+class _QsmGroup(LazyGroup):
     """Turns every :class:`QsmError` into a two-line message and its exit code (no traceback)."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -34,7 +91,7 @@ class _QsmGroup(click.Group):
             ctx.exit(err.exit_code)
 
 
-@click.group(cls=_QsmGroup)
+@click.group(cls=_QsmGroup, lazy_commands=COMMANDS)
 @click.option("--config", type=click.Path(path_type=Path), help="TOML config file (default: ./qsm.toml).")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Where qsm keeps memory, ledger, runs.")
 @click.version_option(package_name="qsm-agents", prog_name="qsm")
@@ -45,25 +102,6 @@ def cli(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None:
     if data_dir is not None:
         overrides["data_dir"] = str(data_dir)
     ctx.obj = CliContext(config=config, overrides=overrides)
-
-
-for command in (
-    ask_cmd,
-    run_cmd,
-    resume_cmd,
-    history_cmd,
-    threads_cmd,
-    trace_cmd,
-    graph_cmd,
-    agents_cmd,
-    memory_group,
-    ledger_group,
-    ui_cmd,
-    bench_cmd,
-    train_group,
-    eval_cmd,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -1,32 +1,29 @@
-"""qsm.graph: workflows of agents joined by typed entanglement channels, run on LangGraph."""
+"""qsm.graph: workflows of agents joined by typed entanglement channels, run on LangGraph.
 
-from qsm.graph.channels import Channel, ChannelBook, ChannelState
-from qsm.graph.envelope import Envelope, StepCost
-from qsm.graph.runner import (
-    Checkpoint,
-    RunEvent,
-    RunResult,
-    history,
-    load_result,
-    resume,
-    run,
-    stream,
-    stream_resume,
-)
-from qsm.graph.runtime import Runtime
-from qsm.graph.spec import Agent, Workflow
+Names are imported on first use (:mod:`qsm.lazy`): ``qsm.graph.settings`` loads without LangGraph.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qsm.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from qsm.graph.channels import Channel, ChannelBook
+    from qsm.graph.envelope import Envelope
+    from qsm.graph.runner import RunEvent, RunResult, history, load_result, resume, run, stream, stream_resume
+    from qsm.graph.runtime import Runtime
+    from qsm.graph.spec import Agent, Workflow
 
 __all__ = [
     "Agent",
     "Channel",
     "ChannelBook",
-    "ChannelState",
-    "Checkpoint",
     "Envelope",
     "RunEvent",
     "RunResult",
     "Runtime",
-    "StepCost",
     "Workflow",
     "history",
     "load_result",
@@ -35,3 +32,21 @@ __all__ = [
     "stream",
     "stream_resume",
 ]
+
+_EXPORTS = {
+    "qsm.graph.channels": ("Channel", "ChannelBook"),
+    "qsm.graph.envelope": ("Envelope",),
+    "qsm.graph.runner": (
+        "RunEvent",
+        "RunResult",
+        "history",
+        "load_result",
+        "resume",
+        "run",
+        "stream",
+        "stream_resume",
+    ),
+    "qsm.graph.runtime": ("Runtime",),
+    "qsm.graph.spec": ("Agent", "Workflow"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

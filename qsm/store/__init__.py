@@ -7,74 +7,61 @@ Usage::
     mem = open_memory(settings.memory, settings.data_dir)
     mem.write("asyncio.gather runs awaitables concurrently", path="/knowledge/python", as_agent="WeQ")
     hits = mem.search("run coroutines at once", under="/knowledge", as_agent="WeQ")
+
+Names are imported on first use (:mod:`qsm.lazy`): ``qsm.store.settings`` loads without Chroma.
 """
 
-from qsm.store.backend import InMemoryBackend, Record, VectorBackend
-from qsm.store.embedder import Embedder, HashingEmbedder, make_embedder
-from qsm.store.engine import EngineOptions
-from qsm.store.fake import FakeMemoryStore
-from qsm.store.ingest import chunk_text, read_document
-from qsm.store.memory import DirectoryMemory
-from qsm.store.minilm import MiniLMEmbedder
-from qsm.store.models import (
-    CurationRecord,
-    DedupeReport,
-    DirInfo,
-    DirListing,
-    DuplicateGroup,
-    EntryDraft,
-    ImportReport,
-    IngestReport,
-    MemoryEntry,
-    Provenance,
-    SearchHit,
-    TreeNode,
-    ViewDefinition,
-    entry_id,
-)
-from qsm.store.opening import memory_directory, open_memory
-from qsm.store.paths import agent_lessons_path, knowledge_path, user_chats_path
-from qsm.store.protocol import MemoryStore
-from qsm.store.rights import DEFAULT_RULES, AccessPolicy, AccessRule, PathAccessDenied
-from qsm.store.settings import AccessRuleSettings, MemorySettings
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qsm.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from qsm.store.backend import InMemoryBackend, Record
+    from qsm.store.embedder import Embedder, HashingEmbedder, make_embedder
+    from qsm.store.fake import FakeMemoryStore
+    from qsm.store.ingest import chunk_text, read_document
+    from qsm.store.memory import DirectoryMemory
+    from qsm.store.minilm import MiniLMEmbedder
+    from qsm.store.models import EntryDraft, entry_id
+    from qsm.store.opening import open_memory
+    from qsm.store.protocol import MemoryStore
+    from qsm.store.rights import AccessPolicy, PathAccessDenied
+    from qsm.store.settings import AccessRuleSettings, MemorySettings
 
 __all__ = [
-    "DEFAULT_RULES",
     "AccessPolicy",
-    "AccessRule",
     "AccessRuleSettings",
-    "CurationRecord",
-    "DedupeReport",
-    "DirInfo",
-    "DirListing",
     "DirectoryMemory",
-    "DuplicateGroup",
     "Embedder",
-    "EngineOptions",
     "EntryDraft",
     "FakeMemoryStore",
     "HashingEmbedder",
-    "ImportReport",
     "InMemoryBackend",
-    "IngestReport",
-    "MemoryEntry",
     "MemorySettings",
     "MemoryStore",
     "MiniLMEmbedder",
     "PathAccessDenied",
-    "Provenance",
     "Record",
-    "SearchHit",
-    "TreeNode",
-    "VectorBackend",
-    "ViewDefinition",
-    "agent_lessons_path",
     "chunk_text",
     "entry_id",
-    "knowledge_path",
     "make_embedder",
-    "memory_directory",
     "open_memory",
     "read_document",
-    "user_chats_path",
 ]
+
+_EXPORTS = {
+    "qsm.store.backend": ("InMemoryBackend", "Record"),
+    "qsm.store.embedder": ("Embedder", "HashingEmbedder", "make_embedder"),
+    "qsm.store.fake": ("FakeMemoryStore",),
+    "qsm.store.ingest": ("chunk_text", "read_document"),
+    "qsm.store.memory": ("DirectoryMemory",),
+    "qsm.store.minilm": ("MiniLMEmbedder",),
+    "qsm.store.models": ("EntryDraft", "entry_id"),
+    "qsm.store.opening": ("open_memory",),
+    "qsm.store.protocol": ("MemoryStore",),
+    "qsm.store.rights": ("AccessPolicy", "PathAccessDenied"),
+    "qsm.store.settings": ("AccessRuleSettings", "MemorySettings"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

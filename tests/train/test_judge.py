@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from qsm.train import Example, judge
+from qsm.train import Example
+from qsm.train.judge import judge
 
 
 def _first(examples: list[Example], task: str, **gold: object) -> Example:

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, PlanReply, VerdictReply
-from qsm.train import ROLE_TASKS, ROLES, Example, judge, seed_examples
+from qsm.train import ROLE_TASKS, ROLES, Example, seed_examples
+from qsm.train.judge import judge
 from qsm.train.seed_common import split_by_group
 
 
