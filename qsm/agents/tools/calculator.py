@@ -163,9 +163,13 @@ def _op_text(op: ast.AST) -> str:
 
 class CalculatorArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    expression: str = Field(  # its length is checked by evaluate(): a limit here would bloat the grammar
+    # The pattern is in the JSON schema only: it keeps a constrained model's string to the characters of
+    # arithmetic, while validation stays lenient so that evaluate() says exactly what it refuses (and
+    # checks the length: a length limit here would bloat the grammar).
+    expression: str = Field(
         min_length=1,
         description="arithmetic with numbers, + - * / // % ** and parentheses, e.g. (17 + 25) * 2",
+        json_schema_extra={"pattern": r"^[-(0-9][-+*/%^(). 0-9]*$"},
     )
 
 

@@ -10,12 +10,25 @@ from qsm.agents.tools.units import convert
 
 __all__ = ["ConvertArgs", "UnitConverter"]
 
+_UNIT_CHARACTERS = r"^[A-Za-z°µ][A-Za-z°µ/ ²³.0-9]*$"
+
 
 class ConvertArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
     value: float = Field(description="the amount to convert, e.g. 3.5")
-    from_unit: str = Field(min_length=1, max_length=40, description="the unit it is in, e.g. km, °F, GB")
-    to_unit: str = Field(min_length=1, max_length=40, description="the unit wanted, e.g. miles, celsius, MB")
+    # the patterns are in the JSON schema only: they keep a constrained model's units to unit characters
+    from_unit: str = Field(
+        min_length=1,
+        max_length=40,
+        description="the unit it is in, e.g. km, °F, GB",
+        json_schema_extra={"pattern": _UNIT_CHARACTERS},
+    )
+    to_unit: str = Field(
+        min_length=1,
+        max_length=40,
+        description="the unit wanted, e.g. miles, celsius, MB",
+        json_schema_extra={"pattern": _UNIT_CHARACTERS},
+    )
 
 
 class UnitConverter:

@@ -53,8 +53,19 @@ class SearchableMemory(Protocol):
 class MemorySearchArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # lengths are checked in run(): limits here would bloat the grammar the schema becomes
-    query: str = Field(min_length=1, description="what to look for, in a few words")
-    under: str = Field("/knowledge", min_length=1, description="the folder to search in")
+    query: str = Field(
+        min_length=1,
+        description="what to look for, in a few words",
+        json_schema_extra={
+            "pattern": r'^[^{}\n"]+$'
+        },  # schema only: one line, no JSON, for a constrained model
+    )
+    under: str = Field(
+        "/knowledge",
+        min_length=1,
+        description="the folder to search in",
+        json_schema_extra={"pattern": r"^/[A-Za-z0-9_./-]*$"},
+    )
     k: int = Field(3, ge=1, le=10, description="how many notes to return")
 
 
