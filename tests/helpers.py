@@ -37,16 +37,17 @@ def fake_runtime(
     persist: bool = True,
     memory: Any = None,
     ledger: Any = None,
+    embedder: str = "hashing",
     **overrides: Any,
 ) -> Runtime:
     """Fake models, real run store; no memory or ledger unless given (their own tests cover them).
 
     The team runs its LLM path unless ``runtime`` says otherwise: QSM's LLM routes, no tools, and Ref's LLM
     judges what its checks leave open, so scripted replies drive every step. Memory settings embed by
-    hashing (no model to load); the student router and tools have their own tests.
+    hashing (no model to load) unless ``embedder`` says "minilm" (the student router needs it).
     """
     overrides["runtime"] = {**LLM_PATH, **overrides.get("runtime", {})}
-    overrides.setdefault("memory", {"embedder": "hashing"})
+    overrides["memory"] = {"embedder": embedder}
     return Runtime(
         settings(tmp, **overrides), models=ModelPool(overrides=models), persist=persist, memory=memory, ledger=ledger
     )

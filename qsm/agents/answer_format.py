@@ -40,6 +40,7 @@ class AnswerFormat:
     keys: tuple[str, ...] = ()
     count: int = 0
     phrase: str = field(default="", compare=False)
+    strict: bool = True  # yes_no: False when the request only asks for a yes or no, not "only" that
 
     # -- decoding ----------------------------------------------------------------------------------
     def json_schema(self) -> dict[str, Any]:
@@ -100,7 +101,12 @@ class AnswerFormat:
         if self.kind == "number":
             return None if _NUM_RE.match(bare.replace(" ", "")) else "the request asks for a number only"
         if self.kind == "yes_no":
-            return None if bare.lower() in ("yes", "no") else "the request asks for yes or no only"
+            if bare.lower() in ("yes", "no"):
+                return None
+            first = re.match(r"\W*(\w+)", text)
+            if not self.strict and first and first.group(1).lower() in ("yes", "no"):
+                return None
+            return "the request asks for yes or no only" if self.strict else "the answer does not start with yes or no"
         if self.kind == "json_keys":
             try:
                 data = json.loads(_strip_fences(text))
@@ -133,7 +139,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\b" + _COUNT + r"\s+(?:items|things|words)?\s*,?\s*(?:as\s+a\s+)?comma[- ]separated", re.I), "list"),
     (re.compile(r"\b(?:in|with|using)\s+(?:exactly\s+)?(?:a\s+)?(?:one|1|single)\s+word\b|\bone[- ]word\s+answer\b|\bsingle[- ]word\b", re.I), "one_word"),
     (re.compile(r"\b(?:number|digits?|numeral|integer)\s+only\b|\bonly\s+(?:the|a)\s+(?:number|integer|numeral)\b|\bjust\s+the\s+number\b", re.I), "number"),
-    (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b|\bjust\s+yes\s+or\s+no\b|\bwith\s+(?:a\s+)?(?:single\s+)?(?:yes\s+or\s+no|yes/no)\b|\banswer\s+(?:yes\s+or\s+no|yes/no)\b", re.I), "yes_no"),
+    (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b|\bjust\s+yes\s+or\s+no\b|\bwith\s+(?:a\s+)?(?:single\s+)?(?:yes\s+or\s+no|yes/no)\b|\b(?:answer|say|reply|respond)\s+(?:only\s+)?(?:with\s+)?(?:a\s+|just\s+)?(?:yes\s+or\s+no|yes/no)\b", re.I), "yes_no"),
     (re.compile(r"\b(?:at\s+most|no\s+more\s+than|in\s+under|fewer\s+than|maximum\s+of)\s+" + _COUNT + r"\s+words\b", re.I), "max_words"),
     (re.compile(r"\b(?:all\s+)?lower[- ]?case\b", re.I), "lowercase"),
 ]  # fmt: skip
@@ -159,5 +165,8 @@ def detect_format(request: str) -> AnswerFormat | None:
             if 1 <= count <= 20:
                 return AnswerFormat(kind, count=count, phrase=match.group(0))
             continue
+        if kind == "yes_no":
+            strict = bool(re.search(r"\bonly\b|nothing else|single word|one word", request, re.I))
+            return AnswerFormat(kind, phrase=match.group(0), strict=strict)
         return AnswerFormat(kind, phrase=match.group(0))
     return None

@@ -48,10 +48,9 @@ def split_notes(request: str) -> InlineNotes | None:
         if q:  # a trailing "Question: ..." after the last note
             body = body[: q.start()]
         body = body.strip()
-        if i == len(marks) - 1 and not q and "\n" in body:  # an unlabelled question on its own last line
-            head, _, last = body.rpartition("\n")
-            if last.strip().endswith("?"):
-                body, trailing = head.strip(), last.strip()
+        if i == len(marks) - 1 and not q and "\n" in body:  # notes are one line; what follows is the ask
+            body, _, trailing = body.partition("\n")
+            body, trailing = body.strip(), trailing.strip()
         if body and number not in notes:
             notes[number] = body
     if len(notes) < 2:

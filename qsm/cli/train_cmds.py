@@ -206,7 +206,11 @@ def config_cmd(cli_ctx: CliContext, role: str) -> None:
 
 @click.command("eval")
 @_role_option
-@click.option("--limit", type=int, help="At most this many held-out examples per role.")
+@click.option("--team", is_flag=True, help="The team against one base-model call on the public team set.")
+@click.option("--quick", is_flag=True, help="With --team: the first 8 requests of each category.")
+@click.option("--category", "categories", multiple=True, help="With --team: only this category (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path), help="With --team: write the JSON report here.")
+@click.option("--limit", type=int, help="At most this many held-out examples per role (per category with --team).")
 @click.option("--max-tokens", type=int, help="Tokens per reply (default 160).")
 @click.option("--threads", "n_threads", type=int, help="llama.cpp threads (default 2).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")
@@ -214,13 +218,24 @@ def config_cmd(cli_ctx: CliContext, role: str) -> None:
 def eval_cmd(
     cli_ctx: CliContext,
     role: str,
+    team: bool,
+    quick: bool,
+    categories: tuple[str, ...],
+    out: Path | None,
     limit: int | None,
     max_tokens: int | None,
     n_threads: int | None,
     as_json: bool,
 ) -> None:
     """Score base vs adapter per role on its held-out set through llama.cpp (format validity without
-    grammar, judgement accuracy); the JSON goes to <data_dir>/train/eval.json."""
+    grammar, judgement accuracy); the JSON goes to <data_dir>/train/eval.json. With --team: the team as
+    shipped, the team without adapters and one base-model call on the public team set, per category."""
+    if team:
+        from qsm.cli.team_eval_view import team_eval
+
+        team_eval(cli_ctx.settings, limit=8 if quick else limit, categories=list(categories) or None,
+                  out=out, as_json=as_json)  # fmt: skip
+        return
     roles = _roles(role)
     train = _settings(cli_ctx, {"eval": {"limit": limit, "max_tokens": max_tokens, "n_threads": n_threads}})
     layout = layout_for(train, cli_ctx.settings.data_dir)

@@ -22,7 +22,7 @@ from qsm.graph.team.analysis import RequestAnalysis
 from qsm.graph.team.checks import Check, run_checks
 from qsm.graph.team.context import TeamContext
 
-__all__ = ["diagnose", "draft", "verify"]
+__all__ = ["diagnose", "draft", "judge_text", "verify"]
 
 _CITE = re.compile(r"\[\d{1,2}\]")
 _TOOL_PROMPT = (
@@ -176,6 +176,11 @@ def _checks(ctx: TeamContext, analysis: RequestAnalysis, text: str) -> list[Chec
     if ctx.toolbox is not None and analysis.tool_call is not None:
         expected = ctx.toolbox.run(analysis.tool_call)  # Ref recomputes on its own
     return run_checks(analysis, text, expected=expected, supports=ctx.supports, embed=ctx.semantic_embed())
+
+
+def judge_text(ctx: TeamContext, request: str, text: str) -> list[Check]:
+    """Ref's checks of an answer ``text`` to ``request`` (what its verdict rests on)."""
+    return _checks(ctx, ctx.analysis(request), text)
 
 
 def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:

@@ -53,15 +53,17 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
     errors: list[str] = []
     spent: dict[str, Any] = {}
     confident = route is not None and route.confidence >= ctx.settings.router_threshold
-    needs_steps = route is None or route.intent == "multistep"
-    if confident and (not needs_steps or analysis.tool_call is not None):
-        drafter = ctx.economist if route.drafter_role == "economist" else ctx.communicator  # type: ignore[union-attr]
+    # An exact tool answer or notes to cite need no plan; otherwise the LLM plans a request that needs
+    # steps, or one the student is unsure about.
+    exact = analysis.tool_call is not None or analysis.notes is not None
+    if route is not None and (exact or (confident and route.intent != "multistep")):
+        drafter = ctx.economist if route.drafter_role == "economist" else ctx.communicator
         result = Plan(
             goal=request.text[:200],
             steps=[],
             route_to="SOM" if drafter is ctx.economist else "WeQ",
             router="student",
-            confidence=round(route.confidence, 3),  # type: ignore[union-attr]
+            confidence=round(route.confidence, 3),
         )
         call = None
     else:
@@ -113,12 +115,14 @@ def budget(ctx: TeamContext, state: dict[str, Any]) -> Update:
     route = analysis.route
     errors: list[str] = []
     call = None
-    if the_plan.router == "student" and route is not None:
+    if route is not None:  # the student's complexity sets the scale, whoever planned
         emit({"type": "step", "node": "SOM.budget", "agent": ctx.economist.name, "candidate": None})
         complexity = route.complexity
         q, d, r = _WEIGHTS[complexity]
         weights = {ctx.coordinator.name: q, drafter.name: d, ctx.reflector.name: r}
         rationale = f"{complexity} complexity (student router, confidence {route.complexity_confidence:.2f})"
+        if the_plan.router == "llm" and the_plan.steps:
+            complexity = "high" if len(the_plan.steps) > 1 else complexity
     else:
         call = ctx.steps.call(ctx.economist, "SOM.budget", state)
         strength = ctx.steps.book.strength(ctx.coordinator.name, ctx.economist.name, "Plan")

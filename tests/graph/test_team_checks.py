@@ -1,0 +1,197 @@
+"""The shipped team path on fake models: the student router, tools, stated formats, notes, Ref's checks
+and the repair loop they drive, and the honest ending when every candidate is rejected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from qsm.agents import FakeChatModel
+from qsm.agents.answer_format import detect_format
+from qsm.agents.inline_notes import split_notes
+from qsm.agents.router import RouterStudent
+from qsm.graph import Workflow, run
+from qsm.graph.team.analysis import analyze
+from qsm.graph.team.checks import answer_number, run_checks
+from qsm.graph.team.plan import valid_steps
+from qsm.agents.messages import ToolResult
+from tests.helpers import fake_runtime, team_fakes
+
+SHIPPED = {"router": "student", "tools": True, "ref_judge": "checks"}
+NOTES = "Notes:\n[1] Ann Vorel is 30 years old.\n[2] Bob Tarrin is 25 years old.\nQuestion: How old is Bob Tarrin?"
+
+
+def _shipped(tmp: Path, fakes: dict[str, FakeChatModel], **runtime: object):
+    return fake_runtime(tmp, fakes, runtime={**SHIPPED, **runtime}, embedder="minilm")
+
+
+def test_plain_arithmetic_is_answered_by_the_calculator_without_a_model_call(tmp_path: Path) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), "What is 17 + 25?", runtime=rt)
+    assert result.status == "ok" and result.text == "17 + 25 = 42"
+    plan = next(e for e in result.trace if e.type == "Plan").message()
+    assert plan.router == "student" and plan.confidence is not None
+    draft = next(e for e in result.trace if e.type == "Draft").message()
+    assert draft.tool_calls[0].tool == "calculator" and draft.tool_results[0].output == "42"
+    verdict = next(e for e in result.trace if e.type == "Verdict").message()
+    assert verdict.judged_by == "checks" and "arithmetic: passed" in verdict.checks
+    assert all(not f.calls for f in fakes.values()) and result.cost.calls == 0
+
+
+def test_stated_format_is_decoded_under_its_schema(tmp_path: Path) -> None:
+    fakes = team_fakes(WeQ=[json.dumps({"answer": "puppy"})])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), "In a single word, what do you call a young dog?", runtime=rt)
+    assert result.status == "ok" and result.text == "puppy"
+    call = fakes["WeQ"].calls[0]
+    assert call.json_schema["properties"]["answer"]["pattern"]
+    assert "exactly one word" in call.messages[-1]["content"]
+
+
+def test_notes_answer_cites_the_note_that_fits(tmp_path: Path) -> None:
+    fakes = team_fakes(WeQ=["Bob Tarrin is 25 years old."])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), NOTES, runtime=rt)
+    assert result.status == "ok" and result.text == "Bob Tarrin is 25 years old. [2]"
+    prompt = fakes["WeQ"].calls[0].messages[-1]["content"]
+    assert "Note [2]: Bob Tarrin is 25 years old." in prompt and "Ann Vorel" not in prompt
+
+
+def test_failed_check_drives_repair_with_the_concrete_diagnosis(tmp_path: Path) -> None:
+    fakes = team_fakes(WeQ=["Ann Vorel is 30 [1]", "Bob Tarrin is 25 [2]"])
+    with _shipped(tmp_path, fakes, repair_limit=1) as rt:
+        result = run(Workflow.default(), NOTES, runtime=rt)
+    assert result.status == "ok" and result.text == "Bob Tarrin is 25 [2]"
+    verdicts = [e.message() for e in result.trace if e.type == "Verdict"]
+    assert verdicts[0].decision == "revise" and "note [2]" in verdicts[0].reasons[0]
+    repair = next(e for e in result.trace if e.type == "RepairPlan").message()
+    assert "use note [2]" in repair.diagnoses[0].solution
+    assert "Problems found" in fakes["WeQ"].calls[1].messages[-1]["content"]
+    assert not fakes["Ref"].calls  # the checks diagnosed; Ref's model was not asked
+
+
+def test_every_candidate_rejected_is_no_verified_answer(tmp_path: Path) -> None:
+    fakes = team_fakes(WeQ=["Ann Vorel is 30 [1]", "Ann Vorel is 30 [1]"])
+    with _shipped(tmp_path, fakes, repair_limit=1) as rt:
+        result = run(Workflow.default(), NOTES, runtime=rt)
+    assert result.status == "rejected" and not result.verified and result.answer is None
+    assert result.best_attempt == "Ann Vorel is 30 [1]"
+    assert result.text.startswith("No verified answer. Best attempt")
+    assert "no verified answer" in result.final.note
+
+
+def test_cli_says_no_verified_answer(tmp_path: Path) -> None:
+    from qsm.cli import cli
+
+    cfg = tmp_path / "qsm.toml"
+    replies = json.dumps(["Ann Vorel is 30 [1]", "Ann Vorel is 30 [1]"])
+    cfg.write_text(
+        f'data_dir = "{tmp_path / "data"}"\n[defaults.model]\nbackend = "fake"\n'
+        f"[agents.WeQ.model]\nfake_replies = {replies}\n[ledger]\nenabled = false\n"
+    )
+    out = CliRunner().invoke(cli, ["--config", str(cfg), "ask", NOTES], catch_exceptions=False)
+    assert "No verified answer: Ref rejected every candidate" in out.output
+    assert "Best attempt (not verified" in out.output and "Ann Vorel is 30 [1]" in out.output
+
+
+@pytest.mark.parametrize(
+    ("request_text", "kind"),
+    [
+        ("Answer with one word: what colour is a banana?", "one_word"),
+        ("Number only, no words: how many minutes are in 2 hours?", "number"),
+        ("Is 33 prime? Say only yes or no, nothing else.", "yes_no"),
+        ('Reply in JSON with keys "city" and "country": where is the Eiffel Tower?', "json_keys"),
+        ("Give a comma-separated list of three primary colours.", "list"),
+        ("Answer in at most 5 words: why is the sky blue?", "max_words"),
+        ("answer in all lowercase: name a fruit", "lowercase"),
+        ("What is the capital of France?", None),
+    ],
+)
+def test_stated_formats_are_detected(request_text: str, kind: str | None) -> None:
+    found = detect_format(request_text)
+    assert (found.kind if found else None) == kind
+
+
+def test_format_problems_and_yes_no_strictness() -> None:
+    strict, loose = detect_format("Say only yes or no."), detect_format("Can we? Please answer yes or no.")
+    assert strict.problem("Yes, it fits.") and not strict.problem("Yes.")
+    assert not loose.problem("Yes, it fits.") and loose.problem("It fits.")
+    keys = detect_format('Reply in JSON with keys "a" and "b".')
+    assert keys.problem('{"a": 1}') == "the JSON lacks the keys b" and not keys.problem('{"a": 1, "b": 2}')
+    assert keys.render({"a": "x", "b": "y"}) == '{"a": "x", "b": "y"}'
+
+
+def test_notes_are_split_from_the_question() -> None:
+    notes = split_notes(NOTES)
+    assert notes.notes == {1: "Ann Vorel is 30 years old.", 2: "Bob Tarrin is 25 years old."}
+    assert notes.question == "How old is Bob Tarrin?"
+    trailing = split_notes("[1] A is red.\n[2] B is blue.\nWhat colour is B? Cite the note.")
+    assert trailing.notes[2] == "B is blue." and trailing.question == "What colour is B? Cite the note."
+    assert split_notes("What is 2+2?") is None
+
+
+def _result(value: float, output: str) -> ToolResult:
+    return ToolResult(tool="calculator", ok=True, output=output, value=value)
+
+
+def test_checks_recompute_arithmetic_and_catch_junk() -> None:
+    analysis = analyze("What is 17 + 25?", None, None)
+
+    def check(text: str) -> dict[str, bool]:
+        found = run_checks(analysis, text, expected=_result(42, "42"), supports=lambda a, b: True, embed=None)
+        return {c.name: c.passed for c in found}
+
+    assert check("17 + 25 = 42") == {"junk": True, "arithmetic": True}
+    assert check("17 + 25 = 43")["arithmetic"] is False
+    assert check("It is 41.")["arithmetic"] is False
+    assert check("{{message}}} 42")["junk"] is False
+    assert check("")["junk"] is False
+    assert answer_number("The total is 1,091 and that is all") == 1091.0
+
+
+def test_citation_check_names_the_right_note() -> None:
+    analysis = analyze(NOTES, None, None)
+    supports = lambda claim, note: bool(set(claim.lower().split()) & set(note.lower().split()))  # noqa: E731
+    by_name = {c.name: c for c in run_checks(analysis, "Ann Vorel is 30 [1]", expected=None, supports=supports, embed=None)}
+    assert not by_name["citation"].passed and "note [2]" in by_name["citation"].problem
+    ok = {c.name: c for c in run_checks(analysis, "Bob is 25 [2]", expected=None, supports=supports, embed=None)}
+    assert ok["citation"].passed and ok["citation"].decisive
+    missing = {c.name: c for c in run_checks(analysis, "25", expected=None, supports=supports, embed=None)}
+    assert not missing["citation"].passed and "[2]" in missing["citation"].fix
+
+
+def test_off_topic_sentence_is_flagged_by_embedding_similarity() -> None:
+    vectors = {"q": np.array([1.0, 0.0]), "on": np.array([0.9, 0.1]), "off": np.array([0.0, 1.0])}
+    analysis = analyze("Why is the sky blue during the day?", None, None)
+    analysis = analysis.__class__(**{**analysis.__dict__, "embedding": vectors["q"]})
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return np.stack([vectors["off"] if "trip" in t else vectors["on"] for t in texts])
+
+    text = "Sunlight scatters off air molecules. The user is asking about the cost of a long trip."
+    found = {c.name: c for c in run_checks(analysis, text, expected=None, supports=lambda a, b: True, embed=embed)}
+    assert not found["on_topic"].passed and "unrelated text" in found["on_topic"].problem
+
+
+def test_plan_steps_reach_a_draft_only_when_valid() -> None:
+    analysis = analyze("Explain photosynthesis to a child, then summarise it.", None, None)
+    steps = ["explain photosynthesis simply", "1048576", "A.J.S.", "./DORRIETWEENHOLT", "summarise photosynthesis 77 times"]
+    assert valid_steps(steps, analysis) == ["explain photosynthesis simply"]
+
+
+def test_shipped_student_router_loads_and_routes() -> None:
+    from qsm.store.minilm import MiniLMEmbedder
+
+    student = RouterStudent.load()
+    embedder = MiniLMEmbedder(threads=1, batch_size=8, max_tokens=128)
+    assert student.embedder == embedder.name and student.parameters < 5000
+    resource = student.decide(embedder.embed(["We have 16 GB of RAM and the job needs 24 GB. Is that enough?"])[0])
+    fact = student.decide(embedder.embed(["Who painted the Mona Lisa?"])[0])
+    assert resource.intent == "resource" and fact.intent == "answer"
+    with pytest.raises(Exception, match="384|dim"):
+        student.decide(np.zeros(10))
