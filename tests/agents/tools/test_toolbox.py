@@ -283,3 +283,28 @@ def test_describe_and_openai_tools(toolbox: Toolbox) -> None:
         "expression"
     ]
     assert UnitConverter.name in toolbox
+
+
+def test_call_schema_compiles_to_a_llama_cpp_grammar() -> None:
+    import json
+
+    from qsm.store.fake import FakeMemoryStore
+
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    toolbox = builtin_toolbox(FakeMemoryStore())
+    toolbox.add(tool_from_function(_scale, name="scale"))
+    gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(toolbox.call_schema()))
+    assert '"\\"calculator\\""' in gbnf and '"\\"memory_search\\""' in gbnf and '"\\"scale\\""' in gbnf
+    assert "[-(0-9] [-+*/%^(). 0-9]*" in gbnf  # expression: arithmetic characters only
+    llama_grammar.LlamaGrammar.from_json_schema(json.dumps(toolbox.call_schema()), verbose=False)
+
+
+def _scale(values: list[float], factor: float = 2.0) -> list[float]:
+    """Multiply every value by a factor."""
+    return [v * factor for v in values]
+
+
+def test_schema_patterns_guide_decoding_but_validation_stays_lenient(toolbox: Toolbox) -> None:
+    call = toolbox.validate({"tool": "calculator", "arguments": {"expression": "sqrt(2)"}})
+    result = toolbox.run(call)
+    assert not result.ok and "function calls are not allowed" in result.error
