@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Compiles chain/contracts/AnchorRegistry.sol with solcjs (npm `solc`, pinned in package.json) and prints
+// Compiles qsm/chain/contracts/AnchorRegistry.sol with solcjs (npm `solc`, pinned in package.json) and prints
 // the artifact (ABI, bytecode, compiler version and settings) as JSON on stdout.
-// Usage: node scripts/ledger_compile_contract.mjs > chain/contracts/AnchorRegistry.json
+// Usage: node scripts/ledger_compile_contract.mjs > qsm/chain/contracts/AnchorRegistry.json
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -14,7 +14,7 @@ const solc = require('solc')
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const sourceName = 'AnchorRegistry.sol'
 const contractName = 'AnchorRegistry'
-const source = readFileSync(join(root, 'chain', 'contracts', sourceName), 'utf8')
+const source = readFileSync(join(root, 'qsm', 'chain', 'contracts', sourceName), 'utf8')
 
 const settings = {
   optimizer: { enabled: true, runs: 200 },
