@@ -1,9 +1,13 @@
-"""`qsm graph` (topology, or a thread's traffic) and `qsm agents` (effective per-agent config)."""
+"""`qsm graph` (topology, or a thread's traffic) and `qsm agents` (effective per-agent config).
+
+Both import qsm.graph (LangGraph) when they run, so that their --help stays fast.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,13 +15,16 @@ from qsm.agents.settings import ModelSettings
 from qsm.agents.shipped import resolve_adapter
 from qsm.cli.context import CliContext, pass_cli
 from qsm.errors import QsmError
-from qsm.graph import Runtime, Workflow, load_result
-from qsm.graph.export import as_json, mermaid, topology_text, traffic_graph
+
+if TYPE_CHECKING:
+    from qsm.graph import Workflow
 
 __all__ = ["agents_cmd", "graph_cmd"]
 
 
 def _workflow(spec: Path | None) -> Workflow:
+    from qsm.graph import Workflow
+
     return Workflow.from_yaml(spec) if spec else Workflow.default()
 
 
@@ -30,6 +37,9 @@ def _workflow(spec: Path | None) -> Workflow:
 @pass_cli
 def graph_cmd(cli_ctx: CliContext, spec: Path | None, fmt: str, thread_id: str | None) -> None:
     """Print the topology of the default workflow (or SPEC) with live channel strengths."""
+    from qsm.graph import Runtime, load_result
+    from qsm.graph.export import as_json, mermaid, topology_text, traffic_graph
+
     with Runtime(cli_ctx.settings) as runtime:
         if thread_id:
             loaded = load_result(thread_id, runtime)
@@ -69,6 +79,7 @@ def graph_cmd(cli_ctx: CliContext, spec: Path | None, fmt: str, thread_id: str |
 def agents_cmd(cli_ctx: CliContext, spec: Path | None, as_json_flag: bool) -> None:
     """Show each agent's effective configuration (config file + env + spec overrides)."""
     from qsm.agents.locate import resolve_model_path
+    from qsm.graph import Runtime
 
     workflow = _workflow(spec)
     settings = cli_ctx.settings

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qsm.cli.terminal import terminal_safe
-from qsm.graph import RunEvent, RunResult
+
+if TYPE_CHECKING:
+    from qsm.graph import RunEvent, RunResult
 
 __all__ = ["EventPrinter", "print_result"]
 

@@ -1,16 +1,21 @@
-"""`qsm ask`, `qsm run SPEC`, `qsm resume`, `qsm threads`, `qsm trace`."""
+"""`qsm ask`, `qsm run SPEC`, `qsm resume`, `qsm threads`, `qsm trace`.
+
+Each command imports qsm.graph (LangGraph) when it runs, so that `qsm ask --help` stays fast.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qsm.cli.context import CliContext, pass_cli
 from qsm.cli.render import EventPrinter, print_result
 from qsm.errors import BudgetExhausted, QsmError
-from qsm.graph import RunResult, Runtime, Workflow, load_result, stream, stream_resume
+
+if TYPE_CHECKING:
+    from qsm.graph import RunResult, Workflow
 
 __all__ = ["ask_cmd", "history_cmd", "resume_cmd", "run_cmd", "threads_cmd", "trace_cmd"]
 
@@ -90,6 +95,8 @@ def _execute(
     resume_thread: str | None = None,
     checkpoint_id: str | None = None,
 ) -> None:
+    from qsm.graph import Runtime, stream, stream_resume
+
     settings = cli_ctx.settings.with_overrides(_overrides(workflow, kw))
     printer = EventPrinter(
         tokens=not (kw.get("quiet") or kw.get("as_json")),
@@ -124,6 +131,8 @@ def _execute(
 @pass_cli
 def ask_cmd(cli_ctx: CliContext, prompt: str, **kw: Any) -> None:
     """Ask the team (QSM -> SOM -> WeQ -> Ref -> QSM) and stream the run."""
+    from qsm.graph import Workflow
+
     _execute(cli_ctx, Workflow.default(), prompt, kw)
 
 
@@ -134,6 +143,8 @@ def ask_cmd(cli_ctx: CliContext, prompt: str, **kw: Any) -> None:
 @pass_cli
 def run_cmd(cli_ctx: CliContext, spec: Path, prompt: str | None, **kw: Any) -> None:
     """Run the workflow in SPEC (YAML) on PROMPT (default: the spec's `prompt`)."""
+    from qsm.graph import Workflow
+
     workflow = Workflow.from_yaml(spec)
     text = prompt or workflow.prompt
     if not text:
@@ -153,6 +164,8 @@ def resume_cmd(
     cli_ctx: CliContext, thread_id: str, checkpoint_id: str | None, quiet: bool, as_json: bool
 ) -> None:
     """Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from."""
+    from qsm.graph import Workflow
+
     _execute(
         cli_ctx,
         Workflow.default(),
@@ -168,7 +181,7 @@ def resume_cmd(
 @pass_cli
 def history_cmd(cli_ctx: CliContext, thread_id: str) -> None:
     """List THREAD_ID's checkpoints, newest first; `qsm resume THREAD --from ID` goes back to one."""
-    from qsm.graph import history
+    from qsm.graph import Runtime, history
 
     with Runtime(cli_ctx.settings, memory=None, ledger=None) as runtime:
         rows = history(thread_id, runtime)
@@ -184,6 +197,8 @@ def history_cmd(cli_ctx: CliContext, thread_id: str) -> None:
 @pass_cli
 def threads_cmd(cli_ctx: CliContext, limit: int) -> None:
     """List past runs (threads), newest first."""
+    from qsm.graph import Runtime
+
     with Runtime(cli_ctx.settings) as runtime:
         rows = runtime.runs.threads(limit)
     if not rows:
@@ -197,6 +212,8 @@ def threads_cmd(cli_ctx: CliContext, limit: int) -> None:
 @pass_cli
 def trace_cmd(cli_ctx: CliContext, thread_id: str) -> None:
     """Print every channel message of THREAD_ID with its content id and parents."""
+    from qsm.graph import Runtime, load_result
+
     with Runtime(cli_ctx.settings) as runtime:
         loaded = load_result(thread_id, runtime)
     if loaded is None:

@@ -60,6 +60,16 @@ def test_qsm_help_imports_no_subcommand(tmp_path: Path) -> None:
     assert not any(COMMANDS[name].target.partition(":")[0] in modules for name in COMMANDS)
 
 
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_commands_help_imports_no_heavy_library(name: str, tmp_path: Path) -> None:
+    """A command module imports LangGraph, Chroma, web3... inside the command function, when it runs."""
+    modules = modules_after(
+        f"from qsm.cli.main import cli\ncli([{name!r}, '--help'], prog_name='qsm', standalone_mode=False)",
+        tmp_path,
+    )
+    assert loaded(modules, *HEAVY, "numpy", "networkx", "eth_tester") == []
+
+
 def test_settings_load_without_any_domain_runtime(tmp_path: Path) -> None:
     modules = modules_after("from qsm.settings import load_settings\nload_settings()", tmp_path)
     assert loaded(modules, *HEAVY, "numpy", "networkx", "eth_tester", "httpx", "yaml") == []
