@@ -23,7 +23,11 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m qsm.chain", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m qsm.chain",
+        description="Anchor the ledger's recorded outputs in a loop, apart from the process that records them. "
+        "Stops cleanly on SIGTERM/SIGINT.",
+    )
     parser.add_argument("--data-dir", type=Path, help="qsm data dir (default: from settings)")
     parser.add_argument("--settings-json", help="LedgerSettings as JSON (default: from qsm settings)")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
