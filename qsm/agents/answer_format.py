@@ -46,7 +46,8 @@ class AnswerFormat:
     def json_schema(self) -> dict[str, Any]:
         """The schema WeQ decodes under; :meth:`render` turns the value back into the answer text."""
         if self.kind == "json_keys":
-            props = {k: {"type": "string", "maxLength": 80} for k in self.keys}
+            text = {"type": "string", "pattern": "^[^\"\\n\\\\]{1,40}$"}
+            props = {k: {"anyOf": [{"type": "number"}, text]} for k in self.keys}
             return {"type": "object", "properties": props, "required": list(self.keys),
                     "additionalProperties": False}  # fmt: skip
         value: dict[str, Any]
@@ -57,8 +58,9 @@ class AnswerFormat:
         elif self.kind == "yes_no":
             value = {"type": "string", "enum": ["yes", "no"]}
         elif self.kind == "list":
-            item = {"type": "string", "minLength": 1, "maxLength": 40}
-            value = {"type": "array", "items": item, "minItems": self.count, "maxItems": self.count}
+            item = {"type": "string", "pattern": "^[^,\"\\n\\\\]{1,30}$"}
+            low, high = (self.count, self.count) if self.count else (1, 10)
+            value = {"type": "array", "items": item, "minItems": low, "maxItems": high}
         elif self.kind == "lowercase":
             value = {"type": "string", "pattern": "^[a-z0-9][a-z0-9 ,.'-]{0,160}$"}
         else:  # max_words
@@ -69,7 +71,7 @@ class AnswerFormat:
     def render(self, value: dict[str, Any]) -> str:
         """The answer text for a value decoded under :meth:`json_schema`."""
         if self.kind == "json_keys":
-            return json.dumps({k: value.get(k, "") for k in self.keys})
+            return json.dumps({k: _plain(value.get(k, "")) for k in self.keys})
         answer = value.get("answer")
         if self.kind == "list":
             return ", ".join(str(x).strip() for x in (answer or []))
@@ -84,7 +86,9 @@ class AnswerFormat:
             "number": "Answer with the number only.",
             "yes_no": "Answer yes or no only.",
             "json_keys": f"Answer in JSON with the keys {', '.join(self.keys)}.",
-            "list": f"Answer with a comma-separated list of exactly {self.count} items.",
+            "list": f"Answer with a comma-separated list of exactly {self.count} items."
+            if self.count
+            else "Answer with a comma-separated list.",
             "lowercase": "Answer in lowercase letters only.",
             "max_words": f"Answer in at most {self.count} words.",
         }[self.kind]
@@ -118,11 +122,20 @@ class AnswerFormat:
             return f"the JSON lacks the keys {', '.join(missing)}" if missing else None
         if self.kind == "list":
             items = [x for x in (p.strip() for p in bare.split(",")) if x]
-            return None if len(items) == self.count else f"the request asks for {self.count} items, got {len(items)}"
+            if "\n" in bare or len(items) < 2:
+                return "the request asks for a comma-separated list on one line"
+            if self.count and len(items) != self.count:
+                return f"the request asks for {self.count} items, got {len(items)}"
+            return None
         if self.kind == "lowercase":
             return None if text == text.lower() else "the request asks for lowercase only"
         n = _words(text)
         return None if n <= self.count else f"the request asks for at most {self.count} words, got {n}"
+
+
+def _plain(value: Any) -> Any:
+    """Whole floats as integers (129.0 -> 129), everything else as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _words(text: str) -> int:
@@ -137,6 +150,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\bjson\b[^.?!\n]*?\bkeys?\b\s*:?\s*(.+?)(?:[.?!](?:\s|$)|\n|$)", re.I), "json"),
     (re.compile(r"\b(?:comma[- ]separated\s+)?list\s+(?:of\s+)?(?:exactly\s+)?" + _COUNT + r"\b", re.I), "list"),
     (re.compile(r"\b" + _COUNT + r"\s+(?:items|things|words)?\s*,?\s*(?:as\s+a\s+)?comma[- ]separated", re.I), "list"),
+    (re.compile(r"\bseparate\w*\s+(?:them\s+|each\s+)?(?:with|by)\s+commas?\b|\bcomma[- ]separated\b", re.I), "commas"),
     (re.compile(r"\b(?:in|with|using)\s+(?:exactly\s+)?(?:a\s+)?(?:one|1|single)\s+word\b|\bone[- ]word\s+answer\b|\bsingle[- ]word\b", re.I), "one_word"),
     (re.compile(r"\b(?:number|digits?|numeral|integer)\s+only\b|\bonly\s+(?:the|a)\s+(?:number|integer|numeral)\b|\bjust\s+the\s+number\b", re.I), "number"),
     (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b|\bjust\s+yes\s+or\s+no\b|\bwith\s+(?:a\s+)?(?:single\s+)?(?:yes\s+or\s+no|yes/no)\b|\b(?:answer|say|reply|respond)\s+(?:only\s+)?(?:with\s+)?(?:a\s+|just\s+)?(?:yes\s+or\s+no|yes/no)\b", re.I), "yes_no"),
@@ -160,6 +174,10 @@ def detect_format(request: str) -> AnswerFormat | None:
             if keys:
                 return AnswerFormat("json_keys", keys=keys, phrase=match.group(0))
             continue
+        if kind == "commas":
+            counted = re.search(r"\b(?:name|list|give|write|tell me)\s+(?:me\s+)?" + _COUNT + r"\b", request, re.I)
+            count = _count(counted.group(1)) if counted else 0
+            return AnswerFormat("list", count=count if 1 <= count <= 20 else 0, phrase=match.group(0))
         if kind in ("list", "max_words"):
             count = _count(match.group(1))
             if 1 <= count <= 20:

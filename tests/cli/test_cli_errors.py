@@ -70,7 +70,9 @@ def test_bad_config_and_missing_config(tmp_path: Path) -> None:
 
 
 def test_budget_exhausted_exit_code(tmp_path: Path) -> None:
-    code, out = invoke("--config", str(fake_config(tmp_path)), "ask", "hi", "--budget-calls", "1")
+    # one call is enough for a routed answer (the student routes, Ref's checks judge); Ref's LLM needs a second
+    extra = '[runtime]\nref_judge = "checks+model"\n'
+    code, out = invoke("--config", str(fake_config(tmp_path, extra)), "ask", "hi", "--budget-calls", "1")
     assert code == 4 and "budget_exhausted" in out
 
 

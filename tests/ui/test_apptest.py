@@ -34,8 +34,8 @@ def ask(at: AppTest, question: str) -> str:
 
 
 def test_chat_round_trip_on_fake_model(app: AppTest) -> None:
-    out = ask(app, "What is 2+2?")
-    assert "(fake model) reply to:" in out and "What is 2+2?" in out
+    out = ask(app, "Why is the sea salty?")
+    assert "(fake model) reply to:" in out and "Why is the sea salty?" in out
     assert "final:" in out and "QSM → SOM" in out and "WeQ → Ref" in out
     assert any("cost report" in e.label for e in app.expander)
     steps = [e.label for e in app.expander]
@@ -113,3 +113,15 @@ def test_chat_round_trip_on_bundled_gguf(monkeypatch: pytest.MonkeyPatch) -> Non
     at.run()
     out = ask(at, "What is 2+2?")
     assert "final:" in out and "QSM → SOM" in out and "Ref → QSM" in out
+
+
+def test_every_candidate_rejected_shows_no_verified_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ref rejects both drafts (they cite the wrong note): the app says so and labels the best attempt."""
+    monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
+    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
+    monkeypatch.setenv("QSM_AGENTS__WeQ__MODEL__FAKE_REPLIES", '["Ann Vorel is 30 [1]", "Ann Vorel is 30 [1]"]')
+    at = AppTest.from_file(str(APP_PATH), default_timeout=120)
+    at.run()
+    out = ask(at, "Notes:\n[1] Ann Vorel is 30 years old.\n[2] Bob Tarrin is 25 years old.\nQuestion: How old is Bob Tarrin?")
+    assert "No verified answer" in out and "Best attempt (not verified)" in out
+    assert "Ann Vorel is 30 [1]" in out

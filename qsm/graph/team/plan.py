@@ -12,6 +12,7 @@ from langgraph.types import Command, Send
 from qsm.agents.inline_notes import content_words
 from qsm.agents.messages import Plan, Task
 from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, PlanReply
+from qsm.agents.router import RouteDecision
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
 from qsm.graph.agent_call import emit, envelope
@@ -45,6 +46,12 @@ def valid_steps(steps: list[str], analysis: RequestAnalysis) -> list[str]:
     return kept
 
 
+def _undecided(route: RouteDecision, ctx: TeamContext) -> bool:
+    """The student is not sure enough, and the doubt is about who drafts (WeQ or SOM)."""
+    resource = route.probabilities["intent.resource"]
+    return route.confidence < ctx.settings.router_threshold and 0.25 <= resource <= 0.75
+
+
 def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
     req_env, request = envelope(state["request"]), ctx.steps.request(state)
     analysis = ctx.analysis(request.text)
@@ -52,11 +59,10 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
     emit({"type": "step", "node": "QSM.plan", "agent": ctx.coordinator.name, "candidate": None})
     errors: list[str] = []
     spent: dict[str, Any] = {}
-    confident = route is not None and route.confidence >= ctx.settings.router_threshold
-    # An exact tool answer or notes to cite need no plan; otherwise the LLM plans a request that needs
-    # steps, or one the student is unsure about.
+    # The student routes unless it cannot tell WeQ's requests from SOM's; QSM's LLM plans only a request
+    # that needs steps (and no exact tool answer or notes to cite), or one the student cannot route.
     exact = analysis.tool_call is not None or analysis.notes is not None
-    if route is not None and (exact or (confident and route.intent != "multistep")):
+    if route is not None and (exact or not (route.intent == "multistep" or _undecided(route, ctx))):
         drafter = ctx.economist if route.drafter_role == "economist" else ctx.communicator
         result = Plan(
             goal=request.text[:200],
@@ -73,8 +79,8 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
                 prompts.plan_prompt(call.system_prompt(ROLE_PROMPTS["QSM.plan"]), request), PlanReply
             )
             route_to = reply.route_to
-            if confident:  # the student is sure who drafts; the LLM adds the steps
-                route_to = "SOM" if route.drafter_role == "economist" else "WeQ"  # type: ignore[union-attr]
+            if route is not None and not _undecided(route, ctx):  # the student knows who drafts
+                route_to = "SOM" if route.drafter_role == "economist" else "WeQ"
             result = Plan(
                 goal=request.text[:200],
                 steps=valid_steps(reply.steps, analysis),
