@@ -14,7 +14,7 @@ from qsm.agents.settings import AgentSettings
 from qsm.train.dataset import DatasetReport, build_dataset, load_split
 from qsm.train.errors import TrainingError
 from qsm.train.evaluate import eval_sampling, evaluate_role
-from qsm.train.example import RoleName
+from qsm.train.example import Example, RoleName
 from qsm.train.export import export_adapter
 from qsm.train.settings import TrainLayout, TrainSettings
 from qsm.train.teacher import describe_teacher, open_teacher
@@ -26,6 +26,7 @@ __all__ = [
     "layout_for",
     "make_datasets",
     "run_eval",
+    "spread",
     "train_roles",
 ]
 
@@ -111,6 +112,14 @@ def adapter_config_lines(layout: TrainLayout, roles: list[RoleName]) -> str:
     return "\n".join(lines)
 
 
+def spread(examples: list[Example], limit: int | None) -> list[Example]:
+    """At most ``limit`` examples taken evenly across the list: the test split is ordered by task and
+    category, so a prefix would hold only the first few of them."""
+    if limit is None or limit >= len(examples):
+        return examples
+    return [examples[i * len(examples) // limit] for i in range(limit)]
+
+
 def _llama_models(train: TrainSettings) -> tuple[ModelsFor, LlamaBase]:
     base = LlamaBase(
         resolve_model_path(train.base),
@@ -143,7 +152,7 @@ def run_eval(
     results = {}
     try:
         for role in roles:
-            examples = load_split(layout, role, "test")[: train.eval.limit]
+            examples = spread(load_split(layout, role, "test"), train.eval.limit)
             base, adapter = models(role, layout.adapter_gguf(role))
             log(f"{role}: evaluating base and adapter on {len(examples)} held-out examples")
             results[role] = evaluate_role(role, examples, base, adapter, sampling, progress=log).as_dict()
@@ -154,6 +163,7 @@ def run_eval(
         "base_model": str(train.base or "bundled SmolLM2-135M-Instruct Q4_1"),
         "serving_path": "qsm.agents.LlamaCppModel (llama.cpp, adapter switched per call), no grammar",
         "sampling": sampling.model_dump(),
+        "limit": train.eval.limit,
         "roles": results,
         "all_beat_base": all(r["beats_base"]["overall"] for r in results.values()),
     }

@@ -24,6 +24,8 @@ from qsm.train import (
     read_report,
     train_roles,
 )
+from qsm.train.dataset import load_split
+from qsm.train.pipeline import spread
 
 
 def test_train_roles_feeds_each_role_its_own_splits(tmp_path: Path) -> None:
@@ -83,3 +85,14 @@ def test_export_refuses_an_adapter_without_weights(tmp_path: Path) -> None:
             layout.adapter("SOM"), layout.adapter_gguf("SOM"), base=None, base_config_dir=layout.base_config
         )
     assert not layout.adapter_gguf("SOM").exists()
+
+
+def test_eval_limit_spreads_over_every_task_and_category(tmp_path: Path) -> None:
+    layout = TrainLayout(tmp_path)
+    make_datasets(["QSM"], TrainSettings(data=DataSettings(examples_per_role=300)), layout)
+    test = load_split(layout, "QSM", "test")
+    picked = spread(test, 20)
+    assert len(picked) == 20 == len({e.id for e in picked})
+    assert {e.task for e in picked} == {e.task for e in test}, "a prefix would hold only QSM.merge"
+    assert len({e.category for e in picked}) >= 8
+    assert spread(test, None) == test == spread(test, 10_000)
