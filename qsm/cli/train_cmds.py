@@ -125,6 +125,29 @@ def data_cmd(
     make_datasets(roles, train, layout, force=force, log=click.echo)
 
 
+@train_group.command("router")
+@click.option("--seed", type=int, default=7, show_default=True, help="Data and initialisation seed.")
+@click.option("--per-template", type=int, default=12, show_default=True, help="Examples per routing template.")
+@click.option("--threshold", type=float, default=0.7, show_default=True, help="Confidence the team routes on.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Where to write router.npz (default: the shipped file inside the package, with its card).",
+)
+@pass_cli
+def router_cmd(cli_ctx: CliContext, seed: int, per_template: int, threshold: float, out: Path | None) -> None:
+    """Train QSM's student router (intent and complexity heads over the MiniLM embedding) in seconds."""
+    from qsm.agents.router import shipped_router_path
+    from qsm.store.minilm import MiniLMEmbedder
+    from qsm.train.router import train_router
+
+    embedder = MiniLMEmbedder(threads=cli_ctx.settings.memory.embed_threads, batch_size=32, max_tokens=128)
+    target = out or shipped_router_path()
+    train_router(embedder.embed, embedder.name, target, seed=seed, per_template=per_template,
+                 threshold=threshold, log=click.echo)  # fmt: skip
+    click.echo(f"router: {target}; point [runtime] router_path at it to use another file")
+
+
 @train_group.command("lora")
 @_role_option
 @click.option("--epochs", type=int, help="Passes over the train split (default 2).")
