@@ -18,7 +18,7 @@ from qsm.agents.tools.converter import ConvertArgs
 from qsm.agents.tools.lexer import Cursor, Phrase, Token, strip_phrases, tokenize
 from qsm.agents.tools.units import Unit, find_unit
 
-__all__ = ["parse_conversion"]
+__all__ = ["parse_conversion", "read_unit"]
 
 
 def _phrases(*texts: str) -> tuple[Phrase, ...]:
@@ -67,7 +67,7 @@ def parse_conversion(text: str) -> ConvertArgs | None:
 def _how_many(c: Cursor) -> tuple[float, Unit, Unit] | None:
     if c.take(*_HOW_MANY) is None:
         return None
-    target = _unit(c)
+    target = read_unit(c)
     if target is None:
         return None
     joined = 0
@@ -87,22 +87,22 @@ def _direct(c: Cursor) -> tuple[float, Unit, Unit] | None:
     amount = _amount(c)
     if amount is None or c.take(*_INTO) is None:
         return None
-    target = _unit(c)
+    target = read_unit(c)
     return None if target is None else (amount[0], amount[1], target)
 
 
 def _amount(c: Cursor) -> tuple[float, Unit] | None:
-    if c.at(*_ONE) and (unit := _unit(c, skip=1)) is not None:
+    if c.at(*_ONE) and (unit := read_unit(c, skip=1)) is not None:
         return 1.0, unit
     sign = -1.0 if c.take(*_NEGATIVE) else 1.0
     number = c.number()
     if number is None:
         return None
-    unit = _unit(c)
+    unit = read_unit(c)
     return None if unit is None else (sign * float(number), unit)
 
 
-def _unit(c: Cursor, skip: int = 0) -> Unit | None:
+def read_unit(c: Cursor, skip: int = 0) -> Unit | None:
     """The unit named by the longest run of tokens at the cursor (after ``skip`` tokens); moves past it."""
     start = c.pos + skip
     for length in range(min(_MAX_UNIT_TOKENS, len(c.tokens) - start), 0, -1):
