@@ -1,12 +1,14 @@
 """qsm.agents.tools: tools the agents call (calculator, unit conversion, memory search), the toolbox
 that validates and runs calls, grammar-constrained (or native) tool calls from a model, and
-deterministic front ends that recognise plain arithmetic and conversion requests without a model."""
+deterministic front ends that recognise plain arithmetic, conversion and yes/no resource questions
+without a model."""
 
 from qsm.agents.messages import ToolCall, ToolResult
 from qsm.agents.tools.arithmetic import parse_arithmetic
 from qsm.agents.tools.base import FunctionTool, Tool, ToolOutput, tool_from_function
 from qsm.agents.tools.builtin import builtin_toolbox
 from qsm.agents.tools.calculator import Calculator, CalculatorArgs, evaluate
+from qsm.agents.tools.capacity import CapacityAsks, CapacityCheck, CapacityQuestion, parse_capacity
 from qsm.agents.tools.conversion import parse_conversion
 from qsm.agents.tools.converter import ConvertArgs, UnitConverter
 from qsm.agents.tools.errors import ToolCallError, ToolDefinitionError, ToolError
@@ -19,6 +21,9 @@ from qsm.agents.tools.units import convert
 __all__ = [
     "Calculator",
     "CalculatorArgs",
+    "CapacityAsks",
+    "CapacityCheck",
+    "CapacityQuestion",
     "ConvertArgs",
     "FunctionTool",
     "MemorySearch",
@@ -38,6 +43,7 @@ __all__ = [
     "convert",
     "evaluate",
     "format_number",
+    "parse_capacity",
     "parse_arithmetic",
     "parse_conversion",
     "request_tool_call",

@@ -1,0 +1,422 @@
+"""Reading a resource question's text: what is asked, which amount is available, used or required.
+
+This is the reading behind :func:`qsm.agents.tools.capacity.parse_capacity` (whose docstring describes it);
+:func:`read_resource_question` returns plain data, or None when the text is not plainly such a question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from qsm.agents.tools.lexer import Token, tokenize
+from qsm.agents.tools.numbers import format_number
+from qsm.agents.tools.quantities import Quantity, find_quantities
+
+__all__ = ["ResourceReading", "read_resource_question"]
+
+Role = Literal["available", "used", "required"]
+
+
+@dataclass(frozen=True)
+class ResourceReading:
+    """Both sides of a resource question in one ``unit``, the arithmetic behind them, and what is asked."""
+
+    available: float
+    required: float
+    unit: str
+    asks: Literal["fits", "exceeds"]
+    available_expression: str
+    required_expression: str
+
+
+def _phrases(*texts: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted((tuple(text.split()) for text in texts), key=len, reverse=True))
+
+
+_SENTENCE_ENDS = {".", "?", "!", ";"}
+_WH = {"what", "how", "which", "who", "whom", "whose", "when", "where", "why", "what's", "how's"}
+_AUX = {
+    "is", "are", "was", "were", "will", "would", "can", "could", "does", "do", "did", "should", "shall",
+    "has", "have", "am", "may", "might", "whether", "if",
+}  # fmt: skip
+_NEGATIONS = {"not", "no", "never", "nor", "cannot", "neither", "none", "without"}
+_COMPARISONS = _phrases(
+    "more than", "less than", "fewer than", "bigger than", "larger than", "smaller than", "greater than",
+    "cheaper than", "higher than", "lower than", "longer than", "shorter than", "as much as", "as many as",
+)  # fmt: skip
+_FITS = _phrases(
+    "enough", "sufficient", "suffice", "suffices", "fit", "fits", "afford", "affordable", "cover", "covers",
+    "within", "hold", "room", "space", "accommodate", "seat", "handle", "store", "stay under", "stay below",
+    "under budget", "under the limit", "under the cap", "below the limit", "last", "able to", "ok", "okay",
+    "manage", "pay for", "make it", "possible",
+)  # fmt: skip
+_EXCEEDS = _phrases(
+    "exceed", "exceeds", "exceeding", "exceeded", "go over", "goes over", "going over", "be over", "over budget",
+    "over the", "overrun", "overspend", "overflow", "overflows", "run out", "runs out", "running out",
+    "too much", "too many", "too little", "too few", "too small", "too big", "too large", "too expensive",
+    "too costly", "too long", "short", "shortfall", "insufficient", "surpass", "overbooked", "overbook",
+    "beyond", "above the", "break the budget", "blow the budget", "over capacity",
+)  # fmt: skip
+_ASK_CAN = {"can", "could"}
+
+_FILLERS = {
+    "a", "an", "the", "our", "my", "your", "their", "its", "his", "her", "only", "just", "about", "around",
+    "roughly", "approximately", "nearly", "almost", "exactly", "some", "another", "total", "of", "still",
+}  # fmt: skip
+_AVAILABLE_BEFORE = _phrases(
+    "have", "has", "had", "got", "have got", "budget of", "budget is", "budget", "quota of", "quota is",
+    "limit of", "limit is", "cap of", "cap is", "capped at", "limited to", "capacity of", "capacity is",
+    "allowance of", "allowance is", "balance of", "balance is", "<s> with", "seats", "sleeps", "holds",
+    "fits", "accommodates", "can hold", "can store", "can fit", "can seat", "can take", "can carry",
+    "can handle", "can accommodate", "at most", "up to", "no more than", "not more than", "maximum of",
+    "maximum", "max", "left with", "saved", "earn", "earns", "includes", "include", "offers", "provides",
+    "gives", "comes with", "allows", "allotted", "allocated", "set aside", "room for", "space for",
+    "is there room for", "have room for",
+)  # fmt: skip
+_USED_BEFORE = _phrases(
+    "used", "spent", "already used", "already spent", "consumed", "have used", "used up", "burned", "burnt",
+    "booked", "taken", "sold", "occupied", "filled", "already",
+)  # fmt: skip
+_REQUIRED_BEFORE = _phrases(
+    "need", "needs", "needed", "require", "requires", "required", "cost", "costs", "costing", "priced at",
+    "bill is", "bill of", "comes to", "come to", "total is", "totals", "spend", "pay", "buy", "purchase",
+    "hold", "store", "fit", "afford", "for", "uses", "use", "takes", "take", "want", "wants", "with", "of",
+    "another", "extra", "additional", "more",
+)  # fmt: skip
+_AVAILABLE_AFTER = _phrases(
+    "budget", "limit", "cap", "quota", "allowance", "free", "available", "left", "remaining", "spare",
+    "disk", "drive", "ssd", "hdd", "hard drive", "card", "stick", "usb", "partition", "volume", "bucket",
+    "plan", "server", "machine", "vm", "instance", "gpu", "room", "hall", "venue", "bus", "van", "car",
+    "tank", "account", "wallet", "fund", "grant", "window", "phone", "laptop", "subscription",
+    "in the bank", "in my account", "in the account", "in savings", "enough", "cover", "covers", "suffice",
+    "last", "be enough", "is enough", "is sufficient", "to spend", "to spare", "in total to spend",
+    "of capacity", "of headroom", "of space", "of storage", "of free space",
+)  # fmt: skip
+_USED_AFTER = _phrases(
+    "used", "already", "spent", "are used", "is used", "have been used", "has been used", "taken",
+    "are taken", "booked", "are booked", "sold", "gone", "occupied", "consumed", "in use",
+)  # fmt: skip
+_PRODUCT_LINKS = {
+    "at", "for", "costing", "cost", "costs", "priced", "which", "that", "who", "each", "of", "with",
+    "need", "needs", "needing", "using", "use", "uses", "taking", "take", "takes", "would", "will",
+    "require", "requires", "requiring", "a", "an",
+}  # fmt: skip
+
+
+def read_resource_question(text: str) -> ResourceReading | None:
+    """Both sides of the resource question ``text`` asks, or None when it is not plainly one."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 600:
+        return None
+    tokens = tokenize(text)
+    sentences = _sentences(tokens)
+    asks = _asks(tokens, sentences)
+    if asks is None:
+        return None
+    quantities = find_quantities(tokens)
+    if len(quantities) < 2 or any(q.kind == "bare" and q.is_rate for q in quantities):
+        return None
+    quantities = _products(tokens, quantities)
+    roles = [_role(tokens, sentences, q) for q in quantities]
+    found = _rates(quantities, roles)
+    if found is None:
+        return None
+    quantities, roles = found
+    found = _percent_limits(quantities, roles)
+    if found is None:
+        return None
+    quantities, roles = found
+    return _sides(tokens, quantities, roles, asks)
+
+
+def _sentences(tokens: list[Token]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for index, token in enumerate(tokens):
+        if token.kind == "sym" and token.text in _SENTENCE_ENDS:
+            if index > start:
+                spans.append((start, index + 1))
+            start = index + 1
+    if start < len(tokens):
+        spans.append((start, len(tokens)))
+    return spans
+
+
+def _asks(tokens: list[Token], sentences: list[tuple[int, int]]) -> Literal["fits", "exceeds"] | None:
+    questions = [(s, e) for s, e in sentences if tokens[e - 1].text == "?"]
+    if not questions:
+        questions = [(s, e) for s, e in sentences if _texts(tokens[s:e]) and _is_check_clause(tokens[s:e])]
+    if len(questions) != 1:
+        return None
+    start, end = questions[0]
+    words = list(_texts(tokens[start:end]))
+    while words and words[-1] in ("?", ".", "!"):
+        words.pop()
+    if words[-2:] == ["or", "not"]:
+        words = words[:-2]
+    if any(w in _WH for w in words) or any(w in _NEGATIONS or w.endswith("n't") for w in words):
+        return None
+    if not any(w in _AUX for w in words[:10]):
+        return None
+    if _contains(words, _COMPARISONS):
+        return None
+    fits, exceeds = _contains(words, _FITS), _contains(words, _EXCEEDS)
+    if fits and exceeds:
+        return None
+    if exceeds:
+        return "exceeds"
+    if fits or any(w in _ASK_CAN for w in words[:10]):
+        return "fits"
+    return None
+
+
+def _is_check_clause(tokens: list[Token]) -> bool:
+    words = _texts(tokens)
+    return any(
+        words[i : i + len(p)] == p
+        for p in _phrases("check whether", "check if", "tell me whether", "tell me if", "say whether")
+        for i in range(len(words))
+    )
+
+
+def _contains(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(words[i : i + len(p)]) == p for p in phrases for i in range(len(words)))
+
+
+def _products(tokens: list[Token], quantities: list[Quantity]) -> list[Quantity]:
+    """A count next to an amount per item becomes one amount: ``27 licences at €75 each`` → ``27 * 75``."""
+    out: list[Quantity] = []
+    index = 0
+    while index < len(quantities):
+        current = quantities[index]
+        following = quantities[index + 1] if index + 1 < len(quantities) else None
+        if following is not None:
+            product = _product(tokens, current, following)
+            if product is not None:
+                out.append(product)
+                index += 2
+                continue
+        out.append(current)
+        index += 1
+    return out
+
+
+def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity | None:
+    between = _texts(tokens[first.end : second.start])
+    if len(between) > 3 or any(w not in _PRODUCT_LINKS for w in between):
+        return None
+    for count, amount in ((first, second), (second, first)):
+        if count.is_rate or not _is_count(count) or amount.kind in ("bare", "percent"):
+            continue
+        counted = count.kind.removeprefix("noun:")
+        per_item = amount.per in ("each", counted)
+        grouped = amount is second and not amount.is_rate and count.kind.startswith("noun:")
+        if per_item or (grouped and between == ("of",)) or (amount is second and between == ("at",)):
+            time_rate = amount.per if amount.per not in (None, "each", counted) else None
+            if time_rate is None and amount.per not in (None, "each", counted):
+                return None
+            return replace(
+                amount,
+                value=count.value * amount.value,
+                expression=f"{count.expression} * {_paren(amount.expression)}",
+                start=first.start,
+                end=second.end,
+                per=None if per_item else amount.per,
+            )
+    return None
+
+
+def _is_count(quantity: Quantity) -> bool:
+    return quantity.kind == "bare" or (quantity.kind.startswith("noun:") and quantity.kind != "noun:people")
+
+
+def _role(tokens: list[Token], sentences: list[tuple[int, int]], quantity: Quantity) -> Role | None:
+    sentence_start = next((s for s, e in sentences if s <= quantity.start < e), 0)
+    before = ["<s>", *_texts(tokens[sentence_start : quantity.start])]
+    while len(before) > 1 and before[-1] in _FILLERS and not _ends_with(before, _AVAILABLE_BEFORE):
+        before.pop()
+    for phrases, role in ((_USED_BEFORE, "used"), (_AVAILABLE_BEFORE, "available"), (_REQUIRED_BEFORE, None)):
+        if _ends_with(before, phrases):
+            return role  # type: ignore[return-value]
+    sentence_end = next((e for s, e in sentences if s <= quantity.start < e), len(tokens))
+    after = list(_texts(tokens[quantity.end : sentence_end]))
+    for _ in range(2):
+        for phrases, role in ((_USED_AFTER, "used"), (_AVAILABLE_AFTER, "available")):
+            if _starts_with(after, phrases):
+                return role  # type: ignore[return-value]
+        if after[:1] == ["of"] and len(after) > 2:
+            after = after[2:]  # "16 GB of RAM enough", "620 GB of backups"
+        else:
+            break
+    return None
+
+
+def _ends_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(len(words) >= len(p) and tuple(words[len(words) - len(p) :]) == p for p in phrases)
+
+
+def _starts_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(words[: len(p)]) == p for p in phrases)
+
+
+def _rates(
+    quantities: list[Quantity], roles: list[Role | None]
+) -> tuple[list[Quantity], list[Role | None]] | None:
+    """Each rate times the one amount it is per: ``$0.40 per hour`` for ``30 days`` → ``0.4 * 30 * 24``;
+    None when a rate has no such amount or several."""
+    quantities, roles = list(quantities), list(roles)
+    changed = True
+    while changed:
+        changed = False
+        # a rate of time first ("8 hours a day"), so that a rate per hour meets the hours it gives
+        order = sorted(range(len(quantities)), key=lambda i: quantities[i].kind != "unit:time")
+        for index in order:
+            rate = quantities[index]
+            if not rate.is_rate:
+                continue
+            candidates = [
+                i
+                for i, q in enumerate(quantities)
+                if i != index and not q.is_rate and roles[i] not in ("available", "used") and _per(rate, q)
+            ]
+            if len(candidates) != 1:
+                continue
+            other = quantities[candidates[0]]
+            ratio = other.factor / rate.per_factor if rate.per_factor != 1.0 else 1.0
+            combined = replace(
+                rate,
+                value=rate.value * other.value * ratio,
+                expression=f"{_paren(rate.expression)} * {_scaled(other.expression, ratio)}",
+                per=None,
+                per_factor=1.0,
+                start=min(rate.start, other.start),
+                end=max(rate.end, other.end),
+            )
+            role = roles[index] or roles[candidates[0]]
+            keep = [i for i in range(len(quantities)) if i not in (index, candidates[0])]
+            quantities = [combined, *(quantities[i] for i in keep)]
+            roles = [role, *(roles[i] for i in keep)]
+            changed = True
+            break
+    if any(q.is_rate for q in quantities):
+        return None
+    return quantities, roles
+
+
+def _per(rate: Quantity, other: Quantity) -> bool:
+    """Whether ``other`` is what ``rate`` is per (a duration for a rate per time unit, a count else)."""
+    if rate.per_factor != 1.0 or rate.per == "s":
+        return other.kind == "unit:time"
+    if rate.per == "each":
+        return _is_count(other) and other.kind != "bare"
+    return other.kind == f"noun:{rate.per}"
+
+
+def _percent_limits(
+    quantities: list[Quantity], roles: list[Role | None]
+) -> tuple[list[Quantity], list[Role | None]] | None:
+    """A limit in percent (``at most 12%``) applied to the one budget available: ``29900 * 12 / 100``."""
+    percents = [i for i, q in enumerate(quantities) if q.kind == "percent"]
+    if not percents:
+        return quantities, roles
+    budgets = [i for i, q in enumerate(quantities) if roles[i] == "available" and q.kind != "percent"]
+    if len(percents) != 1 or len(budgets) != 1 or roles[percents[0]] != "available":
+        return None
+    percent, budget = quantities[percents[0]], quantities[budgets[0]]
+    limit = replace(
+        budget,
+        value=budget.value * percent.value / 100,
+        expression=f"{_paren(budget.expression)} * {percent.expression} / 100",
+    )
+    keep = [i for i in range(len(quantities)) if i not in (percents[0], budgets[0])]
+    return [limit, *(quantities[i] for i in keep)], ["available", *(roles[i] for i in keep)]
+
+
+def _sides(
+    tokens: list[Token],
+    quantities: list[Quantity],
+    roles: list[Role | None],
+    asks: Literal["fits", "exceeds"],
+) -> ResourceReading | None:
+    available = [q for q, role in zip(quantities, roles, strict=True) if role == "available"]
+    if len(available) != 1:
+        return None
+    have = available[0]
+    kind = have.kind
+    if kind == "bare":
+        others = {q.kind for q in quantities if q.kind != "bare"}
+        if len(others) != 1 or next(iter(others)).startswith("unit:"):
+            return None  # a bare number takes the kind of the others only when they agree and need no unit
+        kind = next(iter(others))
+    same = [
+        (q if q.kind != "bare" else _as_kind(q, kind, quantities), role)
+        for q, role in zip(quantities, roles, strict=True)
+        if q.kind == kind or q.kind == "bare"
+    ]
+    if any(q.kind == "bare" for q, _ in same) and kind.startswith("unit:"):
+        return None
+    used = [q for q, role in same if role == "used"]
+    required = [q for q, role in same if role is None or role == "required"]
+    have = next(q for q, role in same if role == "available")
+    if not required or not _item_count_agrees(tokens, len(required)):
+        return None
+    target = min((q for q, _ in same), key=lambda q: q.factor)
+    factor = target.factor
+
+    def scaled(q: Quantity) -> str:
+        return _scaled(q.expression, q.factor / factor)
+
+    available_expression = " - ".join([scaled(have), *(_paren(scaled(q)) for q in used)])
+    required_expression = " + ".join(scaled(q) for q in required)
+    available_value = have.value * have.factor / factor - sum(q.value * q.factor / factor for q in used)
+    required_value = sum(q.value * q.factor / factor for q in required)
+    if available_value < 0:
+        return None
+    return ResourceReading(
+        available=available_value,
+        required=required_value,
+        unit=target.unit,
+        asks=asks,
+        available_expression=available_expression,
+        required_expression=required_expression,
+    )
+
+
+def _as_kind(quantity: Quantity, kind: str, quantities: list[Quantity]) -> Quantity:
+    model = next(q for q in quantities if q.kind == kind)
+    return replace(quantity, kind=kind, unit=model.unit, factor=model.factor)
+
+
+def _item_count_agrees(tokens: list[Token], items: int) -> bool:
+    """``all three`` / ``both`` / ``these 2`` in the text must count the items required."""
+    words = _texts(tokens)
+    for index, word in enumerate(words):
+        if word == "both" and items != 2:
+            return False
+        counted = (
+            word in ("all", "these", "those") and index + 1 < len(tokens) and tokens[index + 1].kind == "num"
+        )
+        if counted and float(words[index + 1]) != items:
+            return False
+    return True
+
+
+def _scaled(expression: str, ratio: float) -> str:
+    """``expression`` times ``ratio``, written as ``* 24`` or ``/ 60`` when the ratio is whole."""
+    if abs(ratio - 1) < 1e-12:
+        return expression
+    inner = _paren(expression)
+    if abs(ratio - round(ratio)) < 1e-9:
+        return f"{inner} * {round(ratio)}"
+    if abs(1 / ratio - round(1 / ratio)) < 1e-9:
+        return f"{inner} / {round(1 / ratio)}"
+    return f"{inner} * {format_number(ratio)}"
+
+
+def _paren(expression: str) -> str:
+    return f"({expression})" if re.search(r"[-+]", expression.lstrip("-")) else expression
+
+
+def _texts(tokens: list[Token]) -> tuple[str, ...]:
+    return tuple(t.text for t in tokens)
