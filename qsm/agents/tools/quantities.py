@@ -123,6 +123,11 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
     i = 0
     while i < len(tokens):
         if tokens[i].kind != "num":
+            duration = _one_duration(tokens, i)
+            if duration is not None:
+                found.append(duration)
+                i = duration.end
+                continue
             i += 1
             continue
         quantity = _read(tokens, i)
@@ -133,6 +138,19 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
             continue
         found.append(quantity)
     return _percent_of(tokens, _share_list_units(tokens, found))
+
+
+def _one_duration(tokens: list[Token], i: int) -> Quantity | None:
+    """``for a month``, ``over a week``: one unit of time after a word that introduces a duration."""
+    if tokens[i].text not in ("a", "an") or tokens_before(tokens, i, 1) not in _DURATION_INTRO:
+        return None
+    unit, end = _unit_at(tokens, i + 1)
+    if unit is None or unit.dimension != "time":
+        return None
+    return Quantity(1.0, "1", "unit:time", unit.symbol, i, end, unit.factor)
+
+
+_DURATION_INTRO = {("for",), ("over",), ("during",), ("cover",), ("covers",), ("last",), ("lasts",)}
 
 
 def tokens_before(tokens: list[Token], index: int, count: int) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from qsm.agents.tools.quantities import Quantity, find_quantities
 __all__ = ["ResourceReading", "read_resource_question"]
 
 Role = Literal["available", "used", "required"]
+_WeakRole = Literal["available", "used", "required", "weak"]  # weak: available by a plain "have"/"has"
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,20 @@ _FILLERS = {
     "a", "an", "the", "our", "my", "your", "their", "its", "his", "her", "only", "just", "about", "around",
     "roughly", "approximately", "nearly", "almost", "exactly", "some", "another", "total", "of", "still",
 }  # fmt: skip
+_WEAK_AVAILABLE_BEFORE = _phrases("have", "has", "had", "got", "have got", "there are", "there is")
+_CONTAINERS = (
+    "host", "server", "machine", "node", "laptop", "computer", "pc", "phone", "disk", "drive", "card", "plan",
+    "account", "budget", "room", "hall", "venue", "bus", "van", "truck", "car", "gpu", "instance", "vm",
+)  # fmt: skip
 _AVAILABLE_BEFORE = _phrases(
-    "have", "has", "had", "got", "have got", "budget of", "budget is", "budget", "quota of", "quota is",
+    *(f"{container} with" for container in _CONTAINERS), "budget of", "budget is", "budget", "quota of", "quota is",
     "limit of", "limit is", "cap of", "cap is", "capped at", "limited to", "capacity of", "capacity is",
     "allowance of", "allowance is", "balance of", "balance is", "<s> with", "seats", "sleeps", "holds",
     "fits", "accommodates", "can hold", "can store", "can fit", "can seat", "can take", "can carry",
     "can handle", "can accommodate", "at most", "up to", "no more than", "not more than", "maximum of",
     "maximum", "max", "left with", "saved", "earn", "earns", "includes", "include", "offers", "provides",
-    "gives", "comes with", "allows", "allotted", "allocated", "set aside", "room for", "space for",
-    "is there room for", "have room for",
+    "gives", "comes with", "allows", "allotted", "allocated", "set aside", "has room for", "have room for",
+    "has space for", "have space for", "with room for", "with space for", "seating for",
 )  # fmt: skip
 _USED_BEFORE = _phrases(
     "used", "spent", "already used", "already spent", "consumed", "have used", "used up", "burned", "burnt",
@@ -96,7 +102,8 @@ _AVAILABLE_AFTER = _phrases(
 )  # fmt: skip
 _USED_AFTER = _phrases(
     "used", "already", "spent", "are used", "is used", "have been used", "has been used", "taken",
-    "are taken", "booked", "are booked", "sold", "gone", "occupied", "consumed", "in use",
+    "are taken", "booked", "are booked", "sold", "gone", "occupied", "consumed", "in use", "are already",
+    "is already", "were already", "have already been", "has already been",
 )  # fmt: skip
 _PRODUCT_LINKS = {
     "at", "for", "costing", "cost", "costs", "priced", "which", "that", "who", "each", "of", "with",
@@ -118,7 +125,9 @@ def read_resource_question(text: str) -> ResourceReading | None:
     if len(quantities) < 2 or any(q.kind == "bare" and q.is_rate for q in quantities):
         return None
     quantities = _products(tokens, quantities)
-    roles = [_role(tokens, sentences, q) for q in quantities]
+    roles = _resolve_weak([_role(tokens, sentences, q) for q in quantities])
+    if roles is None:
+        return None
     found = _rates(quantities, roles)
     if found is None:
         return None
@@ -206,12 +215,19 @@ def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity
     between = _texts(tokens[first.end : second.start])
     if len(between) > 3 or any(w not in _PRODUCT_LINKS for w in between):
         return None
+    listed = _texts(tokens[second.end : second.end + 1]) in ((",",), ("and",), ("or",))
     for count, amount in ((first, second), (second, first)):
         if count.is_rate or not _is_count(count) or amount.kind in ("bare", "percent"):
             continue
         counted = count.kind.removeprefix("noun:")
         per_item = amount.per in ("each", counted)
-        grouped = amount is second and not amount.is_rate and count.kind.startswith("noun:")
+        grouped = (
+            amount is second
+            and not amount.is_rate
+            and count.kind.startswith("noun:")
+            and count.kind != "noun:people"
+            and not listed  # "three talks of 25, 30 and 40 minutes" lists the talks
+        )
         if per_item or (grouped and between == ("of",)) or (amount is second and between == ("at",)):
             time_rate = amount.per if amount.per not in (None, "each", counted) else None
             if time_rate is None and amount.per not in (None, "each", counted):
@@ -228,28 +244,52 @@ def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity
 
 
 def _is_count(quantity: Quantity) -> bool:
-    return quantity.kind == "bare" or (quantity.kind.startswith("noun:") and quantity.kind != "noun:people")
+    return quantity.kind == "bare" or quantity.kind.startswith("noun:")
 
 
-def _role(tokens: list[Token], sentences: list[tuple[int, int]], quantity: Quantity) -> Role | None:
-    sentence_start = next((s for s, e in sentences if s <= quantity.start < e), 0)
-    before = ["<s>", *_texts(tokens[sentence_start : quantity.start])]
+def _role(tokens: list[Token], sentences: list[tuple[int, int]], quantity: Quantity) -> _WeakRole | None:
+    """What the words around ``quantity`` make it: a word that says used wins (``with 50 GB used``), then
+    the words just before it (``needs``, ``budget of``), then those just after it (``disk``, ``free``); a
+    plain ``have``/``has`` before it is ``weak`` (``we have 25 crates`` may be what is required)."""
+    start, end = next(((s, e) for s, e in sentences if s <= quantity.start < e), (0, len(tokens)))
+    before = ["<s>", *_texts(tokens[start : quantity.start])]
     while len(before) > 1 and before[-1] in _FILLERS and not _ends_with(before, _AVAILABLE_BEFORE):
         before.pop()
-    for phrases, role in ((_USED_BEFORE, "used"), (_AVAILABLE_BEFORE, "available"), (_REQUIRED_BEFORE, None)):
-        if _ends_with(before, phrases):
-            return role  # type: ignore[return-value]
-    sentence_end = next((e for s, e in sentences if s <= quantity.start < e), len(tokens))
-    after = list(_texts(tokens[quantity.end : sentence_end]))
+    before_role: _WeakRole | None = None
+    if _ends_with(before, _USED_BEFORE):
+        return "used"
+    if _ends_with(before, _AVAILABLE_BEFORE):
+        before_role = "available"
+    elif _ends_with(before, _WEAK_AVAILABLE_BEFORE):
+        before_role = "weak"
+    elif _ends_with(before, _REQUIRED_BEFORE):
+        before_role = "required"
+    after = list(_texts(tokens[quantity.end : end]))
+    after_role: _WeakRole | None = None
     for _ in range(2):
-        for phrases, role in ((_USED_AFTER, "used"), (_AVAILABLE_AFTER, "available")):
-            if _starts_with(after, phrases):
-                return role  # type: ignore[return-value]
+        if _starts_with(after, _USED_AFTER):
+            return "used"
+        if _starts_with(after, _AVAILABLE_AFTER):
+            after_role = "available"
+            break
         if after[:1] == ["of"] and len(after) > 2:
             after = after[2:]  # "16 GB of RAM enough", "620 GB of backups"
         else:
             break
-    return None
+    if before_role == "weak" and after_role == "available":
+        return "available"
+    return before_role or after_role
+
+
+def _resolve_weak(roles: list[_WeakRole | None]) -> list[Role | None] | None:
+    """A plain ``have`` marks what is available only when nothing else does; with one clearer amount
+    available (a budget, a capacity), it marks something required; None when neither settles it."""
+    strong = roles.count("available")
+    weak = roles.count("weak")
+    if strong == 0 and weak != 1:
+        return None
+    available_now = "available" if strong == 0 else "required"
+    return [available_now if role == "weak" else role for role in roles]
 
 
 def _ends_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
@@ -283,6 +323,8 @@ def _rates(
             if len(candidates) != 1:
                 continue
             other = quantities[candidates[0]]
+            if _calendar_ambiguous(other.unit, rate.per or ""):
+                return None
             ratio = other.factor / rate.per_factor if rate.per_factor != 1.0 else 1.0
             combined = replace(
                 rate,
@@ -363,6 +405,8 @@ def _sides(
         return None
     target = min((q for q, _ in same), key=lambda q: q.factor)
     factor = target.factor
+    if any(_calendar_ambiguous(q.unit, target.unit) for q, _ in same):
+        return None
 
     def scaled(q: Quantity) -> str:
         return _scaled(q.expression, q.factor / factor)
@@ -400,6 +444,12 @@ def _item_count_agrees(tokens: list[Token], items: int) -> bool:
         if counted and float(words[index + 1]) != items:
             return False
     return True
+
+
+def _calendar_ambiguous(unit: str, other: str) -> bool:
+    """Months in days, hours or weeks (28 to 31 days) are a guess: only months and years mix with months."""
+    long = ("month", "yr", "decade", "century")
+    return (unit == "month" and other not in long) or (other == "month" and unit not in long)
 
 
 def _scaled(expression: str, ratio: float) -> str:
