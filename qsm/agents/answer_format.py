@@ -25,6 +25,10 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _COUNT = r"(\d+|" + "|".join(_NUMBER_WORDS) + r")"
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_FILLER = frozenset(
+    "a an the is are was were be it its this that these those of in on at to for with and or but answer "
+    "called known as named word one i you we they he she there here yes no not".split()
+)
 _NUM_RE = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
@@ -78,6 +82,29 @@ class AnswerFormat:
         if self.kind == "number":
             return format_number(float(answer)) if isinstance(answer, int | float) else str(answer)
         return str(answer if answer is not None else "").strip()
+
+    @property
+    def projectable(self) -> bool:
+        """Formats a free answer can be brought into exactly (the model answers better unconstrained)."""
+        return self.kind in ("one_word", "lowercase", "max_words", "list")
+
+    def project(self, answer: str, question: str) -> str | None:
+        """``answer`` (free text) brought into this format without changing what it says, or None."""
+        first = answer.strip().split("\n")[0].strip()
+        if self.kind == "lowercase":
+            return first.lower() or None
+        if self.kind == "max_words":
+            sentence = re.split(r"(?<=[.!?])\s", first)[0]
+            return sentence if 0 < _words(sentence) <= self.count else None
+        if self.kind == "list":
+            body = first.split(":", 1)[-1]
+            items = [re.sub(r"^(?:and|or)\s+", "", x.strip()).strip(" .") for x in re.split(r",|\band\b", body)]
+            items = [x for x in items if x]
+            ok = len(items) == self.count if self.count else len(items) >= 2
+            return ", ".join(items) if ok else None
+        asked = {w.lower() for w in _WORD_RE.findall(question)}
+        fresh = [w for w in _WORD_RE.findall(first) if w.lower() not in asked and w.lower() not in _FILLER]
+        return fresh[0] if fresh else None
 
     def instruction(self) -> str:
         """One line that tells a model the format (added to the prompt next to the grammar)."""

@@ -44,13 +44,24 @@ def test_plain_arithmetic_is_answered_by_the_calculator_without_a_model_call(tmp
 
 
 def test_stated_format_is_decoded_under_its_schema(tmp_path: Path) -> None:
-    fakes = team_fakes(WeQ=[json.dumps({"answer": "puppy"})])
+    fakes = team_fakes(WeQ=[json.dumps({"answer": "yes"})])
     with _shipped(tmp_path, fakes) as rt:
-        result = run(Workflow.default(), "In a single word, what do you call a young dog?", runtime=rt)
-    assert result.status == "ok" and result.text == "puppy"
+        result = run(Workflow.default(), "Is the sun a star? Say only yes or no.", runtime=rt)
+    assert result.status == "ok" and result.text == "yes"
     call = fakes["WeQ"].calls[0]
-    assert call.json_schema["properties"]["answer"]["pattern"]
-    assert "exactly one word" in call.messages[-1]["content"]
+    assert call.json_schema["properties"]["answer"]["enum"] == ["yes", "no"]
+    assert "Answer yes or no only." in call.messages[-1]["content"]
+
+
+def test_one_word_answer_is_taken_from_a_free_answer_or_else_decoded(tmp_path: Path) -> None:
+    fakes = team_fakes(WeQ=["The capital of France is Paris."])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), "In one word, what is the capital of France?", runtime=rt)
+    assert result.text == "Paris" and len(fakes["WeQ"].calls) == 1 and fakes["WeQ"].calls[0].json_schema is None
+    fakes = team_fakes(WeQ=["A young dog.", json.dumps({"answer": "puppy"})])
+    with _shipped(tmp_path / "b", fakes) as rt:
+        result = run(Workflow.default(), "In a single word, what do you call a young dog?", runtime=rt)
+    assert result.text == "puppy" and fakes["WeQ"].calls[1].json_schema["properties"]["answer"]["pattern"]
 
 
 def test_notes_answer_cites_the_note_that_fits(tmp_path: Path) -> None:

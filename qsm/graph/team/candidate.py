@@ -152,10 +152,14 @@ def _write(
         note=note,
         answer_format=fmt.instruction() if fmt else "",
     )
-    if fmt is not None:
+    text = ""
+    if fmt is not None and fmt.projectable:  # answer freely, then bring the answer into the format
+        completion = call.text(messages)
+        text = fmt.project(completion.text, analysis.question) or ""
+    if fmt is not None and (not text or fmt.problem(text)):  # decode under the format's grammar
         value, completion = call.constrained(messages, fmt.json_schema())
         text = fmt.render(value)
-    else:
+    elif fmt is None:
         completion = call.text(messages)
         text = completion.text.strip()
     if note is not None and not _CITE.search(text) and (fmt is None or fmt.kind == "max_words"):
