@@ -430,13 +430,15 @@ class WordParser:
     def unit_after_number(self) -> Unit | None:
         """The unit right after a number ("2.5 km"), or None."""
         start = self.c.pos
-        unit = read_unit(self.c)
-        if (
-            unit is not None
-            and tuple(t.text for t in self.c.tokens[start : self.c.pos]) in _NOT_UNITS_AFTER_NUMBER
-        ):
-            self.c.pos = start
+        tokens = self.c.tokens
+        # a unit name never runs over "in" here: "300 m in metres" is not "300 min"
+        end = next((i for i in range(start + 1, len(tokens)) if tokens[i].text == "in"), len(tokens))
+        probe = Cursor(tokens[:end])
+        probe.pos = start
+        unit = read_unit(probe)
+        if unit is None or tuple(t.text for t in tokens[start : probe.pos]) in _NOT_UNITS_AFTER_NUMBER:
             return None
+        self.c.pos = probe.pos
         return unit
 
     @staticmethod

@@ -60,9 +60,8 @@ class Expr:
             raise NotArithmetic
         if self.unit == target:
             return self
-        if self.recast is not None:
-            return self.recast(target)
-        return _scale(self, self.unit, target)
+        written = self.recast(target) if self.recast is not None else _scale(self, self.unit, target)
+        return dataclasses.replace(written, recast=self.in_unit)  # converting again starts from here
 
     def plain(self) -> Expr:
         """The same text as a plain number."""
