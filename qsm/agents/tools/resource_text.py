@@ -125,7 +125,9 @@ def read_resource_question(text: str) -> ResourceReading | None:
     if len(quantities) < 2 or any(q.kind == "bare" and q.is_rate for q in quantities):
         return None
     quantities = _products(tokens, quantities)
-    roles = _resolve_weak([_role(tokens, sentences, q) for q in quantities])
+    roles = _resolve_weak(
+        _listed_roles(tokens, quantities, [_role(tokens, sentences, q) for q in quantities])
+    )
     if roles is None:
         return None
     found = _rates(quantities, roles)
@@ -281,6 +283,24 @@ def _role(tokens: list[Token], sentences: list[tuple[int, int]], quantity: Quant
     return before_role or after_role
 
 
+def _listed_roles(
+    tokens: list[Token], quantities: list[Quantity], roles: list[_WeakRole | None]
+) -> list[_WeakRole | None]:
+    """An amount with no word of its own that is listed right after another and ends the clause
+    (``we have $1000 and $500.``) shares that one's role."""
+    out = list(roles)
+    for index in range(1, len(quantities)):
+        previous, current = quantities[index - 1], quantities[index]
+        between = _texts(tokens[previous.end : current.start])
+        ends = current.end >= len(tokens) or tokens[current.end].kind == "sym"  # not "15 people signed up"
+        if out[index] is None and previous.kind == current.kind and between in _LIST_JOINS and ends:
+            out[index] = out[index - 1]
+    return out
+
+
+_LIST_JOINS = ((",",), ("and",), (",", "and"), ("plus",), ("and", "another"))
+
+
 def _resolve_weak(roles: list[_WeakRole | None]) -> list[Role | None] | None:
     """A plain ``have`` marks what is available only when nothing else does; with one clearer amount
     available (a budget, a capacity), it marks something required; None when neither settles it."""
@@ -391,13 +411,13 @@ def _sides(
         if len(others) != 1 or next(iter(others)).startswith("unit:"):
             return None  # a bare number takes the kind of the others only when they agree and need no unit
         kind = next(iter(others))
+    if kind.startswith("unit:") and any(q.kind == "bare" for q in quantities):
+        return None  # "tasks of 40, 50 and 70" against 3 hours: minutes or hours?
     same = [
         (q if q.kind != "bare" else _as_kind(q, kind, quantities), role)
         for q, role in zip(quantities, roles, strict=True)
         if q.kind == kind or q.kind == "bare"
     ]
-    if any(q.kind == "bare" for q, _ in same) and kind.startswith("unit:"):
-        return None
     used = [q for q, role in same if role == "used"]
     required = [q for q, role in same if role is None or role == "required"]
     have = next(q for q, role in same if role == "available")

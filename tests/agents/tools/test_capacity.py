@@ -1,0 +1,261 @@
+"""Yes/no resource questions (budgets, costs, capacity, time, memory, seats) read without a model and
+answered exactly; anything unclear is left to the model (None)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from qsm.agents.tools import (
+    CapacityCheck,
+    CapacityQuestion,
+    Tool,
+    Toolbox,
+    ToolCall,
+    builtin_toolbox,
+    evaluate,
+    parse_capacity,
+)
+
+# text, asks, available, required, unit, yes
+QUESTIONS = [
+    # a capacity and a single need
+    ("The server has 16 GB of RAM and the job needs 12 GB. Is that enough?", "fits", 16, 12, "GB", True),
+    ("Can a 500 GB disk hold 620 GB of backups?", "fits", 500, 620, "GB", False),
+    ("Will 620 GB of backups fit on a 500 GB disk?", "fits", 500, 620, "GB", False),
+    ("Is 16 GB of RAM enough for a job that needs 12 GB?", "fits", 16, 12, "GB", True),
+    ("Is 12 GB enough for a 16 GB job?", "fits", 12, 16, "GB", False),
+    ("The job needs 12 GB free and the server has 16 GB. Is that enough?", "fits", 16, 12, "GB", True),
+    ("My laptop has 8 GB of memory. The model needs 10 GB. Will it run out of memory?", "exceeds", 8, 10, "GB",
+     True),
+    ("We have a 2 TB drive and 1,500 GB of photos. Will they fit?", "fits", 2000, 1500, "GB", True),
+    ("I have EUR 300 and the flight costs EUR 289. Can I afford it?", "fits", 300, 289, "€", True),
+    ("I have 2 hours. The film runs 135 minutes. Will I run out of time?", "exceeds", 120, 135, "min", True),
+    ("The meeting room holds 12 people and 15 people signed up. Is the room big enough?", "fits", 12, 15,
+     "people", False),
+    ("Can 45 people fit in a room that seats 50?", "fits", 50, 45, "people", True),
+    ("Is there room for 45 people in a hall that seats 40?", "fits", 40, 45, "people", False),
+    ("The class has 30 students and the bus seats 28. Is the bus too small?", "exceeds", 28, 30, "people",
+     True),
+    # several items summed
+    ("I have $459 and want a headset for $59, a monitor for $347 and a chair for $112. Can I afford all "
+     "three?", "fits", 459, 518, "$", False),
+    ("I have 50 dollars. Lunch costs 12 dollars and dinner costs 35 dollars. Can I pay for both?", "fits", 50,
+     47, "$", True),
+    ("The disk has 250 GB free. I want to copy 120 GB of video and 90 GB of music. Will it fit?", "fits", 250,
+     210, "GB", True),
+    ("We have a budget of $12,000. Salaries cost $9,500 and tools cost $3,000. Are we over budget?",
+     "exceeds", 12000, 12500, "$", True),
+    ("Our monthly budget is $2,000 and rent is $1,400 and food is $700. Can we cover both?", "fits", 2000,
+     2100, "$", False),
+    ("A bus has 50 seats. 46 passengers and 6 staff are travelling. Is there enough room?", "fits", 50, 52,
+     "people", False),
+    # counts times unit prices
+    ("With €2,147 can we buy 27 licences at €75 each?", "fits", 2147, 2025, "€", True),
+    ("Is a budget of $1,000 enough for 12 tickets costing $85 apiece?", "fits", 1000, 1020, "$", False),
+    ("Tickets cost $85 each. Is $1,000 enough for 12 tickets?", "fits", 1000, 1020, "$", False),
+    ("Is a $500 budget enough for 6 chairs at $79 each?", "fits", 500, 474, "$", True),
+    ("With $80, can I buy 3 books at $24 each?", "fits", 80, 72, "$", True),
+    ("If I have 1000 dollars, can I afford 12 tickets at 85 dollars each?", "fits", 1000, 1020, "$", False),
+    ("We have $5k left in the budget. Will buying 3 laptops at $1,800 each go over budget?", "exceeds", 5000,
+     5400, "$", True),
+    ("We need 30 people at $12 each for catering and have $400. Is that enough?", "fits", 400, 360, "$", True),
+    ("Our bucket holds 1 TB. Can it store 3 backups of 400 GB each?", "fits", 1000, 1200, "GB", False),
+    ("Can we fit 3 VMs needing 8 GB each on a host with 32 GB?", "fits", 32, 24, "GB", True),
+    ("A van can carry 1,200 kg. Will 30 boxes of 45 kg each be too much?", "exceeds", 1200, 1350, "kg", True),
+    ("The truck's capacity is 3 tonnes. We have 25 crates of 130 kg. Will they fit?", "fits", 3000, 3250,
+     "kg", False),
+    # rates times durations
+    ("A VM costs $0.40 per hour. Does $300 cover 30 days of it running nonstop?", "fits", 300, 288, "$", True),
+    ("The hotel costs £120 per night. Is £500 enough for 4 nights?", "fits", 500, 480, "£", True),
+    ("A GPU instance costs $2.50 an hour. Will 100 hours exceed our $200 budget?", "exceeds", 200, 250, "$",
+     True),
+    # time totals with mixed units
+    ("I have 3 hours free. Will tasks of 23, 64, 84 and 35 minutes fit?", "fits", 180, 206, "min", False),
+    ("I have 90 minutes for three talks of 25, 30 and 40 minutes. Do they fit?", "fits", 90, 95, "min", False),
+    # percentages of a budget
+    ("We may spend at most 12% of our £29,900 budget on hardware. The bill is £3,466. Is it within the "
+     "limit?", "fits", 3588, 3466, "£", True),
+    ("Our budget is £29,900 and at most 12% may go to hardware. The bill is £3,466. Is it within the limit?",
+     "fits", 3588, 3466, "£", True),
+    ("We may spend up to 15% of our $40,000 budget on travel. Travel costs $6,500. Is that within the limit?",
+     "fits", 6000, 6500, "$", False),
+    # people, seats, rooms
+    ("A room seats 40. 3 teams of 14 people want to meet. Is there room?", "fits", 40, 42, "people", False),
+    ("The hall has 200 seats and 180 are already booked. Can 25 more guests come?", "fits", 20, 25, "people",
+     False),
+    # used vs left
+    ("Our quota is 10,000 tokens and we used 8,200. Can we still make a 2,000-token call?", "fits", 1800, 2000,
+     "tokens", False),
+    ("Our quota is 5,000 tokens and we used 4,100. Will a 1,200-token request exceed the quota?", "exceeds",
+     900, 1200, "tokens", True),
+    ("The phone has 64 GB of storage with 50 GB used. Can I install a 10 GB game?", "fits", 14, 10, "GB", True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "asks", "available", "required", "unit", "yes"), QUESTIONS)
+def test_resource_questions(
+    text: str, asks: str, available: float, required: float, unit: str, yes: bool
+) -> None:
+    question = parse_capacity(text)
+    assert question is not None, text
+    assert question.asks == asks
+    assert question.available == pytest.approx(available)
+    assert question.required == pytest.approx(required)
+    assert question.unit == unit
+    assert evaluate(question.available_expression) == pytest.approx(available)
+    assert evaluate(question.required_expression) == pytest.approx(required)
+    answer, explanation = question.answer()
+    assert answer is yes
+    assert explanation.startswith("Yes." if yes else "No.")
+
+
+NOT_RESOURCE_QUESTIONS = [
+    "How should I split $1000 between three teams?",
+    "Is Paris bigger than London?",
+    "What is 17 + 25?",
+    "What is 15% of 80?",
+    "Who wrote Romeo and Juliet?",
+    "The Eiffel Tower is 330 m tall.",
+    "Convert 5 km to miles",
+    "How many GB are in 2 TB?",
+    "How much is left if I have $500 and spend $320?",
+    "I have $500 and spent $320.",
+    "Is 500 GB more than 400 GB?",
+    "Is $300 more than the $288 we need?",
+    "Is 2024 a leap year?",
+    "Is 7 a prime number?",
+    "Is it enough?",
+    "Can you add 12 and 30?",
+    "Did the meeting in 2019 have 40 people?",
+    # one side missing
+    "I have $100. Can I afford it?",
+    "Can I afford a $1,200 laptop?",
+    "Is a 12 GB job too big?",
+    "We have 40 chairs. Is that enough?",
+    # negations: left to the model
+    "Will we not exceed the $500 budget with $600 of costs?",
+    "Isn't $300 enough for a $250 phone?",
+    "Is $300 not enough for a $250 phone?",
+    # unclear: two questions, two currencies, bare numbers against hours, two budgets, a count that disagrees
+    "Can a 500 GB disk hold 620 GB of backups? Which disk should I buy?",
+    "I have €500 and the laptop costs $600. Can I afford it?",
+    "I have 3 hours and tasks of 40, 50 and 70. Will they fit?",
+    "We have $1000 and $500. Is that enough for a $1200 trip?",
+    "I have $459 and want a headset for $59 and a chair for $112. Can I afford all three?",
+    # a month is 28 to 31 days
+    "A server costs $3 per day. Will $100 last a month?",
+    # both polarities at once
+    "Is $300 enough, or will we go over the budget with a $250 phone?",
+    "",
+    "?",
+]
+
+
+@pytest.mark.parametrize("text", NOT_RESOURCE_QUESTIONS)
+def test_not_resource_questions(text: str) -> None:
+    assert parse_capacity(text) is None
+
+
+def test_explanation_shows_the_arithmetic() -> None:
+    question = parse_capacity(
+        "I have $459 and want a headset for $59, a monitor for $347 and a chair for $112. "
+        "Can I afford all three?"
+    )
+    assert question is not None
+    assert question.answer() == (
+        False,
+        "No. The total needed is $518 (59 + 347 + 112), more than the $459 available.",
+    )
+    left = parse_capacity(
+        "Our quota is 10,000 tokens and we used 8,200. Can we still make a 2,000-token call?"
+    )
+    assert left is not None
+    assert left.answer()[1] == (
+        "No. The amount needed is 2,000 tokens, more than the 1,800 tokens left (10000 - 8200)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("asks", "available", "required", "yes"),
+    [
+        ("fits", 100, 100, True),
+        ("exceeds", 100, 100, False),
+        ("fits", 100, 100.01, False),
+        ("exceeds", 100, 100.01, True),
+        ("fits", 0.1 + 0.2, 0.3, True),
+    ],
+)
+def test_polarity_and_boundary(asks: str, available: float, required: float, yes: bool) -> None:
+    question = CapacityQuestion(available=available, required=required, unit="$", asks=asks)  # type: ignore[arg-type]
+    answer, explanation = question.answer()
+    assert answer is yes
+    assert explanation.split(".")[0] == ("Yes" if yes else "No")
+
+
+def test_exactly_equal_is_said_so() -> None:
+    _, text = CapacityQuestion(available=40, required=40, unit="people", asks="fits").answer()
+    assert text == "Yes. The amount needed is 40 people, exactly the 40 people available."
+
+
+def test_question_is_frozen_and_checks_its_expressions() -> None:
+    question = CapacityQuestion(
+        available=2147, required=2025, unit="€", asks="fits", required_expression="27 * 75"
+    )
+    with pytest.raises(ValidationError):
+        question.required = 1  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="27 \\* 75 is 2025, not 2000"):
+        CapacityQuestion(available=2147, required=2000, unit="€", asks="fits", required_expression="27 * 75")
+    with pytest.raises(ValidationError, match="not allowed"):
+        CapacityQuestion(available=1, required=1, asks="fits", available_expression="__import__('os')")
+    with pytest.raises(ValidationError):
+        CapacityQuestion(available=1, required=1, asks="maybe")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        CapacityQuestion(available=-1, required=1, asks="fits")
+
+
+def test_check_capacity_tool() -> None:
+    tool = CapacityCheck()
+    assert isinstance(tool, Tool)
+    assert tool.name == "check_capacity"
+    toolbox = Toolbox([tool])
+    result = toolbox.run(
+        ToolCall(
+            tool="check_capacity",
+            arguments={
+                "available": 459,
+                "required": 518,
+                "unit": "$",
+                "asks": "fits",
+                "required_expression": "59 + 347 + 112",
+            },
+        )
+    )
+    assert result.ok
+    assert result.output == "No. The total needed is $518 (59 + 347 + 112), more than the $459 available."
+    assert result.value == 0.0
+    yes = tool.run(CapacityQuestion(available=16, required=12, unit="GB", asks="fits"))
+    assert yes.value == 1.0
+    assert yes.text.startswith("Yes.")
+    exceeds = tool.run(CapacityQuestion(available=16, required=12, unit="GB", asks="exceeds"))
+    assert exceeds.value == 0.0
+
+
+def test_tool_refuses_inconsistent_arguments() -> None:
+    result = Toolbox([CapacityCheck()]).run(
+        ToolCall(
+            tool="check_capacity",
+            arguments={"available": 459, "required": 500, "asks": "fits", "required_expression": "59 + 347"},
+        )
+    )
+    assert not result.ok
+    assert "406" in result.error
+
+
+def test_parse_then_tool_agree() -> None:
+    question = parse_capacity("With €2,147 can we buy 27 licences at €75 each?")
+    assert question is not None
+    output = CapacityCheck().run(question)
+    assert output.value == 1.0
+    assert output.text == question.answer()[1]
+    assert "check_capacity" not in builtin_toolbox()  # opt-in: the agents add it where resource questions go
