@@ -9,6 +9,7 @@ from qsm.agents.tools.base import FunctionTool, Tool, ToolOutput, tool_from_func
 from qsm.agents.tools.builtin import builtin_toolbox
 from qsm.agents.tools.calculator import Calculator, CalculatorArgs, evaluate
 from qsm.agents.tools.capacity import CapacityAsks, CapacityCheck, CapacityQuestion, parse_capacity
+from qsm.agents.tools.comparison import Comparison, parse_comparison
 from qsm.agents.tools.conversion import parse_conversion
 from qsm.agents.tools.converter import ConvertArgs, UnitConverter
 from qsm.agents.tools.errors import ToolCallError, ToolDefinitionError, ToolError
@@ -24,6 +25,7 @@ __all__ = [
     "CapacityAsks",
     "CapacityCheck",
     "CapacityQuestion",
+    "Comparison",
     "ConvertArgs",
     "FunctionTool",
     "MemorySearch",
@@ -45,6 +47,7 @@ __all__ = [
     "format_number",
     "parse_arithmetic",
     "parse_capacity",
+    "parse_comparison",
     "parse_conversion",
     "request_tool_call",
     "tool_call_messages",
