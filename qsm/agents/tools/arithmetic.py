@@ -258,10 +258,10 @@ class WordParser:
                 self.optional_reference()
                 self.expect(("by",))
                 return _carry(result, op, self.unary())
-        for verb, op, amount in _STEP_SCALES:
+        for verb, op, factor in _STEP_SCALES:
             if c.take(verb):
                 self.optional_reference()
-                return binary(result, op, number(amount))
+                return binary(result, op, number(factor))
         if c.take(("raise",)):
             self.optional_reference()
             self.expect(("to", "the", "power", "of"), ("to",))

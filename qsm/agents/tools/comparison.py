@@ -54,8 +54,7 @@ _IS = _phrases(
     "is", "are", "was", "is it true that", "is it the case that", "whether", "if", "would", "will",
 )  # fmt: skip
 _DOES = _phrases("does", "do", "did", "will", "would")
-_COMPARATORS: dict[Phrase, ComparisonOp] = {}
-for _op, _texts in (
+_COMPARATOR_TEXTS: tuple[tuple[ComparisonOp, tuple[str, ...]], ...] = (
     (">=", ("at least", "greater than or equal to", "more than or equal to", "no less than", "not less than",
             "no fewer than", "equal to or greater than", "equal to or more than", ">=", "≥", "> =")),
     ("<=", ("at most", "less than or equal to", "no more than", "not more than", "equal to or less than",
@@ -67,9 +66,10 @@ for _op, _texts in (
            "lighter than", "colder than", "cooler than", "slower than", "younger than", "earlier than",
            "narrower than", "shallower than", "<")),
     ("==", ("equal to", "equals", "the same as", "exactly", "=", "==")),
-):  # fmt: skip
-    for _text in _texts:
-        _COMPARATORS[tuple(_text.split())] = _op  # type: ignore[assignment]
+)  # fmt: skip
+_COMPARATORS: dict[Phrase, ComparisonOp] = {
+    tuple(text.split()): op for op, texts in _COMPARATOR_TEXTS for text in texts
+}
 _DIVISIBLE_BY = _phrases("divisible by", "evenly divisible by", "exactly divisible by", "a multiple of")
 _FACTOR_OF = _phrases("a factor of", "a divisor of")
 _EVEN = _phrases("even", "an even number")
@@ -189,8 +189,8 @@ def _question(c: Cursor) -> Comparison | None:
     if c.take(*_IS):
         left = parser.sum()
         c.take(("is",), ("are",))
-        if op := c.take(*_COMPARATORS):
-            return _compare(left, _COMPARATORS[op], parser.sum())
+        if comparator := c.take(*_COMPARATORS):
+            return _compare(left, _COMPARATORS[comparator], parser.sum())
         if c.take(*_DIVISIBLE_BY):
             return _divisible(left, parser.sum())
         if c.take(*_FACTOR_OF):

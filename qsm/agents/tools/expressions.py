@@ -106,14 +106,14 @@ def binary(left: Expr, op: str, right: Expr) -> Expr:
         text = _plain_binary(left.plain(), op, right.in_unit(unit).plain())
         return _with_unit(text, unit, lambda t: binary(left.in_unit(t), op, right.in_unit(t)))
     if op == "*" and (left.unit is None) != (right.unit is None):
-        unit = left.unit or right.unit
-        assert unit is not None
+        scaled = left.unit or right.unit
+        assert scaled is not None
         text = _plain_binary(left.plain(), op, right.plain())
-        if unit.offset:
-            return quantity(text, unit)
+        if scaled.offset:
+            return quantity(text, scaled)
         if left.unit is None:
-            return _with_unit(text, unit, lambda t: binary(left, op, right.in_unit(t)))
-        return _with_unit(text, unit, lambda t: binary(left.in_unit(t), op, right))
+            return _with_unit(text, scaled, lambda t: binary(left, op, right.in_unit(t)))
+        return _with_unit(text, scaled, lambda t: binary(left.in_unit(t), op, right))
     if op == "/" and left.unit is not None and right.unit is None:
         unit = left.unit
         text = _plain_binary(left.plain(), op, right)
