@@ -96,6 +96,7 @@ def ship_roles(roles: list[RoleName], layout: TrainLayout, out_dir: Path, *, bas
             },
             "eval": {
                 "examples": result["examples"],
+                "limit": evaluation.get("limit"),
                 "sampling": evaluation.get("sampling", {}),
                 "base": _scores(result["base"]),
                 "adapter": _scores(result["adapter"]),
@@ -114,13 +115,14 @@ def _commands(meta: dict[str, Any], roles: list[RoleName]) -> list[str]:
     data, train = meta["data"], meta["training"]
     names = ",".join(roles)
     lr = f"{train['learning_rate']:g}"
+    limit = f" --limit {meta['eval']['limit']}" if meta["eval"]["limit"] else ""
     return [
         "export QSM_TRAIN__DIR=/tmp/qsm-adapters    # any folder outside the checkout",
         f"qsm train data --role all --seed {data['seed']} --examples {data['generated']} --force",
         f"qsm train lora --role {meta['role']} --rank {train['rank']} --alpha {train['alpha']:g} --lr {lr} "
         f"--batch-size {train['batch_size']} --max-steps {train['steps']} --seed {train['seed']} "
         f"--threads {train['threads']}",
-        f"qsm eval --role {names} --limit {meta['eval']['examples']} --threads 1",
+        f"qsm eval --role {names}{limit} --threads 1",
         f"qsm train ship --role {names}    # copies adapters and writes these cards into qsm/adapters/",
     ]
 
@@ -167,9 +169,10 @@ def _card(meta: dict[str, Any]) -> str:
         "",
         f"PEFT LoRA SFT on the reply tokens only: rank {train['rank']}, alpha {train['alpha']}, on "
         f"{', '.join(train['target_modules'])}; learning rate {train['learning_rate']}, batch "
-        f"{train['batch_size']}, {train['steps']} steps ({train['epochs']} passes started over "
-        f"{train['examples']} examples), seed {train['seed']}, {train['threads']} torch thread on the "
-        f"{train['device']} ({train['precision']}): {train['seconds'] / 60:.1f} minutes, "
+        f"{train['batch_size']}, {train['steps']} steps "
+        f"({train['steps'] * train['batch_size'] / train['examples']:.1f} passes over {train['examples']} "
+        f"examples), seed {train['seed']}, {train['threads']} torch thread on the {train['device']} "
+        f"({train['precision']}): {train['seconds'] / 60:.1f} minutes of wall time, "
         f"{train['train_tokens']} tokens. Validation loss {train['val_loss_before']} before, "
         f"{', '.join(map(str, train['val_loss']))} after each pass. Versions: "
         + ", ".join(f"{k} {v}" for k, v in train["versions"].items())
