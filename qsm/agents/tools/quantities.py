@@ -53,6 +53,20 @@ _PEOPLE = {
 }  # fmt: skip
 _REFERRING = {"all", "both", "these", "those", "the", "first", "last"}
 _RATE_WORDS = (("per",), ("/",), ("every",), ("a",), ("an",))
+_ADJECTIVES = {"more", "extra", "additional", "free", "spare", "available", "remaining", "other", "new"}
+_A_PER_NOUN = {
+    "night",
+    "person",
+    "head",
+    "seat",
+    "ticket",
+    "user",
+    "licence",
+    "license",
+    "guest",
+    "room",
+    "item",
+}
 _EACH = (("each",), ("apiece",), ("a", "piece"), ("per", "piece"), ("per", "unit"), ("per", "item"))
 
 
@@ -132,12 +146,27 @@ def find_quantities(tokens: list[Token]) -> list[Quantity]:
             continue
         quantity = _read(tokens, i)
         i = max(quantity.end, i + 1)
+        if _is_year(tokens, quantity):
+            continue
         if tokens_before(tokens, quantity.start, 1) in (("all",), ("both",)) or _refers_back(
             tokens, quantity
         ):
             continue
         found.append(quantity)
     return _percent_of(tokens, _share_list_units(tokens, found))
+
+
+def _is_year(tokens: list[Token], quantity: Quantity) -> bool:
+    """``in 2025``, ``for 2026``: a year, not an amount."""
+    return (
+        quantity.kind == "bare"
+        and quantity.expression.isdigit()
+        and 1900 <= int(quantity.expression) <= 2100
+        and tokens_before(tokens, quantity.start, 1) in _YEAR_INTRO
+    )
+
+
+_YEAR_INTRO = {(w,) for w in ("in", "for", "of", "since", "by", "until", "during", "from", "year", "to")}
 
 
 def _one_duration(tokens: list[Token], i: int) -> Quantity | None:
@@ -203,6 +232,8 @@ def _read(tokens: list[Token], i: int) -> Quantity:
     if after is not None and tokens[end : end + 2] and _texts(tokens[end : end + 2]) == ("per", "cent"):
         return Quantity(value, literal, "percent", "%", start, end + 2)
     skip = 1 if after is not None and after.text == "-" else 0
+    if after is not None and after.text in _ADJECTIVES and end + 1 < len(tokens):
+        skip = 1  # "25 more guests", "3 free hours"
     unit, unit_end = _unit_at(tokens, end + skip)
     if unit is not None:
         quantity = Quantity(
@@ -252,8 +283,11 @@ def _rate(tokens: list[Token], quantity: Quantity) -> Quantity:
         if unit is not None and unit.dimension == "time":
             return replace(quantity, per=unit.symbol, per_factor=unit.factor, end=unit_end)
         following = tokens[at + 1] if at + 1 < len(tokens) else None
+        per_noun = phrase[0] in ("per", "/", "every") or (
+            following is not None and following.text in _A_PER_NOUN
+        )
         if (
-            phrase[0] in ("per", "/", "every")
+            per_noun
             and following is not None
             and following.kind == "word"
             and following.text not in _NOT_NOUNS

@@ -65,6 +65,7 @@ _ASK_CAN = {"can", "could"}
 _FILLERS = {
     "a", "an", "the", "our", "my", "your", "their", "its", "his", "her", "only", "just", "about", "around",
     "roughly", "approximately", "nearly", "almost", "exactly", "some", "another", "total", "of", "still",
+    "us", "me", "you", "them", "we", "i",
 }  # fmt: skip
 _WEAK_AVAILABLE_BEFORE = _phrases("have", "has", "had", "got", "have got", "there are", "there is")
 _CONTAINERS = (
@@ -78,8 +79,8 @@ _AVAILABLE_BEFORE = _phrases(
     "fits", "accommodates", "can hold", "can store", "can fit", "can seat", "can take", "can carry",
     "can handle", "can accommodate", "at most", "up to", "no more than", "not more than", "maximum of",
     "maximum", "max", "left with", "saved", "earn", "earns", "includes", "include", "offers", "provides",
-    "gives", "comes with", "allows", "allotted", "allocated", "set aside", "has room for", "have room for",
-    "has space for", "have space for", "with room for", "with space for", "seating for",
+    "gives", "comes with", "allows", "allotted", "allocated", "set aside", "seating for", "budget :",
+    "quota :", "limit :", "capacity :", "available :", "funds :", "cash :",
 )  # fmt: skip
 _USED_BEFORE = _phrases(
     "used", "spent", "already used", "already spent", "consumed", "have used", "used up", "burned", "burnt",
@@ -98,7 +99,7 @@ _AVAILABLE_AFTER = _phrases(
     "tank", "account", "wallet", "fund", "grant", "window", "phone", "laptop", "subscription",
     "in the bank", "in my account", "in the account", "in savings", "enough", "cover", "covers", "suffice",
     "last", "be enough", "is enough", "is sufficient", "to spend", "to spare", "in total to spend",
-    "of capacity", "of headroom", "of space", "of storage", "of free space",
+    "of capacity", "of headroom", "of space", "of storage", "of free space", "too little", "too small",
 )  # fmt: skip
 _USED_AFTER = _phrases(
     "used", "already", "spent", "are used", "is used", "have been used", "has been used", "taken",
@@ -168,8 +169,9 @@ def _asks(tokens: list[Token], sentences: list[tuple[int, int]]) -> Literal["fit
         words = words[:-2]
     if any(w in _WH for w in words) or any(w in _NEGATIONS or w.endswith("n't") for w in words):
         return None
-    if not any(w in _AUX for w in words[:10]):
-        return None
+    clause_starts = [0, *(i + 1 for i, w in enumerate(words) if w in (",", ":"))]
+    if not any(w in _AUX for start in clause_starts for w in words[start : start + 10]):
+        return None  # not a yes/no question: "with $80, can I ...", "two calls: will they fit ..."
     if _contains(words, _COMPARISONS):
         return None
     fits, exceeds = _contains(words, _FITS), _contains(words, _EXCEEDS)
@@ -177,7 +179,7 @@ def _asks(tokens: list[Token], sentences: list[tuple[int, int]]) -> Literal["fit
         return None
     if exceeds:
         return "exceeds"
-    if fits or any(w in _ASK_CAN for w in words[:10]):
+    if fits or any(w in _ASK_CAN for start in clause_starts for w in words[start : start + 10]):
         return "fits"
     return None
 
@@ -218,6 +220,8 @@ def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity
     if len(between) > 3 or any(w not in _PRODUCT_LINKS for w in between):
         return None
     listed = _texts(tokens[second.end : second.end + 1]) in ((",",), ("and",), ("or",))
+    if not between and first.kind == "bare" and second.kind.startswith("unit:") and not second.is_rate:
+        between = ("each",)  # "three 50-minute episodes"
     for count, amount in ((first, second), (second, first)):
         if count.is_rate or not _is_count(count) or amount.kind in ("bare", "percent"):
             continue
@@ -230,7 +234,11 @@ def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity
             and count.kind != "noun:people"
             and not listed  # "three talks of 25, 30 and 40 minutes" lists the talks
         )
-        if per_item or (grouped and between == ("of",)) or (amount is second and between == ("at",)):
+        if (
+            per_item
+            or (grouped and between == ("of",))
+            or (amount is second and between in (("at",), ("each",)))
+        ):
             time_rate = amount.per if amount.per not in (None, "each", counted) else None
             if time_rate is None and amount.per not in (None, "each", counted):
                 return None
@@ -268,6 +276,10 @@ def _role(tokens: list[Token], sentences: list[tuple[int, int]], quantity: Quant
         before_role = "required"
     after = list(_texts(tokens[quantity.end : end]))
     after_role: _WeakRole | None = None
+    if any(
+        t.text in ("free", "spare", "available", "remaining") for t in tokens[quantity.start : quantity.end]
+    ):
+        after_role = "available"  # "3 free hours"
     for _ in range(2):
         if _starts_with(after, _USED_AFTER):
             return "used"
@@ -418,11 +430,16 @@ def _sides(
         for q, role in zip(quantities, roles, strict=True)
         if q.kind == kind or q.kind == "bare"
     ]
+    if any(q.kind == "bare" and role is None for q, role in zip(quantities, roles, strict=True)):
+        return None  # a number with no unit and no word that says what it is
     used = [q for q, role in same if role == "used"]
     required = [q for q, role in same if role is None or role == "required"]
     have = next(q for q, role in same if role == "available")
     if not required or not _item_count_agrees(tokens, len(required)):
         return None
+    counts = [q for q in quantities if q.kind.startswith("noun:") and q.kind != kind]
+    if any(q.value != len(required) for q in counts):
+        return None  # "3 pizzas and 2 drinks" priced per pizza and per drink: counts not multiplied in
     target = min((q for q, _ in same), key=lambda q: q.factor)
     factor = target.factor
     if any(_calendar_ambiguous(q.unit, target.unit) for q, _ in same):

@@ -90,6 +90,35 @@ QUESTIONS = [
     ("Our quota is 5,000 tokens and we used 4,100. Will a 1,200-token request exceed the quota?", "exceeds",
      900, 1200, "tokens", True),
     ("The phone has 64 GB of storage with 50 GB used. Can I install a 10 GB game?", "fits", 14, 10, "GB", True),
+    ("Our plan gives us 100 GB of bandwidth. We've used 72 GB and expect another 35 GB. Will we go over?",
+     "exceeds", 28, 35, "GB", True),
+    ("The storage quota is 50 GB and we use 47 GB. Can I upload a 2 GB file?", "fits", 50, 49, "GB", True),
+    # more phrasings
+    ("Budget: $1,500. Costs: $400 for venue, $650 for food, $300 for music. Are we within budget?", "fits",
+     1500, 1350, "$", True),
+    ("The event budget is 2,000 USD; catering is 1,250 USD and AV is 800 USD. Does that exceed the budget?",
+     "exceeds", 2000, 2050, "$", True),
+    ("Is $250 too little for 3 nights at $90 a night?", "exceeds", 250, 270, "$", True),
+    ("The elevator's limit is 630 kg. Eight people weighing 80 kg each want to ride. Is that over the limit?",
+     "exceeds", 630, 640, "kg", True),
+    ("Can a 32 GB USB stick hold 7 videos of 4.5 GB each?", "fits", 32, 31.5, "GB", True),
+    ("The restaurant seats 60 and we expect 48 guests. Do we have space?", "fits", 60, 48, "people", True),
+    ("Does a 1 TB drive have room for 1,200 GB of photos?", "fits", 1000, 1200, "GB", False),
+    ("A license costs €75 per seat. We have €1,000. Can we license 14 seats?", "fits", 1000, 1050, "€", False),
+    ("The budget is $900. Will 2 nights at $350 per night and a $180 flight fit in it?", "fits", 900, 880, "$",
+     True),
+    ("The conference room fits 25 people. Will 4 teams of 6 people fit?", "fits", 25, 24, "people", True),
+    ("Our server has 64 GB of RAM. Three services need 24 GB, 20 GB and 18 GB. Is there enough memory?",
+     "fits", 64, 62, "GB", True),
+    ("The job needs 40 GB of memory but the machine has 32 GB. Is the machine short of memory?", "exceeds", 32,
+     40, "GB", True),
+    ("We have €10,000 and need to pay 3 contractors €3,500 each. Can we pay them?", "fits", 10000, 10500, "€",
+     False),
+    ("The tank holds 50 litres. Will 60 litres fit?", "fits", 50, 60, "l", False),
+    ("A 90-minute meeting and two 45-minute calls: will they fit in my 3 free hours?", "fits", 180, 180, "min",
+     True),
+    ("With only 2.5 hours, can I watch three 50-minute episodes?", "fits", 150, 150, "min", True),
+    ("Is $20 enough to buy 3 coffees at $4.50 each and a $6 sandwich?", "fits", 20, 19.5, "$", True),
 ]  # fmt: skip
 
 
@@ -143,6 +172,12 @@ NOT_RESOURCE_QUESTIONS = [
     "I have 3 hours and tasks of 40, 50 and 70. Will they fit?",
     "We have $1000 and $500. Is that enough for a $1200 trip?",
     "I have $459 and want a headset for $59 and a chair for $112. Can I afford all three?",
+    # counts that are not multiplied in, a card balance (owed or available?), a rate with no duration
+    "I've got £40. A pizza is £12 and a drink is £3. Can I get 3 pizzas and 2 drinks?",
+    "We have 8 hours. Each of the 5 interviews takes 90 minutes. Will we have enough time?",
+    "My card has a limit of $2,000 and a balance of $1,750. Will a $300 purchase go over the limit?",
+    "Our cloud bill is capped at $500 per month. We spent $420 and expect $95 more. Will we exceed the cap?",
+    "In 2025 our budget is $500. Is that enough for a $300 phone and 2 cases?",
     # a month is 28 to 31 days
     "A server costs $3 per day. Will $100 last a month?",
     # both polarities at once
