@@ -41,7 +41,7 @@ from functools import partial
 
 from qsm.agents.tools.conversion import read_unit
 from qsm.agents.tools.expressions import PRODUCT, Expr, NotArithmetic, binary, negate, number, quantity
-from qsm.agents.tools.lexer import Cursor, Phrase, strip_phrases, tokenize
+from qsm.agents.tools.lexer import Cursor, Phrase, Token, strip_phrases, tokenize
 from qsm.agents.tools.units import Unit
 
 __all__ = ["LEADING_PHRASES", "TRAILING_PHRASES", "WordParser", "parse_arithmetic"]
@@ -107,6 +107,7 @@ _HOW_MANY_JOINS = _phrases(
     "is", "are", "in", "is in", "are in", "are there in", "is there in", "make", "makes", "do", "does",
     "equals", "is that", "are that",
 )  # fmt: skip
+_NOT_A_NUMBER = Token("word", "")
 # unit spellings that after a number are more often ordinary words ("3 in total", "1st")
 _NOT_UNITS_AFTER_NUMBER = {("in",), ("st",)}
 
@@ -271,8 +272,42 @@ class WordParser:
             return self.convert_to(result)
         if c.take(("take",)) and (taken := self.attempt(partial(self.take_away, result))) is not None:
             return taken  # take 5 away (from it)
+        if result.unit is not None and (part := self.attempt(self.prefix)) is not None:
+            return self.smaller_part(result, part)  # "2 hours and 30 minutes"
         c.take(*_TAKE)
         return self.part_of_result(result)
+
+    def compound(self, whole: Expr) -> Expr:
+        """Adjacent parts in ever smaller units add up: "5 feet 10 inches", "2 h 30 min"."""
+        while (self.c.peek() or _NOT_A_NUMBER).kind == "num":
+            start = self.c.pos
+            literal = self.c.number()
+            unit = self.unit_after_number()
+            if (
+                literal is None
+                or unit is None
+                or (part := self.attempt_smaller(whole, literal, unit)) is None
+            ):
+                self.c.pos = start
+                return whole
+            whole = part
+        return whole
+
+    def attempt_smaller(self, whole: Expr, literal: str, unit: Unit) -> Expr | None:
+        try:
+            return self.smaller_part(whole, number(literal, unit))
+        except NotArithmetic:
+            return None
+
+    @staticmethod
+    def smaller_part(whole: Expr, part: Expr) -> Expr:
+        """``whole + part`` when ``part`` is a bare quantity in a smaller unit of the same dimension."""
+        unit, smaller = whole.unit, part.unit
+        if unit is None or smaller is None or part.operations or smaller.dimension != unit.dimension:
+            raise NotArithmetic
+        if unit.offset or smaller.factor >= unit.factor:
+            raise NotArithmetic
+        return binary(whole, "+", part)
 
     def take_away(self, result: Expr) -> Expr:
         amount = self.unary()
@@ -390,7 +425,8 @@ class WordParser:
             self.expect((")",))
             return inner
         if (literal := self.c.number()) is not None:
-            return number(literal, self.unit_after_number())
+            unit = self.unit_after_number()
+            return number(literal) if unit is None else self.compound(number(literal, unit))
         self.c.take(*_THE)
         if self.c.take(("square", "root", "of"), ("square", "root"), ("sqrt",), ("sqrt", "of"), ("√",)):
             return binary(self.unary(), "**", number("0.5"))

@@ -51,6 +51,10 @@ CONVERSION_CHAINS = [
     ("How many minutes are in 3 hours minus 20 minutes?", "3 * 60 - 20", 160),
     ("How many MB is 2 GB plus 300 MB?", "2 * 1000 + 300", 2300),
     ("Convert 2 hours to minutes, then convert it to seconds and add 30", "2 * 3600 + 30", 7230),
+    ("How many minutes is 2 hours and 30 minutes?", "2 * 60 + 30", 150),
+    ("How many inches in 5 feet 10 inches?", "5 * 12 + 10", 70),
+    ("How many seconds are in 1 h 2 min 3 s", "1 * 3600 + 2 * 60 + 3", 3723),
+    ("Add 2 hours and 30 minutes", "2 + 30 / 60", 2.5),
 ]
 
 NOT_CHAINS = [
@@ -79,6 +83,9 @@ NOT_CHAINS = [
     "-5",
     "What is 2 + 2, and who is the president?",
     "Add 3 and 4 and then add",
+    "What is 5 km 3 km",
+    "What is 2 hours and 3 kg",
+    "How many minutes is 30 minutes and 2 hours?",
 ]
 
 

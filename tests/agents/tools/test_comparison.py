@@ -46,6 +46,11 @@ COMPARISONS = [
     ),
     ("Quick question: is 15% of 80 > 10?", Comparison("15 / 100 * 80", ">", "10"), True),
     ("Is half of 30 bigger than 14?", Comparison("30 / 2", ">", "14"), True),
+    (
+        "Is 5 feet 10 inches taller than 1.8 m?",
+        Comparison("5 * 0.3048 + 10 * 0.0254", ">", "1.8", "m"),
+        False,
+    ),
 ]
 
 NOT_COMPARISONS = [
