@@ -49,6 +49,7 @@ CapacityAsks = Literal["fits", "exceeds"]
 ``exceeds``: is it more than what is available (yes when required > available)."""
 
 _TOLERANCE = 1e-9
+_ARITHMETIC = r"^[-(0-9][-+*/%(). 0-9]*$"
 
 
 class CapacityQuestion(BaseModel):
@@ -65,11 +66,19 @@ class CapacityQuestion(BaseModel):
         description="'fits' if the question asks whether it fits / is enough / is affordable / is within the "
         "limit; 'exceeds' if it asks whether it exceeds / goes over / runs out / is too much"
     )
+    # the patterns are in the JSON schema only (as for the calculator): they keep a constrained model's
+    # expressions to arithmetic characters, while validation evaluates them and says what is wrong
     available_expression: str = Field(
-        default="", max_length=200, description="arithmetic that gives available, e.g. 10000 - 8200"
+        default="",
+        max_length=200,
+        description="arithmetic that gives available, e.g. 10000 - 8200",
+        json_schema_extra={"pattern": _ARITHMETIC},
     )
     required_expression: str = Field(
-        default="", max_length=200, description="arithmetic that gives required, e.g. 59 + 347 + 112"
+        default="",
+        max_length=200,
+        description="arithmetic that gives required, e.g. 59 + 347 + 112",
+        json_schema_extra={"pattern": _ARITHMETIC},
     )
 
     @model_validator(mode="after")

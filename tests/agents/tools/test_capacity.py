@@ -294,3 +294,15 @@ def test_parse_then_tool_agree() -> None:
     assert output.value == 1.0
     assert output.text == question.answer()[1]
     assert "check_capacity" not in builtin_toolbox()  # opt-in: the agents add it where resource questions go
+
+
+def test_call_schema_compiles_to_a_llama_cpp_grammar() -> None:
+    import json
+
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    toolbox = builtin_toolbox()
+    toolbox.add(CapacityCheck())
+    schema = json.dumps(toolbox.call_schema())
+    gbnf = llama_grammar.json_schema_to_gbnf(schema)
+    assert '"\\"check_capacity\\""' in gbnf and '"\\"fits\\""' in gbnf and '"\\"exceeds\\""' in gbnf
+    llama_grammar.LlamaGrammar.from_json_schema(schema, verbose=False)
