@@ -494,7 +494,7 @@ def parse_arithmetic(text: str) -> str | None:
     parser = WordParser(Cursor(tokens))
     try:
         expr = parser.statement()
-    except NotArithmetic:
+    except (NotArithmetic, RecursionError):  # RecursionError: parentheses nested past Python's stack
         return None
     if not parser.c.done or expr.operations == 0:
         return None

@@ -179,7 +179,7 @@ def parse_comparison(text: str) -> Comparison | None:
     cursor = Cursor(tokens)
     try:
         found = _question(cursor)
-    except NotArithmetic:
+    except (NotArithmetic, RecursionError):  # RecursionError: parentheses nested past Python's stack
         return None
     return found if found is not None and cursor.done else None
 

@@ -82,6 +82,7 @@ NOT_CHAINS = [
     "-40 C to F",
     "-5",
     "What is 2 + 2, and who is the president?",
+    "(" * 149 + "1 + 1)",
     "Add 3 and 4 and then add",
     "What is 5 km 3 km",
     "What is 2 hours and 3 kg",

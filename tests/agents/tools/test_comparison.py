@@ -69,6 +69,7 @@ NOT_COMPARISONS = [
     "Is 5 km prime?",
     "Is the number 7 lucky?",
     "Is 7 greater than 5 and why?",
+    "Is " + "(" * 140 + "1 more than 2?",
     "",
 ]
 
