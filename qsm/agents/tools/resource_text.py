@@ -220,8 +220,13 @@ def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity
     if len(between) > 3 or any(w not in _PRODUCT_LINKS for w in between):
         return None
     listed = _texts(tokens[second.end : second.end + 1]) in ((",",), ("and",), ("or",))
-    if not between and first.kind == "bare" and second.kind.startswith("unit:") and not second.is_rate:
-        between = ("each",)  # "three 50-minute episodes"
+    if (
+        not between
+        and first.kind == "bare"
+        and second.kind.startswith(("unit:", "money:"))
+        and not second.is_rate
+    ):
+        between = ("each",)  # "three 50-minute episodes", "two $800 laptops"
     for count, amount in ((first, second), (second, first)):
         if count.is_rate or not _is_count(count) or amount.kind in ("bare", "percent"):
             continue
@@ -280,6 +285,8 @@ def _role(tokens: list[Token], sentences: list[tuple[int, int]], quantity: Quant
         t.text in ("free", "spare", "available", "remaining") for t in tokens[quantity.start : quantity.end]
     ):
         after_role = "available"  # "3 free hours"
+    if after[:1] == ["last"] and after[1:2] and after[1] in _PERIODS:
+        after = after[2:]  # "30 hours last week" is not "$300 last(s)"
     for _ in range(2):
         if _starts_with(after, _USED_AFTER):
             return "used"
@@ -310,6 +317,7 @@ def _listed_roles(
     return out
 
 
+_PERIODS = {"week", "month", "year", "night", "time", "weekend", "quarter", "season", "summer", "winter"}
 _LIST_JOINS = ((",",), ("and",), (",", "and"), ("plus",), ("and", "another"))
 
 
@@ -430,8 +438,11 @@ def _sides(
         for q, role in zip(quantities, roles, strict=True)
         if q.kind == kind or q.kind == "bare"
     ]
-    if any(q.kind == "bare" and role is None for q, role in zip(quantities, roles, strict=True)):
-        return None  # a number with no unit and no word that says what it is
+    if any(
+        q.kind == "bare" and role not in ("available", "used")
+        for q, role in zip(quantities, roles, strict=True)
+    ):
+        return None  # a number with no unit: only "seats 40", "we used 8,200" say what it is
     used = [q for q, role in same if role == "used"]
     required = [q for q, role in same if role is None or role == "required"]
     have = next(q for q, role in same if role == "available")
@@ -457,11 +468,14 @@ def _sides(
     return ResourceReading(
         available=available_value,
         required=required_value,
-        unit=target.unit,
+        unit=_TIME_NAMES.get(target.unit, target.unit),
         asks=asks,
         available_expression=available_expression,
         required_expression=required_expression,
     )
+
+
+_TIME_NAMES = {"s": "seconds", "h": "hours", "d": "days", "wk": "weeks", "month": "months", "yr": "years"}
 
 
 def _as_kind(quantity: Quantity, kind: str, quantities: list[Quantity]) -> Quantity:

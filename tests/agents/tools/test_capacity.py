@@ -119,6 +119,17 @@ QUESTIONS = [
      True),
     ("With only 2.5 hours, can I watch three 50-minute episodes?", "fits", 150, 150, "min", True),
     ("Is $20 enough to buy 3 coffees at $4.50 each and a $6 sandwich?", "fits", 20, 19.5, "$", True),
+    ("I have 1.5k dollars. Can I afford two $800 laptops?", "fits", 1500, 1600, "$", False),
+    ("We have 10 days to finish 3 tasks of 4 days each. Can we make it?", "fits", 10, 12, "days", False),
+    ("A server costs $3 per day. Will $100 last 30 days?", "fits", 100, 90, "$", True),
+    ("I need $600 for rent and I have $550. Am I short?", "exceeds", 550, 600, "$", True),
+    ("The file is 700 MB and the CD holds 650 MB. Will it fit?", "fits", 650, 700, "MB", False),
+    ("Our budget of $500 must cover a $200 deposit and 4 payments of $80. Is it enough?", "fits", 500, 520, "$",
+     False),
+    ("Is $1,000,000 enough to buy 3 houses at $400,000 each?", "fits", 1e6, 1.2e6, "$", False),
+    ("Will a 2,000-token prompt go over our 1,500-token limit?", "exceeds", 1500, 2000, "tokens", True),
+    ("The room fits 30. Can 31 people attend?", "fits", 30, 31, "people", False),
+    ("Do we have enough budget? We have $300 and need $299.99.", "fits", 300, 299.99, "$", True),
 ]  # fmt: skip
 
 
@@ -178,6 +189,10 @@ NOT_RESOURCE_QUESTIONS = [
     "My card has a limit of $2,000 and a balance of $1,750. Will a $300 purchase go over the limit?",
     "Our cloud bill is capped at $500 per month. We spent $420 and expect $95 more. Will we exceed the cap?",
     "In 2025 our budget is $500. Is that enough for a $300 phone and 2 cases?",
+    "The items cost 120, 200 and 150. I have $500. Is that enough?",
+    "Does the $300 budget cover a 250 GB drive?",
+    "Is 3 hours enough to drive 250 km?",
+    "I have $500. I spent $320 on a phone. Can I afford it?",
     # a month is 28 to 31 days
     "A server costs $3 per day. Will $100 last a month?",
     # both polarities at once
