@@ -13,6 +13,28 @@ from typing import Literal
 from qsm.agents.tools.lexer import Token, tokenize
 from qsm.agents.tools.numbers import format_number
 from qsm.agents.tools.quantities import Quantity, find_quantities
+from qsm.agents.tools.resource_words import (
+    ASK_CAN,
+    AUX,
+    AVAILABLE_AFTER,
+    AVAILABLE_BEFORE,
+    CHECK_CLAUSES,
+    COMPARISONS,
+    EXCEEDS,
+    FILLERS,
+    FITS,
+    LIST_JOINS,
+    NEGATIONS,
+    PERIODS,
+    PRODUCT_LINKS,
+    REQUIRED_BEFORE,
+    SENTENCE_ENDS,
+    TIME_NAMES,
+    USED_AFTER,
+    USED_BEFORE,
+    WEAK_AVAILABLE_BEFORE,
+    WH,
+)
 
 __all__ = ["ResourceReading", "read_resource_question"]
 
@@ -30,87 +52,6 @@ class ResourceReading:
     asks: Literal["fits", "exceeds"]
     available_expression: str
     required_expression: str
-
-
-def _phrases(*texts: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(sorted((tuple(text.split()) for text in texts), key=len, reverse=True))
-
-
-_SENTENCE_ENDS = {".", "?", "!", ";"}
-_WH = {"what", "how", "which", "who", "whom", "whose", "when", "where", "why", "what's", "how's"}
-_AUX = {
-    "is", "are", "was", "were", "will", "would", "can", "could", "does", "do", "did", "should", "shall",
-    "has", "have", "am", "may", "might", "whether", "if",
-}  # fmt: skip
-_NEGATIONS = {"not", "no", "never", "nor", "cannot", "neither", "none", "without"}
-_COMPARISONS = _phrases(
-    "more than", "less than", "fewer than", "bigger than", "larger than", "smaller than", "greater than",
-    "cheaper than", "higher than", "lower than", "longer than", "shorter than", "as much as", "as many as",
-)  # fmt: skip
-_FITS = _phrases(
-    "enough", "sufficient", "suffice", "suffices", "fit", "fits", "afford", "affordable", "cover", "covers",
-    "within", "hold", "room", "space", "accommodate", "seat", "handle", "store", "stay under", "stay below",
-    "under budget", "under the limit", "under the cap", "below the limit", "last", "able to", "ok", "okay",
-    "manage", "pay for", "make it", "possible",
-)  # fmt: skip
-_EXCEEDS = _phrases(
-    "exceed", "exceeds", "exceeding", "exceeded", "go over", "goes over", "going over", "be over", "over budget",
-    "over the", "overrun", "overspend", "overflow", "overflows", "run out", "runs out", "running out",
-    "too much", "too many", "too little", "too few", "too small", "too big", "too large", "too expensive",
-    "too costly", "too long", "short", "shortfall", "insufficient", "surpass", "overbooked", "overbook",
-    "beyond", "above the", "break the budget", "blow the budget", "over capacity",
-)  # fmt: skip
-_ASK_CAN = {"can", "could"}
-
-_FILLERS = {
-    "a", "an", "the", "our", "my", "your", "their", "its", "his", "her", "only", "just", "about", "around",
-    "roughly", "approximately", "nearly", "almost", "exactly", "some", "another", "total", "of", "still",
-    "us", "me", "you", "them", "we", "i",
-}  # fmt: skip
-_WEAK_AVAILABLE_BEFORE = _phrases("have", "has", "had", "got", "have got", "there are", "there is")
-_CONTAINERS = (
-    "host", "server", "machine", "node", "laptop", "computer", "pc", "phone", "disk", "drive", "card", "plan",
-    "account", "budget", "room", "hall", "venue", "bus", "van", "truck", "car", "gpu", "instance", "vm",
-)  # fmt: skip
-_AVAILABLE_BEFORE = _phrases(
-    *(f"{container} with" for container in _CONTAINERS), "budget of", "budget is", "budget", "quota of", "quota is",
-    "limit of", "limit is", "cap of", "cap is", "capped at", "limited to", "capacity of", "capacity is",
-    "allowance of", "allowance is", "balance of", "balance is", "<s> with", "seats", "sleeps", "holds",
-    "fits", "accommodates", "can hold", "can store", "can fit", "can seat", "can take", "can carry",
-    "can handle", "can accommodate", "at most", "up to", "no more than", "not more than", "maximum of",
-    "maximum", "max", "left with", "saved", "earn", "earns", "includes", "include", "offers", "provides",
-    "gives", "comes with", "allows", "allotted", "allocated", "set aside", "seating for", "budget :",
-    "quota :", "limit :", "capacity :", "available :", "funds :", "cash :",
-)  # fmt: skip
-_USED_BEFORE = _phrases(
-    "used", "spent", "already used", "already spent", "consumed", "have used", "used up", "burned", "burnt",
-    "booked", "taken", "sold", "occupied", "filled", "already",
-)  # fmt: skip
-_REQUIRED_BEFORE = _phrases(
-    "need", "needs", "needed", "require", "requires", "required", "cost", "costs", "costing", "priced at",
-    "bill is", "bill of", "comes to", "come to", "total is", "totals", "spend", "pay", "buy", "purchase",
-    "hold", "store", "fit", "afford", "for", "uses", "use", "takes", "take", "want", "wants", "with", "of",
-    "another", "extra", "additional", "more",
-)  # fmt: skip
-_AVAILABLE_AFTER = _phrases(
-    "budget", "limit", "cap", "quota", "allowance", "free", "available", "left", "remaining", "spare",
-    "disk", "drive", "ssd", "hdd", "hard drive", "card", "stick", "usb", "partition", "volume", "bucket",
-    "plan", "server", "machine", "vm", "instance", "gpu", "room", "hall", "venue", "bus", "van", "car",
-    "tank", "account", "wallet", "fund", "grant", "window", "phone", "laptop", "subscription",
-    "in the bank", "in my account", "in the account", "in savings", "enough", "cover", "covers", "suffice",
-    "last", "be enough", "is enough", "is sufficient", "to spend", "to spare", "in total to spend",
-    "of capacity", "of headroom", "of space", "of storage", "of free space", "too little", "too small",
-)  # fmt: skip
-_USED_AFTER = _phrases(
-    "used", "already", "spent", "are used", "is used", "have been used", "has been used", "taken",
-    "are taken", "booked", "are booked", "sold", "gone", "occupied", "consumed", "in use", "are already",
-    "is already", "were already", "have already been", "has already been",
-)  # fmt: skip
-_PRODUCT_LINKS = {
-    "at", "for", "costing", "cost", "costs", "priced", "which", "that", "who", "each", "of", "with",
-    "need", "needs", "needing", "using", "use", "uses", "taking", "take", "takes", "would", "will",
-    "require", "requires", "requiring", "a", "an",
-}  # fmt: skip
 
 
 def read_resource_question(text: str) -> ResourceReading | None:
@@ -146,7 +87,7 @@ def _sentences(tokens: list[Token]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for index, token in enumerate(tokens):
-        if token.kind == "sym" and token.text in _SENTENCE_ENDS:
+        if token.kind == "sym" and token.text in SENTENCE_ENDS:
             if index > start:
                 spans.append((start, index + 1))
             start = index + 1
@@ -167,30 +108,26 @@ def _asks(tokens: list[Token], sentences: list[tuple[int, int]]) -> Literal["fit
         words.pop()
     if words[-2:] == ["or", "not"]:
         words = words[:-2]
-    if any(w in _WH for w in words) or any(w in _NEGATIONS or w.endswith("n't") for w in words):
+    if any(w in WH for w in words) or any(w in NEGATIONS or w.endswith("n't") for w in words):
         return None
     clause_starts = [0, *(i + 1 for i, w in enumerate(words) if w in (",", ":"))]
-    if not any(w in _AUX for start in clause_starts for w in words[start : start + 10]):
+    if not any(w in AUX for start in clause_starts for w in words[start : start + 10]):
         return None  # not a yes/no question: "with $80, can I ...", "two calls: will they fit ..."
-    if _contains(words, _COMPARISONS):
+    if _contains(words, COMPARISONS):
         return None
-    fits, exceeds = _contains(words, _FITS), _contains(words, _EXCEEDS)
+    fits, exceeds = _contains(words, FITS), _contains(words, EXCEEDS)
     if fits and exceeds:
         return None
     if exceeds:
         return "exceeds"
-    if fits or any(w in _ASK_CAN for start in clause_starts for w in words[start : start + 10]):
+    if fits or any(w in ASK_CAN for start in clause_starts for w in words[start : start + 10]):
         return "fits"
     return None
 
 
 def _is_check_clause(tokens: list[Token]) -> bool:
     words = _texts(tokens)
-    return any(
-        words[i : i + len(p)] == p
-        for p in _phrases("check whether", "check if", "tell me whether", "tell me if", "say whether")
-        for i in range(len(words))
-    )
+    return any(words[i : i + len(p)] == p for p in CHECK_CLAUSES for i in range(len(words)))
 
 
 def _contains(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
@@ -217,7 +154,7 @@ def _products(tokens: list[Token], quantities: list[Quantity]) -> list[Quantity]
 
 def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity | None:
     between = _texts(tokens[first.end : second.start])
-    if len(between) > 3 or any(w not in _PRODUCT_LINKS for w in between):
+    if len(between) > 3 or any(w not in PRODUCT_LINKS for w in between):
         return None
     listed = _texts(tokens[second.end : second.end + 1]) in ((",",), ("and",), ("or",))
     if (
@@ -268,16 +205,16 @@ def _role(tokens: list[Token], sentences: list[tuple[int, int]], quantity: Quant
     plain ``have``/``has`` before it is ``weak`` (``we have 25 crates`` may be what is required)."""
     start, end = next(((s, e) for s, e in sentences if s <= quantity.start < e), (0, len(tokens)))
     before = ["<s>", *_texts(tokens[start : quantity.start])]
-    while len(before) > 1 and before[-1] in _FILLERS and not _ends_with(before, _AVAILABLE_BEFORE):
+    while len(before) > 1 and before[-1] in FILLERS and not _ends_with(before, AVAILABLE_BEFORE):
         before.pop()
     before_role: _WeakRole | None = None
-    if _ends_with(before, _USED_BEFORE):
+    if _ends_with(before, USED_BEFORE):
         return "used"
-    if _ends_with(before, _AVAILABLE_BEFORE):
+    if _ends_with(before, AVAILABLE_BEFORE):
         before_role = "available"
-    elif _ends_with(before, _WEAK_AVAILABLE_BEFORE):
+    elif _ends_with(before, WEAK_AVAILABLE_BEFORE):
         before_role = "weak"
-    elif _ends_with(before, _REQUIRED_BEFORE):
+    elif _ends_with(before, REQUIRED_BEFORE):
         before_role = "required"
     after = list(_texts(tokens[quantity.end : end]))
     after_role: _WeakRole | None = None
@@ -285,12 +222,12 @@ def _role(tokens: list[Token], sentences: list[tuple[int, int]], quantity: Quant
         t.text in ("free", "spare", "available", "remaining") for t in tokens[quantity.start : quantity.end]
     ):
         after_role = "available"  # "3 free hours"
-    if after[:1] == ["last"] and after[1:2] and after[1] in _PERIODS:
+    if after[:1] == ["last"] and after[1:2] and after[1] in PERIODS:
         after = after[2:]  # "30 hours last week" is not "$300 last(s)"
     for _ in range(2):
-        if _starts_with(after, _USED_AFTER):
+        if _starts_with(after, USED_AFTER):
             return "used"
-        if _starts_with(after, _AVAILABLE_AFTER):
+        if _starts_with(after, AVAILABLE_AFTER):
             after_role = "available"
             break
         if after[:1] == ["of"] and len(after) > 2:
@@ -312,13 +249,9 @@ def _listed_roles(
         previous, current = quantities[index - 1], quantities[index]
         between = _texts(tokens[previous.end : current.start])
         ends = current.end >= len(tokens) or tokens[current.end].kind == "sym"  # not "15 people signed up"
-        if out[index] is None and previous.kind == current.kind and between in _LIST_JOINS and ends:
+        if out[index] is None and previous.kind == current.kind and between in LIST_JOINS and ends:
             out[index] = out[index - 1]
     return out
-
-
-_PERIODS = {"week", "month", "year", "night", "time", "weekend", "quarter", "season", "summer", "winter"}
-_LIST_JOINS = ((",",), ("and",), (",", "and"), ("plus",), ("and", "another"))
 
 
 def _resolve_weak(roles: list[_WeakRole | None]) -> list[Role | None] | None:
@@ -468,14 +401,11 @@ def _sides(
     return ResourceReading(
         available=available_value,
         required=required_value,
-        unit=_TIME_NAMES.get(target.unit, target.unit),
+        unit=TIME_NAMES.get(target.unit, target.unit),
         asks=asks,
         available_expression=available_expression,
         required_expression=required_expression,
     )
-
-
-_TIME_NAMES = {"s": "seconds", "h": "hours", "d": "days", "wk": "weeks", "month": "months", "yr": "years"}
 
 
 def _as_kind(quantity: Quantity, kind: str, quantities: list[Quantity]) -> Quantity:
