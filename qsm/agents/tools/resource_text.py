@@ -181,10 +181,7 @@ def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity
             or (grouped and between == ("of",))
             or (amount is second and between in (("at",), ("each",)))
         ):
-            time_rate = amount.per if amount.per not in (None, "each", counted) else None
-            if time_rate is None and amount.per not in (None, "each", counted):
-                return None
-            return replace(
+            return replace(  # a rate per hour stays one: "5 servers at $2 per hour" (for how long?)
                 amount,
                 value=count.value * amount.value,
                 expression=f"{count.expression} * {_paren(amount.expression)}",
@@ -261,8 +258,8 @@ def _resolve_weak(roles: list[_WeakRole | None]) -> list[Role | None] | None:
     weak = roles.count("weak")
     if strong == 0 and weak != 1:
         return None
-    available_now = "available" if strong == 0 else "required"
-    return [available_now if role == "weak" else role for role in roles]
+    available_now: Role = "available" if strong == 0 else "required"
+    return [available_now if role == "weak" else role for role in roles]  # type: ignore[misc]
 
 
 def _ends_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
