@@ -55,18 +55,8 @@ _REFERRING = {"all", "both", "these", "those", "the", "first", "last"}
 _RATE_WORDS = (("per",), ("/",), ("every",), ("a",), ("an",))
 _ADJECTIVES = {"more", "extra", "additional", "free", "spare", "available", "remaining", "other", "new"}
 _A_PER_NOUN = {
-    "night",
-    "person",
-    "head",
-    "seat",
-    "ticket",
-    "user",
-    "licence",
-    "license",
-    "guest",
-    "room",
-    "item",
-}
+    "night", "person", "head", "seat", "ticket", "user", "licence", "license", "guest", "room", "item",
+}  # fmt: skip
 _EACH = (("each",), ("apiece",), ("a", "piece"), ("per", "piece"), ("per", "unit"), ("per", "item"))
 
 
@@ -95,9 +85,6 @@ class Quantity:
     @property
     def is_rate(self) -> bool:
         return self.per is not None
-
-    def with_kind(self, kind: str, unit: str, factor: float = 1.0) -> Quantity:
-        return replace(self, kind=kind, unit=unit, factor=factor)
 
 
 def noun_class(word: str) -> str:
