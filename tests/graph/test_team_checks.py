@@ -206,3 +206,15 @@ def test_shipped_student_router_loads_and_routes() -> None:
     assert resource.intent == "resource" and fact.intent == "answer"
     with pytest.raises(Exception, match="384|dim"):
         student.decide(np.zeros(10))
+
+
+def test_yes_no_comparison_is_settled_by_the_calculator_and_rechecked_by_ref(tmp_path: Path) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), "Is 37 × 20 greater than 727? Say only yes or no.", runtime=rt)
+    assert result.status == "ok" and result.text == "Yes" and result.cost.calls == 0
+    draft = next(e for e in result.trace if e.type == "Draft").message()
+    assert [r.output for r in draft.tool_results] == ["740", "727"]
+    analysis = analyze("Is 37 × 20 greater than 727?", None, None)
+    wrong = {c.name: c for c in run_checks(analysis, "No.", expected=None, decision=True, supports=lambda a, b: True, embed=None)}
+    assert not wrong["decision"].passed and "the calculation says yes" in wrong["decision"].problem

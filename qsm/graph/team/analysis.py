@@ -13,7 +13,7 @@ from qsm.agents.answer_format import AnswerFormat, detect_format
 from qsm.agents.inline_notes import InlineNotes, content_words, split_notes
 from qsm.agents.messages import ToolCall
 from qsm.agents.router import RouteDecision, RouterStudent
-from qsm.agents.tools import parse_arithmetic, parse_conversion
+from qsm.agents.tools import Comparison, parse_arithmetic, parse_comparison, parse_conversion
 from qsm.store.embedder import Embedder
 
 __all__ = ["RequestAnalysis", "analyze", "best_note"]
@@ -32,6 +32,7 @@ class RequestAnalysis:
     answer_format: AnswerFormat | None
     notes: InlineNotes | None
     tool_call: ToolCall | None
+    comparison: Comparison | None
     math_like: bool
     route: RouteDecision | None
     embedding: np.ndarray | None
@@ -79,6 +80,7 @@ def analyze(text: str, embedder: Embedder | None, router: RouterStudent | None) 
         answer_format=answer_format,
         notes=notes,
         tool_call=None if notes else _tool_call(bare),
+        comparison=None if notes else parse_comparison(bare),
         math_like=bool(_MATH_CUE.search(question)),
         route=route,
         embedding=embedding,

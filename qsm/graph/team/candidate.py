@@ -11,7 +11,7 @@ from langgraph.types import Command, Send
 
 from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, ToolCall, ToolResult, Verdict
 from qsm.agents.roles import ROLE_PROMPTS, DiagnosisReply, VerdictReply, chat, verdict_score
-from qsm.agents.tools import Toolbox, ToolCallError
+from qsm.agents.tools import ToolCallError, ToolError, Toolbox, evaluate
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit, envelope
@@ -59,6 +59,32 @@ def _tool_answer(analysis: RequestAnalysis, call: ToolCall, result: ToolResult) 
     return result.output
 
 
+def _decide(
+    ctx: TeamContext, analysis: RequestAnalysis, agent: str, candidate: int
+) -> tuple[str, list[ToolCall], list[ToolResult]] | None:
+    """A yes/no comparison settled with the calculator: the answer and the calls that settled it."""
+    calls: list[ToolCall] = []
+    results: list[ToolResult] = []
+
+    def evaluate(expression: str) -> float:
+        call = ToolCall(tool="calculator", arguments={"expression": expression}, caller=agent)
+        result = _run_tool(ctx, call, agent, candidate)
+        calls.append(call)
+        results.append(result)
+        if not result.ok or result.value is None:
+            raise ToolError(result.error or "no number")
+        return result.value
+
+    try:
+        yes, explanation = analysis.comparison.decide(evaluate)  # type: ignore[union-attr]
+    except ToolError:
+        return None
+    fmt = analysis.answer_format
+    if fmt is not None and fmt.kind == "yes_no" and fmt.strict:
+        return ("Yes" if yes else "No"), calls, results
+    return explanation, calls, results
+
+
 def _model_tool_call(
     ctx: TeamContext, call: AgentCall, analysis: RequestAnalysis, candidate: int
 ) -> tuple[ToolCall, ToolResult] | None:
@@ -90,7 +116,13 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     thinking = ""
     notes = []
     try:
-        if ctx.toolbox is not None and analysis.tool_call is not None:
+        if ctx.toolbox is not None and analysis.comparison is not None:
+            decided = _decide(ctx, analysis, author.name, i)
+            if decided is not None:
+                text, tool_calls, tool_results = decided
+        if text is not None:
+            pass
+        elif ctx.toolbox is not None and analysis.tool_call is not None:
             result = _run_tool(ctx, analysis.tool_call, author.name, i)
             tool_calls, tool_results = [analysis.tool_call], [result]
             if result.ok:
@@ -176,10 +208,17 @@ def _settle_exhausted(call: AgentCall, exc: BudgetExhausted, i: int) -> Command:
 
 
 def _checks(ctx: TeamContext, analysis: RequestAnalysis, text: str) -> list[Check]:
-    expected = None
+    expected, decision = None, None
     if ctx.toolbox is not None and analysis.tool_call is not None:
         expected = ctx.toolbox.run(analysis.tool_call)  # Ref recomputes on its own
-    return run_checks(analysis, text, expected=expected, supports=ctx.supports, embed=ctx.semantic_embed())
+    if analysis.comparison is not None:
+        try:
+            decision = analysis.comparison.decide(evaluate)[0]
+        except ToolError:
+            decision = None
+    return run_checks(
+        analysis, text, expected=expected, decision=decision, supports=ctx.supports, embed=ctx.semantic_embed()
+    )
 
 
 def judge_text(ctx: TeamContext, request: str, text: str) -> list[Check]:

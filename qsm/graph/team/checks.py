@@ -5,6 +5,7 @@ cited note that supports the answer), not only its form.
 - ``format``: the answer keeps the format the request states.
 - ``arithmetic``: the number the answer gives equals the calculator's (or converter's) result, and every
   ``a op b = c`` written in the answer is right.
+- ``decision``: a yes/no the request lets Ref compute (a comparison, a capacity check) matches the answer's.
 - ``citation``: each cited note exists, supports the answer, and is the note that fits the question.
 - ``junk``: no template debris, runaway repetition or an empty answer.
 - ``on_topic``: the answer, and each of its sentences, is about the request (embedding similarity with a
@@ -94,6 +95,19 @@ def _arithmetic(analysis: RequestAnalysis, text: str, expected: ToolResult | Non
     return Check("arithmetic", True, decisive=True)
 
 
+def _decision(text: str, decision: bool | None) -> Check | None:
+    if decision is None:
+        return None
+    first = re.search(r"\b(yes|no)\b", text, re.I)
+    wanted = "yes" if decision else "no"
+    if first is None:
+        return Check("decision", False, "the answer does not say yes or no", f"the answer is {wanted}")
+    if first.group(1).lower() != wanted:
+        return Check("decision", False, f"the answer says {first.group(1).lower()}, the calculation says {wanted}",
+                     f"the answer is {wanted}")  # fmt: skip
+    return Check("decision", True, decisive=True)
+
+
 def _citation(analysis: RequestAnalysis, text: str, supports: Callable[[str, str], bool]) -> Check | None:
     if analysis.notes is None:
         return None
@@ -154,12 +168,14 @@ def run_checks(
     expected: ToolResult | None,
     supports: Callable[[str, str], bool],
     embed: Embed | None,
+    decision: bool | None = None,
 ) -> list[Check]:
     """Every check that applies to this request and answer, in order."""
     checks = [
         _junk(text),
         _format(analysis, text),
         _arithmetic(analysis, text, expected),
+        _decision(text, decision),
         _citation(analysis, text, supports),
         _on_topic(analysis, text, embed),
     ]
