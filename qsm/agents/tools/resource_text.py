@@ -68,7 +68,7 @@ def read_resource_question(text: str) -> ResourceReading | None:
         return None
     quantities = _products(tokens, quantities)
     roles = _resolve_weak(
-        _listed_roles(tokens, quantities, [_role(tokens, sentences, q) for q in quantities])
+        quantities, _listed_roles(tokens, quantities, [_role(tokens, sentences, q) for q in quantities])
     )
     if roles is None:
         return None
@@ -251,12 +251,20 @@ def _listed_roles(
     return out
 
 
-def _resolve_weak(roles: list[_WeakRole | None]) -> list[Role | None] | None:
+def _resolve_weak(quantities: list[Quantity], roles: list[_WeakRole | None]) -> list[Role | None] | None:
     """A plain ``have`` marks what is available only when nothing else does; with one clearer amount
-    available (a budget, a capacity), it marks something required; None when neither settles it."""
+    available (a budget, a capacity), it marks a count required (``we have 25 crates of 130 kg``, ``the
+    class has 30 students``); None when neither settles it (``I have 16 GB; is 4 GB of headroom enough``)."""
     strong = roles.count("available")
     weak = roles.count("weak")
     if strong == 0 and weak != 1:
+        return None
+    counted = (
+        "*" in q.expression or q.kind.startswith("noun:")
+        for q, r in zip(quantities, roles, strict=True)
+        if r == "weak"
+    )
+    if strong and not all(counted):
         return None
     available_now: Role = "available" if strong == 0 else "required"
     return [available_now if role == "weak" else role for role in roles]  # type: ignore[misc]

@@ -130,6 +130,13 @@ QUESTIONS = [
     ("Will a 2,000-token prompt go over our 1,500-token limit?", "exceeds", 1500, 2000, "tokens", True),
     ("The room fits 30. Can 31 people attend?", "fits", 30, 31, "people", False),
     ("Do we have enough budget? We have $300 and need $299.99.", "fits", 300, 299.99, "$", True),
+    ("Is $50 enough if I already spent $20 and need $35 more?", "fits", 30, 35, "$", False),
+    ("The car holds 5 people. We are 3 adults and 3 children. Do we fit?", "fits", 5, 6, "people", False),
+    ("Will 15 minutes be enough for 3 tasks of 6 minutes each?", "fits", 15, 18, "min", False),
+    ("Our 8 GB GPU must hold a 7 GB model and a 2 GB cache. Is it too small?", "exceeds", 8, 9, "GB", True),
+    ("My bag holds 20 kg and my stuff weighs 18 kg. Can I add 3 kg of books?", "fits", 20, 21, "kg", False),
+    ("A 1,000 word essay and a 500 word abstract: do they fit in the 1,600 word limit?", "fits", 1600, 1500,
+     "words", True),
 ]  # fmt: skip
 
 
@@ -193,6 +200,10 @@ NOT_RESOURCE_QUESTIONS = [
     "Does the $300 budget cover a 250 GB drive?",
     "Is 3 hours enough to drive 250 km?",
     "I have $500. I spent $320 on a phone. Can I afford it?",
+    "I need 12 GB and have 16 GB. Is 4 GB of headroom enough for logs?",
+    "We have 5 people and each needs 2 GB. Is 8 GB enough?",
+    "The disk is 500 GB and 80% full. Can I add 150 GB?",
+    "The venue holds up to 150. We invited 160 but expect 10% to decline. Is the venue big enough?",
     # a month is 28 to 31 days
     "A server costs $3 per day. Will $100 last a month?",
     # both polarities at once
