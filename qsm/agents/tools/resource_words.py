@@ -78,7 +78,9 @@ AVAILABLE_BEFORE = phrases(
     "allowance of", "allowance is", "balance of", "balance is", "<s> with", "seats", "sleeps", "holds",
     "fits", "accommodates", "can hold", "can store", "can fit", "can seat", "can take", "can carry",
     "can handle", "can accommodate", "at most", "up to", "no more than", "not more than", "maximum of",
-    "maximum", "max", "left with", "saved", "earn", "earns", "includes", "include", "offers", "provides",
+    "maximum", "max", "can't spend more than", "cannot spend more than", "not spend more than",
+    "can't exceed", "cannot exceed", "must not exceed", "mustn't exceed", "may not exceed", "not to exceed",
+    "at the most", "left with", "saved", "earn", "earns", "includes", "include", "offers", "provides",
     "gives", "comes with", "allows", "allotted", "allocated", "set aside", "seating for", "budget :",
     "quota :", "limit :", "capacity :", "available :", "funds :", "cash :",
 )  # fmt: skip

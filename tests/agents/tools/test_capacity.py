@@ -137,6 +137,16 @@ QUESTIONS = [
     ("My bag holds 20 kg and my stuff weighs 18 kg. Can I add 3 kg of books?", "fits", 20, 21, "kg", False),
     ("A 1,000 word essay and a 500 word abstract: do they fit in the 1,600 word limit?", "fits", 1600, 1500,
      "words", True),
+    # limits said with a negation in the statement, questions as "check whether" / "tell me if"
+    ("We can't spend more than $500. The laptop is $450. Can we buy it?", "fits", 500, 450, "$", True),
+    ("Spending must not exceed €2,000. Flights are €1,200 and hotels €950. Will we go over?", "exceeds", 2000,
+     2150, "€", True),
+    ("Check whether $300 covers 30 days at $0.40 per hour.", "fits", 300, 288, "$", True),
+    ("Tell me if 3 teams of 14 people fit in a room that seats 40.", "fits", 40, 42, "people", False),
+    ("Do we have enough seats for 45 guests if the hall seats 50?", "fits", 50, 45, "people", True),
+    ("Is there enough memory? The model needs 6 GB and the GPU has 8 GB.", "fits", 8, 6, "GB", True),
+    ("Is 3 hours enough for 4 meetings of 50 minutes?", "fits", 180, 200, "min", False),
+    ("Can our $2,000 budget cover 5 nights at $350 per night?", "fits", 2000, 1750, "$", True),
 ]  # fmt: skip
 
 
