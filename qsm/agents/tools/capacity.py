@@ -21,11 +21,12 @@ How the text is read, in order:
    disk``, ``$300 cover``, ``seats 40``), used (``we used 8,200``, ``12 already booked``) or required
    (everything else: ``needs``, ``costs``, ``for $59``). Exactly one amount must be available; used
    amounts are taken from it; the required amounts of the same kind are added up (in the smallest unit
-   among them when units differ: 3 hours become 180 minutes). A bare number takes the kind of the others.
+   among them when units differ: 3 hours become 180 minutes). A bare number takes the kind of the others
+   only where a word says what it is (``seats 40``, ``we used 8,200``).
 
 Anything that does not fit this reading (no amount available, two, a rate with nothing to multiply, a
-bare number of unknown kind, ``all three`` when two items were listed) gives None: the question is
-left to the model rather than guessed.
+bare number of unknown kind, a count that is not multiplied in, months against days, ``all three`` when
+two items were listed) gives None: the question is left to the model rather than guessed.
 """
 
 from __future__ import annotations
