@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import requests
 
@@ -83,9 +84,9 @@ class AnvilNode:
         self.stop()
         raise RuntimeError(f"anvil did not answer on {self.url} within {timeout_s}s")
 
-    def rpc(self, method: str, params: list | None = None) -> object:
+    def rpc(self, method: str, params: list[Any] | None = None) -> object:
         """One JSON-RPC call; raises RuntimeError on an error answer."""
-        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
+        body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}
         answer = requests.post(self.url, json=body, timeout=10).json()
         if "error" in answer:
             raise RuntimeError(f"{method}: {answer['error']}")

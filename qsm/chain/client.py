@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -23,7 +23,10 @@ from web3.exceptions import BlockNotFound, TransactionNotFound, Web3Exception, W
 
 from qsm.errors import LedgerError
 
-__all__ = ["ChainClient", "Receipt", "SendOutcome", "UnsupportedTag", "connect_rpc", "redact_url"]
+__all__ = ["BlockTag", "ChainClient", "Receipt", "SendOutcome", "UnsupportedTag", "connect_rpc", "redact_url"]
+
+BlockTag = Literal["latest", "earliest", "pending", "safe", "finalized"]
+"""A named block, as JSON-RPC takes it; a block number (int) is accepted where a tag is."""
 
 
 class UnsupportedTag(Exception):
@@ -82,7 +85,7 @@ class ChainClient:
         with self._guard("read the chain id"):
             return int(self.w3.eth.chain_id)
 
-    def block_number(self, tag: str = "latest") -> int | None:
+    def block_number(self, tag: BlockTag = "latest") -> int | None:
         """Number of the block at ``tag`` (``latest``, ``finalized``, ...); None if the node has no block
         there yet; :class:`UnsupportedTag` if the node does not know the tag at all."""
         with self._guard(f"read the {tag} block"):
@@ -114,7 +117,7 @@ class ChainClient:
         except LedgerError:
             return None
 
-    def nonce(self, address: str, tag: str | int = "pending") -> int:
+    def nonce(self, address: str, tag: BlockTag | int = "pending") -> int:
         with self._guard("read the account nonce"):
             return int(self.w3.eth.get_transaction_count(to_checksum_address(address), tag))
 
@@ -122,11 +125,11 @@ class ChainClient:
         with self._guard("read the account balance"):
             return int(self.w3.eth.get_balance(to_checksum_address(address)))
 
-    def code(self, address: str, block: str | int = "latest") -> bytes:
+    def code(self, address: str, block: BlockTag | int = "latest") -> bytes:
         with self._guard("read contract code"):
             return bytes(self.w3.eth.get_code(to_checksum_address(address), block))
 
-    def call(self, to: str, data: bytes, block: str | int = "latest") -> bytes:
+    def call(self, to: str, data: bytes, block: BlockTag | int = "latest") -> bytes:
         with self._guard("call the registry"):
             return bytes(self.w3.eth.call({"to": to_checksum_address(to), "data": data}, block))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from qsm.errors import LedgerError
 
@@ -34,6 +35,8 @@ class Signer:
     """Signs transactions for one account. Shows only its address."""
 
     __slots__ = ("_account", "address")
+    _account: LocalAccount
+    address: str
 
     def __init__(self, key: bytes) -> None:
         try:

@@ -20,7 +20,7 @@ from qsm.chain.models import (
     hex32,
 )
 from qsm.chain.outbox import Outbox
-from qsm.chain.outbox_schema import OPEN_STATES, BatchRow, OutputRow
+from qsm.chain.outbox_schema import OPEN_STATES, BatchRow, BatchState, OutputRow
 from qsm.chain.proofs import build_proof, verify_proof
 from qsm.chain.settings import LedgerSettings
 from qsm.chain.worker import AnchorWorker
@@ -30,7 +30,7 @@ from qsm.filelock import ProcessLock
 __all__ = ["DisabledLedger", "Ledger", "open_ledger"]
 
 log = logging.getLogger(__name__)
-_UNMINED = ("sealed", "signed", "broadcast")
+_UNMINED: tuple[BatchState, ...] = ("sealed", "signed", "broadcast")
 _LAST_ERROR = "last_error"
 _MAX_BACKOFF_S = 60.0
 
@@ -41,7 +41,7 @@ def receipt_of(row: OutputRow) -> LedgerReceipt:
         kind=row.kind,
         leaf_hash=hex32(row.leaf),
         recorded_at=row.recorded_at,
-        state=row.state,  # type: ignore[arg-type]
+        state=row.state,
         batch_id=row.batch_id,
     )
 

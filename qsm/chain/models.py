@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -22,7 +22,7 @@ __all__ = [
     "VerifyStatus",
 ]
 
-PROOF_FORMAT = "qsm-ledger-proof/1"
+PROOF_FORMAT: Final = "qsm-ledger-proof/1"
 
 Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
 HexAddress = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]

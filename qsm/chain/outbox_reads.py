@@ -57,7 +57,8 @@ class OutboxReads:
         limit: int | None = None,
     ) -> list[BatchRow]:
         """Batches, oldest first (newest first when ``limit`` is given)."""
-        where, args = ["1=1"], []
+        where: list[str] = ["1=1"]
+        args: list[Any] = []
         if states is not None:
             where.append(f"state IN ({','.join('?' * len(states))})")
             args.extend(states)
@@ -92,10 +93,16 @@ class OutboxReads:
         return rows[0][0] if rows else None
 
     def counts(self) -> dict[str, dict[str, int]]:
-        outputs = dict(self._query("SELECT state, COUNT(*) FROM outputs GROUP BY state"))
-        batches = dict(
-            self._query("SELECT state, COUNT(*) FROM batches WHERE purpose = 'anchor' GROUP BY state")
-        )
+        outputs = {
+            str(state): int(n)
+            for state, n in self._query("SELECT state, COUNT(*) FROM outputs GROUP BY state")
+        }
+        batches = {
+            str(state): int(n)
+            for state, n in self._query(
+                "SELECT state, COUNT(*) FROM batches WHERE purpose = 'anchor' GROUP BY state"
+            )
+        }
         return {"outputs": outputs, "batches": batches}
 
     def transitions(self, batch_id: int) -> list[dict[str, Any]]:

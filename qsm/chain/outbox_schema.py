@@ -162,7 +162,12 @@ class TxRow:
 
 
 def _blob(value: object) -> bytes | None:
-    return bytes(value) if value is not None else None  # type: ignore[arg-type]
+    """A BLOB column as bytes (sqlite3 hands back bytes or memoryview), None for NULL."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"expected a BLOB column, got {type(value).__name__}")
 
 
 def output_from_row(row: sqlite3.Row) -> OutputRow:

@@ -19,6 +19,7 @@ from qsm.chain.contract import anchor_of_calldata, decode_anchor_of, decode_anch
 from qsm.chain.finality import final_block
 from qsm.chain.merkle import MerkleTree, leaf_hash, process_proof
 from qsm.chain.models import AnchorInfo, LeafValue, ProofFile, VerifyResult, VerifyStatus, hex32
+from qsm.chain.settings import Backend
 from qsm.errors import LedgerError
 from qsm.ids import digest_of, is_content_id
 
@@ -30,7 +31,7 @@ __all__ = ["build_proof", "proof_problem", "verify_proof"]
 DEFAULT_CONFIRMATIONS = 12
 
 
-def build_proof(outbox: Outbox, content_id: str, backend: str) -> ProofFile:
+def build_proof(outbox: Outbox, content_id: str, backend: Backend) -> ProofFile:
     """The proof file of a recorded output (LedgerError if it is not yet in a batch)."""
     row = outbox.output(content_id)
     if row is None:
@@ -48,7 +49,7 @@ def build_proof(outbox: Outbox, content_id: str, backend: str) -> ProofFile:
     anchor = None
     if batch.state in ("mined", "final") and batch.tx_hash and batch.block_number and batch.contract_address:
         anchor = AnchorInfo(
-            backend=backend,  # type: ignore[arg-type]
+            backend=backend,
             chain_id=int(batch.chain_id or 0),
             contract=batch.contract_address,
             tx_hash=hex32(batch.tx_hash),

@@ -217,8 +217,11 @@ class AnchorWorker(TxSteps):
         ):
             return self._bump(session, batch, last)
         # after a restart the node may have lost it (restarted, pool evicted): send once right away
-        resend = batch.id not in self._sent_this_session or last.sent_at is None
-        if resend or now - last.sent_at >= fee.rebroadcast_after_s:
+        if (
+            batch.id not in self._sent_this_session
+            or last.sent_at is None
+            or now - last.sent_at >= fee.rebroadcast_after_s
+        ):
             return self._send(session, batch, last)
         return batch
 
