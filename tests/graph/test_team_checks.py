@@ -218,3 +218,15 @@ def test_yes_no_comparison_is_settled_by_the_calculator_and_rechecked_by_ref(tmp
     analysis = analyze("Is 37 × 20 greater than 727?", None, None)
     wrong = {c.name: c for c in run_checks(analysis, "No.", expected=None, decision=True, supports=lambda a, b: True, embed=None)}
     assert not wrong["decision"].passed and "the calculation says yes" in wrong["decision"].problem
+
+
+def test_resource_question_goes_to_som_and_its_capacity_tool(tmp_path: Path) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    question = "The server has 16 GB of RAM and the job needs 24 GB. Is that enough? Answer yes or no."
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), question, runtime=rt)
+    assert result.status == "ok" and result.text.startswith("No.") and result.cost.calls == 0
+    draft = next(e for e in result.trace if e.type == "Draft")
+    assert draft.source == "SOM" and draft.message().tool_calls[0].tool == "check_capacity"
+    verdict = next(e for e in result.trace if e.type == "Verdict").message()
+    assert "decision: passed" in verdict.checks

@@ -13,7 +13,14 @@ from qsm.agents.answer_format import AnswerFormat, detect_format
 from qsm.agents.inline_notes import InlineNotes, content_words, split_notes
 from qsm.agents.messages import ToolCall
 from qsm.agents.router import RouteDecision, RouterStudent
-from qsm.agents.tools import Comparison, parse_arithmetic, parse_comparison, parse_conversion
+from qsm.agents.tools import (
+    CapacityQuestion,
+    Comparison,
+    parse_arithmetic,
+    parse_capacity,
+    parse_comparison,
+    parse_conversion,
+)
 from qsm.store.embedder import Embedder
 
 __all__ = ["RequestAnalysis", "analyze", "best_note"]
@@ -33,9 +40,28 @@ class RequestAnalysis:
     notes: InlineNotes | None
     tool_call: ToolCall | None
     comparison: Comparison | None
+    capacity: CapacityQuestion | None
     math_like: bool
     route: RouteDecision | None
     embedding: np.ndarray | None
+
+    @property
+    def exact(self) -> bool:
+        """A tool settles it (a calculation, conversion, comparison or capacity check) or notes answer it."""
+        return any(x is not None for x in (self.tool_call, self.comparison, self.capacity, self.notes))
+
+    def decision(self) -> bool | None:
+        """The yes/no the request lets the team compute, or None."""
+        from qsm.agents.tools import ToolError, evaluate
+
+        if self.capacity is not None:
+            return self.capacity.answer()[0]
+        if self.comparison is not None:
+            try:
+                return self.comparison.decide(evaluate)[0]
+            except ToolError:
+                return None
+        return None
 
     @property
     def best_note(self) -> int | None:
@@ -81,6 +107,7 @@ def analyze(text: str, embedder: Embedder | None, router: RouterStudent | None) 
         notes=notes,
         tool_call=None if notes else _tool_call(bare),
         comparison=None if notes else parse_comparison(bare),
+        capacity=None if notes else parse_capacity(bare),
         math_like=bool(_MATH_CUE.search(question)),
         route=route,
         embedding=embedding,

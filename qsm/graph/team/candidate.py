@@ -11,7 +11,7 @@ from langgraph.types import Command, Send
 
 from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, ToolCall, ToolResult, Verdict
 from qsm.agents.roles import ROLE_PROMPTS, DiagnosisReply, VerdictReply, chat, verdict_score
-from qsm.agents.tools import ToolCallError, ToolError, Toolbox, evaluate
+from qsm.agents.tools import ToolCallError, ToolError, Toolbox
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit, envelope
@@ -79,10 +79,15 @@ def _decide(
         yes, explanation = analysis.comparison.decide(evaluate)  # type: ignore[union-attr]
     except ToolError:
         return None
+    return _yes_no_answer(analysis, yes, explanation), calls, results
+
+
+def _yes_no_answer(analysis: RequestAnalysis, yes: bool, explanation: str) -> str:
+    """The explanation, or a bare Yes / No when the request asks for nothing else."""
     fmt = analysis.answer_format
     if fmt is not None and fmt.kind == "yes_no" and fmt.strict:
-        return ("Yes" if yes else "No"), calls, results
-    return explanation, calls, results
+        return "Yes" if yes else "No"
+    return explanation
 
 
 def _model_tool_call(
@@ -116,7 +121,13 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     thinking = ""
     notes = []
     try:
-        if ctx.toolbox is not None and analysis.comparison is not None:
+        if ctx.toolbox is not None and analysis.capacity is not None:
+            capacity_call = ToolCall(tool="check_capacity", arguments=analysis.capacity.model_dump(), caller=author.name)
+            result = _run_tool(ctx, capacity_call, author.name, i)
+            tool_calls, tool_results = [capacity_call], [result]
+            if result.ok and result.value is not None:
+                text = _yes_no_answer(analysis, result.value == 1.0, result.output)
+        if text is None and ctx.toolbox is not None and analysis.comparison is not None:
             decided = _decide(ctx, analysis, author.name, i)
             if decided is not None:
                 text, tool_calls, tool_results = decided
@@ -211,11 +222,7 @@ def _checks(ctx: TeamContext, analysis: RequestAnalysis, text: str) -> list[Chec
     expected, decision = None, None
     if ctx.toolbox is not None and analysis.tool_call is not None:
         expected = ctx.toolbox.run(analysis.tool_call)  # Ref recomputes on its own
-    if analysis.comparison is not None:
-        try:
-            decision = analysis.comparison.decide(evaluate)[0]
-        except ToolError:
-            decision = None
+    decision = analysis.decision()  # Ref recomputes the yes/no on its own
     return run_checks(
         analysis, text, expected=expected, decision=decision, supports=ctx.supports, embed=ctx.semantic_embed()
     )

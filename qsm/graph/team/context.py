@@ -15,7 +15,7 @@ import numpy as np
 from qsm.agents.inline_notes import content_words
 from qsm.agents.messages import Plan
 from qsm.agents.router import RouterStudent
-from qsm.agents.tools import Calculator, MemorySearch, Toolbox, UnitConverter
+from qsm.agents.tools import CapacityCheck, Calculator, MemorySearch, Toolbox, UnitConverter
 from qsm.errors import QsmError
 from qsm.graph.agent_call import emit
 from qsm.graph.spec import Agent, Workflow
@@ -113,7 +113,7 @@ class TeamContext:
         return self.economist if plan is not None and plan.route_to == "SOM" else self.communicator
 
     def _toolbox(self) -> Toolbox:
-        tools: list[Any] = [Calculator(), UnitConverter()]
+        tools: list[Any] = [Calculator(), UnitConverter(), CapacityCheck()]
         if self.rt.memory is not None:
             tools.append(MemorySearch(self.rt.memory, as_agent=self.communicator.name))
         return Toolbox(tools)

@@ -61,8 +61,7 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
     spent: dict[str, Any] = {}
     # The student routes unless it cannot tell WeQ's requests from SOM's; QSM's LLM plans only a request
     # that needs steps (and no exact tool answer or notes to cite), or one the student cannot route.
-    exact = analysis.tool_call is not None or analysis.comparison is not None or analysis.notes is not None
-    if route is not None and (exact or not (route.intent == "multistep" or _undecided(route, ctx))):
+    if route is not None and (analysis.exact or not (route.intent == "multistep" or _undecided(route, ctx))):
         drafter = ctx.economist if route.drafter_role == "economist" else ctx.communicator
         result = Plan(
             goal=request.text[:200],
