@@ -230,3 +230,17 @@ def test_resource_question_goes_to_som_and_its_capacity_tool(tmp_path: Path) -> 
     assert draft.source == "SOM" and draft.message().tool_calls[0].tool == "check_capacity"
     verdict = next(e for e in result.trace if e.type == "Verdict").message()
     assert "decision: passed" in verdict.checks
+
+
+def test_memory_citations_must_exist_and_support_the_answer() -> None:
+    analysis = analyze("What does the Vorn river feed?", None, None)
+    recalled = ["The Vorn river feeds Lake Ashby.", "Mount Tel is 900 m high."]
+    supports = lambda claim, note: bool(set(claim.lower().split()) & set(note.lower().split()))  # noqa: E731
+
+    def citation(text: str):
+        found = run_checks(analysis, text, expected=None, supports=supports, embed=None, recalled=recalled)
+        return next(c for c in found if c.name == "citation")
+
+    assert citation("It feeds lake [1]").passed
+    assert "only 2 notes" in citation("It feeds Lake Ashby [3]").problem
+    assert "does not support" in citation("Ashby [2]").problem

@@ -218,13 +218,19 @@ def _settle_exhausted(call: AgentCall, exc: BudgetExhausted, i: int) -> Command:
     )
 
 
-def _checks(ctx: TeamContext, analysis: RequestAnalysis, text: str) -> list[Check]:
+def _checks(ctx: TeamContext, analysis: RequestAnalysis, text: str, recalled: list[str] | None = None) -> list[Check]:
     expected, decision = None, None
     if ctx.toolbox is not None and analysis.tool_call is not None:
         expected = ctx.toolbox.run(analysis.tool_call)  # Ref recomputes on its own
     decision = analysis.decision()  # Ref recomputes the yes/no on its own
     return run_checks(
-        analysis, text, expected=expected, decision=decision, supports=ctx.supports, embed=ctx.semantic_embed()
+        analysis,
+        text,
+        expected=expected,
+        decision=decision,
+        supports=ctx.supports,
+        embed=ctx.semantic_embed(),
+        recalled=recalled,
     )
 
 
@@ -240,7 +246,7 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     request = ctx.steps.request(branch)
     analysis = ctx.analysis(request.text)
     call = ctx.steps.call(ctx.reflector, "Ref.verify", branch, candidate=i)
-    checks = _checks(ctx, analysis, the_draft.text)
+    checks = _checks(ctx, analysis, the_draft.text, [c.quote for c in the_draft.citations])
     failed = [c for c in checks if not c.passed]
     summary = [f"{c.name}: {'passed' if c.passed else 'failed'}" for c in checks]
     errors: list[str] = []
@@ -327,7 +333,8 @@ def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     request = ctx.steps.request(branch)
     call = ctx.steps.call(ctx.reflector, "Ref.diagnose", branch, candidate=i)
     if verdict.judged_by == "checks":  # the failed checks are the diagnosis: no model call needed
-        failed = [c for c in _checks(ctx, ctx.analysis(request.text), the_draft.text) if not c.passed]
+        recalled = [c.quote for c in the_draft.citations]
+        failed = [c for c in _checks(ctx, ctx.analysis(request.text), the_draft.text, recalled) if not c.passed]
         repair = RepairPlan(
             candidate=i,
             round=rnd + 1,

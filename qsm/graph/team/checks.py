@@ -6,7 +6,8 @@ cited note that supports the answer), not only its form.
 - ``arithmetic``: the number the answer gives equals the calculator's (or converter's) result, and every
   ``a op b = c`` written in the answer is right.
 - ``decision``: a yes/no the request lets Ref compute (a comparison, a capacity check) matches the answer's.
-- ``citation``: each cited note exists, supports the answer, and is the note that fits the question.
+- ``citation``: each cited note (pasted into the request, or recalled from memory) exists, supports the
+  answer, and, for pasted notes, is the note that fits the question.
 - ``junk``: no template debris, runaway repetition or an empty answer.
 - ``on_topic``: the answer, and each of its sentences, is about the request (embedding similarity with a
   word-overlap guard).
@@ -132,6 +133,23 @@ def _citation(analysis: RequestAnalysis, text: str, supports: Callable[[str, str
     return Check("citation", True, decisive=True)
 
 
+def _memory_citation(text: str, recalled: list[str], supports: Callable[[str, str], bool]) -> Check | None:
+    """[n] in an answer drafted from memory must name a recalled note that supports it."""
+    cited = [int(n) for n in _CITE.findall(text)]
+    if not cited or not recalled:
+        return None
+    unknown = [n for n in cited if not 1 <= n <= len(recalled)]
+    if unknown:
+        return Check("citation", False, f"the answer cites [{unknown[0]}], but only {len(recalled)} notes were "
+                     "recalled", f"cite one of {', '.join(f'[{i}]' for i in range(1, len(recalled) + 1))}")  # fmt: skip
+    claim = _CITE.sub(" ", text)
+    wrong = [n for n in cited if not supports(claim, recalled[n - 1])]
+    if wrong:
+        return Check("citation", False, f"memory note [{wrong[0]}] does not support the answer",
+                     "cite only notes that say what the answer says")  # fmt: skip
+    return Check("citation", True, decisive=True)
+
+
 def _junk(text: str) -> Check:
     if not text.strip():
         return Check("junk", False, "the answer is empty", "answer the request")
@@ -169,6 +187,7 @@ def run_checks(
     supports: Callable[[str, str], bool],
     embed: Embed | None,
     decision: bool | None = None,
+    recalled: list[str] | None = None,
 ) -> list[Check]:
     """Every check that applies to this request and answer, in order."""
     checks = [
@@ -176,7 +195,7 @@ def run_checks(
         _format(analysis, text),
         _arithmetic(analysis, text, expected),
         _decision(text, decision),
-        _citation(analysis, text, supports),
+        _citation(analysis, text, supports) or _memory_citation(text, recalled or [], supports),
         _on_topic(analysis, text, embed),
     ]
     return [c for c in checks if c is not None]
