@@ -28,7 +28,10 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead
 def _memory(ctx: click.Context, *, create: bool = False) -> Iterator[Any]:
     from qsm.store import open_memory
 
-    settings = ctx.find_object(CliContext).settings
+    cli_ctx = ctx.find_object(CliContext)
+    if cli_ctx is None:
+        raise RuntimeError("memory commands run inside the `qsm` command group, which sets up CliContext")
+    settings = cli_ctx.settings
     memory = open_memory(settings.memory, settings.data_dir, create=create)
     try:
         yield memory

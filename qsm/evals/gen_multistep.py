@@ -75,10 +75,10 @@ def _convert_compute(rng: random.Random) -> Draft:
         )
     if kind == 2:
         laps, metres = rng.randint(3, 40), pick(rng, ["200", "250", "400", "500"])
-        value = laps * int(metres) / 1000
+        km = laps * int(metres) / 1000
         request = f"A runner does {laps} laps of {metres} metres. How many kilometres is that?"
         return numeric(
-            request, value, 0.001, f"{laps} × {metres} m = {fmt(laps * int(metres))} m = {fmt(value)} km."
+            request, km, 0.001, f"{laps} × {metres} m = {fmt(laps * int(metres))} m = {fmt(km)} km."
         )
     if kind == 3:
         per_cake = pick(rng, ["150", "200", "250", "300", "400"])

@@ -9,10 +9,12 @@ refused). Every send is validated against the channel's type.
 
 from __future__ import annotations
 
+import builtins
 import math
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -45,7 +47,7 @@ class Channel(BaseModel):
     def key(self) -> str:
         return f"{self.source}->{self.target}:{self.type}"
 
-    def message_class(self) -> type[Message]:
+    def message_class(self) -> builtins.type[Message]:  # `type` is a field of this model
         return message_type(self.type)
 
 
@@ -70,7 +72,7 @@ class StrengthStore:
             ).fetchall()
         return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
-    def save(self, workflow: str, rows: dict[str, tuple[float, str, float, int]]) -> None:
+    def save(self, workflow: str, rows: Mapping[str, tuple[float, str, float, int]]) -> None:
         with self._lock, self._db:
             self._db.executemany(
                 "INSERT INTO channel_strength VALUES (?,?,?,?,?,?) ON CONFLICT(workflow, channel) DO UPDATE "

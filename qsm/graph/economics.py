@@ -44,7 +44,7 @@ def allocate(
         seconds=round(max(caps.seconds * scale, min(caps.seconds, total.seconds + 5.0)), 3),
         calls=caps.calls,
         allocation=allocation,
-        complexity=complexity if complexity in COMPLEXITY_SCALE else "medium",  # type: ignore[arg-type]
+        complexity=complexity if complexity in COMPLEXITY_SCALE else "medium",
         rationale=rationale,
     )
 

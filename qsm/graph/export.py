@@ -14,9 +14,9 @@ from qsm.graph.spec import USER, Workflow
 __all__ = ["channel_traffic", "mermaid", "topology_graph", "topology_text", "traffic_graph"]
 
 
-def topology_graph(workflow: Workflow, channels: list[Channel] | None = None) -> nx.MultiDiGraph:
+def topology_graph(workflow: Workflow, channels: list[Channel] | None = None) -> nx.MultiDiGraph[str]:
     """Agents as nodes (with role), channels as keyed edges (type, strength, state)."""
-    graph = nx.MultiDiGraph(name=workflow.name, kind=workflow.kind)
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name=workflow.name, kind=workflow.kind)
     graph.add_node(USER, role="user")
     for agent in workflow.agents:
         graph.add_node(agent.name, role=agent.role)
@@ -32,9 +32,9 @@ def topology_graph(workflow: Workflow, channels: list[Channel] | None = None) ->
     return graph
 
 
-def traffic_graph(trace: list[Envelope]) -> nx.DiGraph:
+def traffic_graph(trace: list[Envelope]) -> nx.DiGraph[str]:
     """The run as a hash-linked DAG: one node per content id, edges from parent to child."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     for env in trace:
         graph.add_node(
             env.id,

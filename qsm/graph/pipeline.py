@@ -26,12 +26,12 @@ from qsm.agents.messages import (
 from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, DiagnosisReply, PlanReply, VerdictReply, verdict_score
 from qsm.errors import BudgetExhausted
 from qsm.graph import prompts
+from qsm.graph.agent_call import AgentCall, emit
 from qsm.graph.economics import allocate, settle
 from qsm.graph.envelope import Envelope, seal
 from qsm.graph.spec import USER, Agent, Workflow
 from qsm.graph.state import RunState
 from qsm.graph.step_context import StepContext, Update
-from qsm.graph.agent_call import AgentCall, emit
 
 if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime
@@ -173,7 +173,7 @@ class PipelineSteps:
             diagnoses=[Diagnosis(problem=p.problem, solution=p.solution) for p in diagnosis.problems],
         )
 
-    def finish(self, state: dict[str, Any]) -> Update:
+    def finish(self, state: RunState) -> Update:
         """Turn what reached the user into the run's FinalAnswer (a record, not a channel send)."""
         emit({"type": "step", "node": FINISH, "agent": None, "candidate": None})
         outputs = [

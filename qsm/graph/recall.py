@@ -65,12 +65,13 @@ def recall_notes(rt: Runtime, query: str, user: str, agent: str) -> list[Citatio
 
 
 def recall_lessons(rt: Runtime, query: str, agent: str, k: int = 2) -> list[str]:
-    if rt.memory is None or not rt.settings.runtime.ref_lessons:
+    memory = rt.memory
+    if memory is None or not rt.settings.runtime.ref_lessons:
         return []
     hits = _safe(
         "lessons",
         agent,
-        lambda: rt.memory.search(
+        lambda: memory.search(
             query, under=LESSONS, k=k, as_agent=agent, min_score=rt.settings.runtime.recall_min_score
         ),
         [],
@@ -82,7 +83,8 @@ def write_lesson(
     rt: Runtime, request: str, draft: Draft, verdict: Verdict, parents: list[str], agent: str
 ) -> None:
     """Ref remembers why a draft was rejected, then folds near-duplicate lessons together."""
-    if rt.memory is None or not rt.settings.runtime.ref_lessons:
+    memory = rt.memory
+    if memory is None or not rt.settings.runtime.ref_lessons:
         return
     text = (
         f"Rejected an answer to {request[:200]!r}: {draft.text[:300]!r}. "
@@ -91,7 +93,7 @@ def write_lesson(
     entry = _safe(
         "lesson",
         agent,
-        lambda: rt.memory.write(
+        lambda: memory.write(
             text,
             LESSONS,
             as_agent=agent,
@@ -103,18 +105,19 @@ def write_lesson(
         None,
     )
     if entry is not None:
-        _safe("dedupe", agent, lambda: rt.memory.dedupe(LESSONS, as_agent=agent), None)
+        _safe("dedupe", agent, lambda: memory.dedupe(LESSONS, as_agent=agent), None)
 
 
 def remember_chat(
     rt: Runtime, user: str, request: str, final: FinalAnswer, final_id: str, thread_id: str
 ) -> None:
-    if rt.memory is None or not rt.settings.runtime.remember_chats or final.status != "ok":
+    memory = rt.memory
+    if memory is None or not rt.settings.runtime.remember_chats or final.status != "ok":
         return
     _safe(
         "chat memory",
         "WeQ",
-        lambda: rt.memory.write(
+        lambda: memory.write(
             f"Q: {request}\nA: {final.text}",
             user_chats_path(user),
             as_agent="WeQ",

@@ -268,11 +268,11 @@ def _result(thread_id: str, values: dict[str, Any]) -> RunResult:
     final = final_env.message() if final_env else None
     return RunResult(
         thread_id=thread_id,
-        final=final,  # type: ignore[arg-type]
+        final=final,
         final_id=final_env.id if final_env else None,
         status=final.status if isinstance(final, FinalAnswer) else "incomplete",
         trace=[Envelope.model_validate(e) for e in values.get("trace", [])],
-        cost=cost_env.message() if cost_env else None,  # type: ignore[arg-type]
+        cost=cost_env.message() if cost_env else None,
         receipt=values.get("receipt"),
         errors=list(values.get("errors", [])),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
@@ -121,7 +121,7 @@ class Runtime:
         if self.ledger is not None and self.ledger.anchor_messages:
             self.ledger.record(env.id, kind="final_answer" if env.type == "FinalAnswer" else "message")
 
-    def commit_final(self, final: Envelope, state: dict[str, Any]) -> dict[str, Any] | None:
+    def commit_final(self, final: Envelope, state: Mapping[str, Any]) -> dict[str, Any] | None:
         """Give the final answer its ledger receipt (memory writes hook in here too)."""
         if self.ledger is None:
             return None

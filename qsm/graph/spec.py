@@ -107,7 +107,7 @@ class Workflow(BaseModel):
             name="team",
             kind="team",
             description=TEAM_DESCRIPTION,
-            agents=[Agent(name=name, role=role) for name, role in TEAM_AGENTS.items()],  # type: ignore[arg-type]
+            agents=[Agent(name=name, role=role) for name, role in TEAM_AGENTS.items()],
             channels=[
                 Channel(source=s, target=t, type=type_name, strength=strength)
                 for s, t, type_name, strength in TEAM_CHANNELS
@@ -171,9 +171,9 @@ class Workflow(BaseModel):
         for channel in self.channels:
             self._check_channel(channel)
         if self.kind == "team":
-            names = {role: self.by_role(role).name for role in TEAM_ROLES}
+            name_of_role = {role: self.by_role(role).name for role in TEAM_ROLES}
             present = {(c.source.lower(), c.target.lower(), c.type) for c in self.channels}
-            for source, target, type_name in required_channels(names):
+            for source, target, type_name in required_channels(name_of_role):
                 if (source.lower(), target.lower(), type_name) not in present:
                     raise SpecError(
                         f"team workflow {self.name!r} needs a channel {source} -> {target} carrying {type_name}",
@@ -210,7 +210,7 @@ class Workflow(BaseModel):
     def _check_pipeline(self) -> None:
         import networkx as nx
 
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(a.name for a in self.agents)
         graph.add_edges_from((c.source, c.target) for c in self.channels if USER not in (c.source, c.target))
         if not nx.is_directed_acyclic_graph(graph):

@@ -4,6 +4,7 @@ agent calls, and sends that seal a message, stream it and record it. Team and pi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from qsm.agents.messages import Message, UserRequest
@@ -12,6 +13,7 @@ from qsm.graph.budget import Limits
 from qsm.graph.envelope import Envelope
 from qsm.graph.recall import remember_chat
 from qsm.graph.spec import Agent, Workflow
+from qsm.graph.state import RunState
 
 if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime
@@ -46,13 +48,13 @@ class StepContext:
         self.rt.record_message(env)
         return env
 
-    def limits(self, state: dict[str, Any]) -> Limits:
+    def limits(self, state: Mapping[str, Any]) -> Limits:
         """SOM's budget once it has spoken, else the workflow's caps."""
         budget = envelope(state.get("budget"))
         return Limits.from_budget(budget.message()) if budget else self.caps  # type: ignore[arg-type]
 
     def call(
-        self, agent: Agent, node: str, state: dict[str, Any], share: int = 1, candidate: int | None = None
+        self, agent: Agent, node: str, state: Mapping[str, Any], share: int = 1, candidate: int | None = None
     ) -> AgentCall:
         """Announce ``agent``'s step and give it its model behind the run's budget meter."""
         emit({"type": "step", "node": node, "agent": agent.name, "candidate": candidate})
@@ -67,10 +69,10 @@ class StepContext:
         )
 
     @staticmethod
-    def request(state: dict[str, Any]) -> UserRequest:
+    def request(state: Mapping[str, Any]) -> UserRequest:
         return envelope(state["request"]).message()  # type: ignore[union-attr, return-value]
 
-    def commit(self, state: dict[str, Any]) -> Update:
+    def commit(self, state: RunState) -> Update:
         """Persist channel strengths, remember the exchange for its user, and give the final answer its
         ledger receipt."""
         from langgraph.config import get_config

@@ -5,9 +5,9 @@ and Ref's embedding-based judgements."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,7 +15,7 @@ import numpy as np
 from qsm.agents.inline_notes import content_words
 from qsm.agents.messages import Plan
 from qsm.agents.router import RouterStudent
-from qsm.agents.tools import CapacityCheck, Calculator, MemorySearch, Toolbox, UnitConverter
+from qsm.agents.tools import Calculator, CapacityCheck, MemorySearch, Toolbox, UnitConverter
 from qsm.errors import QsmError
 from qsm.graph.agent_call import emit
 from qsm.graph.spec import Agent, Workflow
@@ -55,7 +55,8 @@ class TeamContext:
         self.collapse_mode = workflow.collapse or rs.collapse
         self._analyses: OrderedDict[str, RequestAnalysis] = OrderedDict()
         self._lock = threading.Lock()
-        self._router: RouterStudent | None | bool = False  # False: not loaded yet
+        self._router: RouterStudent | None = None
+        self._router_loaded = False
         self.toolbox = self._toolbox() if rs.tools else None
 
     # -- what the request says ----------------------------------------------------------------------
@@ -67,9 +68,10 @@ class TeamContext:
         """The student router, or None where routing is left to QSM's LLM (setting, missing file, or an
         embedder of another vector space)."""
         with self._lock:
-            if self._router is False:
+            if not self._router_loaded:
                 self._router = self._load_router()
-            return self._router or None
+                self._router_loaded = True
+            return self._router
 
     def _load_router(self) -> RouterStudent | None:
         if self.settings.router != "student":

@@ -39,11 +39,14 @@ def sidebar(rt: Runtime) -> None:
                 help=f"{info.thread_id} · {info.status}",
             ):
                 st.session_state["thread"] = info.thread_id
-        if rt.memory is not None:
-            upload_to_memory(rt)
+        upload_to_memory(rt)
 
 
 def upload_to_memory(rt: Runtime) -> None:
+    """The upload box, shown only when the runtime has a memory."""
+    memory = rt.memory
+    if memory is None:
+        return
     files = st.file_uploader("Add documents to memory", type=["txt", "md", "pdf"], accept_multiple_files=True)
     topic = st.text_input("Topic", value="uploads")
     if files and st.button("Ingest", icon=":material/upload:"):
@@ -52,7 +55,7 @@ def upload_to_memory(rt: Runtime) -> None:
         for f in files:
             # the browser's file name is never a path: saved_upload picks a private place for the bytes
             with saved_upload(f.getvalue(), f.name, rt.data_dir / "uploads") as path:
-                report = rt.memory.ingest(path, under=f"/knowledge/{topic}", as_agent="user")
+                report = memory.ingest(path, under=f"/knowledge/{topic}", as_agent="user")
             st.success(
                 f"{path.name}: {report.added} chunk(s) added to {report.under}, {report.skipped} already there"
             )
@@ -71,8 +74,10 @@ def show_thread(rt: Runtime, thread_id: str) -> None:
         render_final(st, result)
         render_cost(st, result)
         render_trace(st, result)
-        if result.status not in FINISHED and st.button(
-            "Resume this run", key=f"resume-{thread_id}", icon=":material/play_arrow:"
+        if (
+            info is not None
+            and result.status not in FINISHED
+            and st.button("Resume this run", key=f"resume-{thread_id}", icon=":material/play_arrow:")
         ):
             drive(rt, stream_resume(thread_id, runtime=rt), Workflow.from_yaml(info.workflow_yaml))
 

@@ -60,15 +60,16 @@ def body() -> None:
         width="stretch",
     )
     st.subheader("Answers")
-    answered = [t for t in rt.runs.threads(50) if t.final_id]
+    answered = {t.final_id: t for t in rt.runs.threads(50) if t.final_id}
     if not answered:
         st.caption("No answers recorded yet.")
     else:
-        chosen = st.selectbox(
-            "Answer", answered, format_func=lambda t: f"{t.request[:60]} · {t.final_id[:22]}…"
+        final_id = st.selectbox(
+            "Answer", list(answered), format_func=lambda fid: f"{answered[fid].request[:60]} · {fid[:22]}…"
         )
+        chosen = answered[final_id]
         try:
-            proof = ledger.proof(chosen.final_id)
+            proof = ledger.proof(final_id)
         except LedgerError as err:
             st.info(f"{err.message}. {err.hint}")
             proof = None
