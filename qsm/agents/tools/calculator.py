@@ -156,8 +156,16 @@ def _checked(value: Number) -> Number:
 
 
 def _op_text(op: ast.AST) -> str:
-    symbols = {ast.BitXor: "^ (xor)", ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}
-    symbols |= {ast.Invert: "~", ast.Not: "not", ast.MatMult: "@"}
+    symbols: dict[type[ast.AST], str] = {
+        ast.BitXor: "^ (xor)",
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.Invert: "~",
+        ast.Not: "not",
+        ast.MatMult: "@",
+    }
     return symbols.get(type(op), type(op).__name__)
 
 

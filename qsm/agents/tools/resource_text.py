@@ -267,7 +267,7 @@ def _resolve_weak(quantities: list[Quantity], roles: list[_WeakRole | None]) -> 
     if strong and not all(counted):
         return None
     available_now: Role = "available" if strong == 0 else "required"
-    return [available_now if role == "weak" else role for role in roles]  # type: ignore[misc]
+    return [available_now if role == "weak" else role for role in roles]
 
 
 def _ends_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:

@@ -186,7 +186,8 @@ def find_unit(text: str) -> Unit | None:
             symbol = f"{distance.symbol}/{duration.symbol}"
             return _ALIASES.get(symbol) or Unit(symbol, "speed", distance.factor / duration.factor)
         return None
-    for pattern, power, dimension in ((_SQUARE, 2, "area"), (_CUBIC, 3, "volume")):
+    powers: tuple[tuple[re.Pattern[str], int, Dimension], ...] = ((_SQUARE, 2, "area"), (_CUBIC, 3, "volume"))
+    for pattern, power, dimension in powers:
         if match := pattern.match(key):
             base = find_unit(match.group(1) or match.group(2))
             if base is not None and base.dimension == "length":
