@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qsm.train.example import ROLE_TASKS, Example
+from qsm.train.example import ROLE_TASKS, Example, Split
 from qsm.train.judge import HEADLINE
 from qsm.train.report import DatasetReport
 
@@ -16,7 +16,7 @@ _PURPOSE = {
 }
 
 
-def render_card(report: DatasetReport, splits: dict[str, list[Example]]) -> str:
+def render_card(report: DatasetReport, splits: dict[Split, list[Example]]) -> str:
     role = report.role
     lines = [
         f"# Dataset card: {role}",

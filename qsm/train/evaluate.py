@@ -54,10 +54,10 @@ def score(examples: list[Example], judgements: list[Judgement], seconds: float) 
     by_task: dict[str, list[tuple[Example, Judgement]]] = defaultdict(list)
     for example, verdict in zip(examples, judgements, strict=True):
         by_task[example.task].append((example, verdict))
-    tasks = {}
+    tasks: dict[str, dict[str, Any]] = {}
     for task, pairs in sorted(by_task.items()):
         n = len(pairs)
-        rates = {
+        rates: dict[str, Any] = {
             "n": n,
             "format_valid": _rate(sum(j.format_valid for _, j in pairs), n),
             "format_lenient": _rate(sum(j.format_lenient for _, j in pairs), n),

@@ -23,7 +23,7 @@ def _quiet_transformers() -> None:
     try:  # the GGUF loader draws its own progress bar, outside transformers' switch
         import transformers.modeling_gguf_pytorch_utils as gguf_loader
 
-        gguf_loader.tqdm = lambda iterable, **_kw: iterable  # type: ignore[attr-defined]
+        gguf_loader.tqdm = lambda iterable, **_kw: iterable
     except ImportError:  # pragma: no cover - other transformers layouts
         pass
     warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
@@ -89,7 +89,8 @@ def load_base(base: Path | None, device: str) -> tuple[Any, Any]:
             f"transformers cannot load {path} as a training base: {exc}",
             hint="use a GGUF whose architecture and quantization transformers' gguf loader supports",
         ) from None
-    return model.to(device), tokenizer
+    # transformers wraps PreTrainedModel.to in @wraps(torch.nn.Module.to), so mypy reads `device` as `self`
+    return model.to(device), tokenizer  # type: ignore[arg-type]
 
 
 def load_base_config(base: Path | None) -> dict[str, Any]:

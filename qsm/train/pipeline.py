@@ -77,7 +77,7 @@ def make_datasets(
 def train_roles(
     roles: list[RoleName], layout: TrainLayout, trainer: Trainer, *, log: Log = lambda _m: None
 ) -> dict[str, TrainReport]:
-    reports = {}
+    reports: dict[str, TrainReport] = {}
     for role in roles:
         train, val = load_split(layout, role, "train"), load_split(layout, role, "val")
         log(f"{role}: training on {len(train)} examples ({len(val)} for validation)")
@@ -89,7 +89,7 @@ def train_roles(
 def export_roles(
     roles: list[RoleName], layout: TrainLayout, train: TrainSettings, *, log: Log = lambda _m: None
 ) -> dict[str, Path]:
-    out = {}
+    out: dict[str, Path] = {}
     for role in roles:
         out[role] = export_adapter(
             layout.adapter(role),

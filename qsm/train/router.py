@@ -75,8 +75,8 @@ def train_router(
     log(f"{len(data)} routing examples: {len(train)} train, {len(test)} test (held-out template groups)")
     x_train = embed([e.text for e in train]).astype(np.float64)
     x_test = embed([e.text for e in test]).astype(np.float64)
-    yi = np.array([INTENTS.index(e.intent) for e in train])  # type: ignore[arg-type]
-    yc = np.array([COMPLEXITIES.index(e.complexity) for e in train])  # type: ignore[arg-type]
+    yi = np.array([INTENTS.index(e.intent) for e in train])
+    yc = np.array([COMPLEXITIES.index(e.complexity) for e in train])
     iw, ib = _fit(x_train, yi, len(INTENTS), l2=1e-3, steps=1500, lr=2.0, seed=seed)
     cw, cb = _fit(x_train, yc, len(COMPLEXITIES), l2=1e-3, steps=1500, lr=2.0, seed=seed + 1)
     student = RouterStudent(iw, ib, cw, cb, embedder=embedder_name)

@@ -67,7 +67,7 @@ def example(
     role = task.split(".", 1)[0]
     return Example(
         id=example_id(task, messages, target),
-        role=role,  # type: ignore[arg-type]
+        role=role,
         task=task,
         category=category,
         group=f"{task}:{group}",
@@ -106,19 +106,21 @@ def split_by_group(
     for group, items in groups.items():
         strata[items[0].task, items[0].category][group] = items
     rng = random.Random(f"{seed}:split")
-    owed = {"test": 0.0, "val": 0.0}  # rounding carried across strata, so many small strata still add up
+    held_out: tuple[tuple[Split, float], ...] = (("test", test), ("val", val))
+    # rounding carried across strata, so many small strata still add up
+    owed: dict[Split, float] = {"test": 0.0, "val": 0.0}
     for stratum in sorted(strata):
         names = sorted(strata[stratum])
         rng.shuffle(names)
         total = sum(len(strata[stratum][g]) for g in names)
-        want = {}
-        for name, share in (("test", test), ("val", val)):
-            exact = total * share + owed[name]
-            want[name] = round(exact)
-            owed[name] = exact - want[name]
+        want: dict[Split, int] = {}
+        for split, share in held_out:
+            exact = total * share + owed[split]
+            want[split] = round(exact)
+            owed[split] = exact - want[split]
         for group in names:
             items = strata[stratum][group]
-            name: Split = next((s for s in ("test", "val") if want[s] > 0), "train")  # type: ignore[assignment]
+            name: Split = next((s for s, _ in held_out if want[s] > 0), "train")
             if name != "train":
                 want[name] -= len(items)
             splits[name].extend(items)

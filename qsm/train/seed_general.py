@@ -266,8 +266,8 @@ def _format_yesno(seeds: Seeds) -> GeneralTask:
         why = f"{n} is {'even' if yes else 'odd'}"
     else:
         animal, legs = seeds.pick((("a spider", 8), ("a cat", 4), ("a bird", 2), ("an ant", 6), ("a dog", 4)))
-        shown = legs if seeds.chance(0.5) else seeds.pick([n for n in (2, 4, 6, 8) if n != legs])
-        q, yes = f"does {animal} have {shown} legs?", shown == legs
+        claimed = legs if seeds.chance(0.5) else seeds.pick([n for n in (2, 4, 6, 8) if n != legs])
+        q, yes = f"does {animal} have {claimed} legs?", claimed == legs
         why = f"{animal} has {legs} legs"
     right, other = ("Yes", "No") if yes else ("No", "Yes")
     lead = seeds.pick(("Answer yes or no: {q}", "{Q} Yes or no only.", "Just yes or no: {q}",
@@ -281,6 +281,9 @@ def _format_yesno(seeds: Seeds) -> GeneralTask:
 
 def _format_json(seeds: Seeds) -> GeneralTask:
     pick = seeds.pick(("capital", "book", "sum"))
+    keys: tuple[str, ...]
+    data: dict[str, str | int]
+    bad: dict[str, str | int]
     if pick == "capital":
         (country, capital), (_, other) = seeds.sample(COUNTRIES, 2)
         keys, data = ("country", "capital"), {"country": country, "capital": capital}

@@ -196,7 +196,7 @@ def _plan(seeds: Seeds) -> Example:
         reply = PlanReply(
             goal=fill(goal_t)[:200],
             steps=[fill(s)[:120] for s in steps_t],
-            route_to=route,  # type: ignore[arg-type]
+            route_to=route,
             needs_memory=memory,
         )
         category = f"{route}{'+memory' if memory else ''}"

@@ -117,7 +117,7 @@ def _verify(case: Case, seeds: Seeds) -> Example:
     messages = prompts.verify_prompt(
         ROLE_PROMPTS["Ref.verify"], UserRequest(text=case.request), draft, seeds.strength()
     )
-    reply = VerdictReply(decision=case.decision, confidence=case.confidence, reasons=case.reasons)  # type: ignore[arg-type]
+    reply = VerdictReply(decision=case.decision, confidence=case.confidence, reasons=case.reasons)
     gold = {"decision": case.decision}
     return example(
         "Ref.verify", f"{case.kind}.{case.decision}", case.group, messages, reply_json(reply), gold

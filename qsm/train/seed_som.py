@@ -110,14 +110,14 @@ def _budget(seeds: Seeds) -> Example:
     plan = Plan(
         goal=goal_t.format(**slots),
         steps=[s.format(**slots) for s in steps_t],
-        route_to=drafter,  # type: ignore[arg-type]
+        route_to=drafter,
     )
     messages = prompts.budget_prompt(
         ROLE_PROMPTS["SOM.budget"], plan, seeds.strength(), drafter, _caps(seeds)
     )
     qsm, draft, ref = GOLD_WEIGHTS[complexity]
     reply = BudgetReply(
-        complexity=complexity,  # type: ignore[arg-type]
+        complexity=complexity,
         weights=Weights(QSM=qsm, WeQ=draft, Ref=ref),
         rationale=seeds.pick(RATIONALES[complexity]),
     )
@@ -130,6 +130,7 @@ def _budget(seeds: Seeds) -> Example:
 def resource_question(seeds: Seeds) -> tuple[str, str, str, str]:
     """A question about budgets, costs, capacity or allocation: (kind, question, gold value, answer)."""
     kind = seeds.pick(("split", "daily", "left", "share", "gpu", "capacity", "enough", "fits", "calls"))
+    value: int | str  # a number, or "yes"/"no"
     if kind == "split":
         k = seeds.number(2, 6)
         each = seeds.pick((250, 500, 750, 1000, 1500, 2000))

@@ -75,7 +75,8 @@ class PeftTrainer:
             )
         config = peft.LoraConfig(
             r=s.rank,
-            lora_alpha=s.alpha,
+            # peft annotates lora_alpha as int but only divides by it (scaling = alpha / r): a float is kept
+            lora_alpha=s.alpha,  # type: ignore[arg-type]
             lora_dropout=s.dropout,
             target_modules=list(s.target_modules),
             bias="none",

@@ -41,7 +41,7 @@ def ship_roles(roles: list[RoleName], layout: TrainLayout, out_dir: Path, *, bas
     evaluation = _read_json(layout.eval_json, "run `qsm eval` first")
     base_file = resolve_model_path(base)
     base_sha = _sha256(base_file)
-    shipped = {}
+    shipped: dict[str, Path] = {}
     for role in roles:
         gguf = layout.adapter_gguf(role)
         if not gguf.is_file():
