@@ -25,10 +25,11 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _COUNT = r"(\d+|" + "|".join(_NUMBER_WORDS) + r")"
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'\-]*")
-_FILLER = frozenset(
-    "a an the is are was were be it its this that these those of in on at to for with and or but answer "
-    "called known as named word one i you we they he she there here yes no not".split()
-)
+_FILLER = frozenset({
+    "a", "an", "the", "is", "are", "was", "were", "be", "it", "its", "this", "that", "these", "those", "of",
+    "in", "on", "at", "to", "for", "with", "and", "or", "but", "answer", "called", "known", "as", "named",
+    "word", "one", "i", "you", "we", "they", "he", "she", "there", "here", "yes", "no", "not"
+})  # fmt: skip
 _NUM_RE = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
@@ -50,7 +51,7 @@ class AnswerFormat:
     def json_schema(self) -> dict[str, Any]:
         """The schema WeQ decodes under; :meth:`render` turns the value back into the answer text."""
         if self.kind == "json_keys":
-            text = {"type": "string", "pattern": "^[^\"\\n\\\\]{1,40}$"}
+            text = {"type": "string", "pattern": '^[^"\\n\\\\]{1,40}$'}
             props = {k: {"anyOf": [{"type": "number"}, text]} for k in self.keys}
             return {"type": "object", "properties": props, "required": list(self.keys),
                     "additionalProperties": False}  # fmt: skip
@@ -62,13 +63,16 @@ class AnswerFormat:
         elif self.kind == "yes_no":
             value = {"type": "string", "enum": ["yes", "no"]}
         elif self.kind == "list":
-            item = {"type": "string", "pattern": "^[^,\"\\n\\\\]{1,30}$"}
+            item = {"type": "string", "pattern": '^[^,"\\n\\\\]{1,30}$'}
             low, high = (self.count, self.count) if self.count else (1, 10)
             value = {"type": "array", "items": item, "minItems": low, "maxItems": high}
         elif self.kind == "lowercase":
             value = {"type": "string", "pattern": "^[a-z0-9][a-z0-9 ,.'-]{0,160}$"}
         else:  # max_words
-            value = {"type": "string", "pattern": "^[A-Za-z0-9'-]+( [A-Za-z0-9',.-]+){0,%d}$" % (self.count - 1)}
+            value = {
+                "type": "string",
+                "pattern": f"^[A-Za-z0-9'-]+( [A-Za-z0-9',.-]+){{0,{self.count - 1}}}$",
+            }
         return {"type": "object", "properties": {"answer": value}, "required": ["answer"],
                 "additionalProperties": False}  # fmt: skip
 
@@ -98,7 +102,9 @@ class AnswerFormat:
             return sentence if 0 < _words(sentence) <= self.count else None
         if self.kind == "list":
             body = first.split(":", 1)[-1]
-            items = [re.sub(r"^(?:and|or)\s+", "", x.strip()).strip(" .") for x in re.split(r",|\band\b", body)]
+            items = [
+                re.sub(r"^(?:and|or)\s+", "", x.strip()).strip(" .") for x in re.split(r",|\band\b", body)
+            ]
             items = [x for x in items if x]
             ok = len(items) == self.count if self.count else len(items) >= 2
             return ", ".join(items) if ok else None
@@ -128,7 +134,11 @@ class AnswerFormat:
         if not text:
             return "the answer is empty"
         if self.kind == "one_word":
-            return None if _WORD_RE.fullmatch(bare) else f"the request asks for one word, got {_words(text)} words"
+            return (
+                None
+                if _WORD_RE.fullmatch(bare)
+                else f"the request asks for one word, got {_words(text)} words"
+            )
         if self.kind == "number":
             return None if _NUM_RE.match(bare.replace(" ", "")) else "the request asks for a number only"
         if self.kind == "yes_no":
@@ -137,7 +147,11 @@ class AnswerFormat:
             first = re.match(r"\W*(\w+)", text)
             if not self.strict and first and first.group(1).lower() in ("yes", "no"):
                 return None
-            return "the request asks for yes or no only" if self.strict else "the answer does not start with yes or no"
+            return (
+                "the request asks for yes or no only"
+                if self.strict
+                else "the answer does not start with yes or no"
+            )
         if self.kind == "json_keys":
             try:
                 data = json.loads(_strip_fences(text))
@@ -178,10 +192,16 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\b(?:comma[- ]separated\s+)?list\s+(?:of\s+)?(?:exactly\s+)?" + _COUNT + r"\b", re.I), "list"),
     (re.compile(r"\b" + _COUNT + r"\s+(?:items|things|words)?\s*,?\s*(?:as\s+a\s+)?comma[- ]separated", re.I), "list"),
     (re.compile(r"\bseparate\w*\s+(?:them\s+|each\s+)?(?:with|by)\s+commas?\b|\bcomma[- ]separated\b", re.I), "commas"),
-    (re.compile(r"\b(?:in|with|using)\s+(?:exactly\s+)?(?:a\s+)?(?:one|1|single)\s+word\b|\bone[- ]word\s+answer\b|\bsingle[- ]word\b", re.I), "one_word"),
-    (re.compile(r"\b(?:number|digits?|numeral|integer)\s+only\b|\bonly\s+(?:the|a)\s+(?:number|integer|numeral)\b|\bjust\s+the\s+number\b", re.I), "number"),
-    (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b|\bjust\s+yes\s+or\s+no\b|\bwith\s+(?:a\s+)?(?:single\s+)?(?:yes\s+or\s+no|yes/no)\b|\b(?:answer|say|reply|respond)\s+(?:only\s+)?(?:with\s+)?(?:a\s+|just\s+)?(?:yes\s+or\s+no|yes/no)\b", re.I), "yes_no"),
-    (re.compile(r"\b(?:at\s+most|no\s+more\s+than|in\s+under|fewer\s+than|maximum\s+of)\s+" + _COUNT + r"\s+words\b", re.I), "max_words"),
+    (re.compile(r"\b(?:in|with|using)\s+(?:exactly\s+)?(?:a\s+)?(?:one|1|single)\s+word\b"
+                r"|\bone[- ]word\s+answer\b|\bsingle[- ]word\b", re.I), "one_word"),
+    (re.compile(r"\b(?:number|digits?|numeral|integer)\s+only\b|\bonly\s+(?:the|a)\s+(?:number|integer|numeral)\b"
+                r"|\bjust\s+the\s+number\b", re.I), "number"),
+    (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b"
+                r"|\bjust\s+yes\s+or\s+no\b|\bwith\s+(?:a\s+)?(?:single\s+)?(?:yes\s+or\s+no|yes/no)\b"
+                r"|\b(?:answer|say|reply|respond)\s+(?:only\s+)?(?:with\s+)?(?:a\s+|just\s+)?(?:yes\s+or\s+no|yes/no)\b",
+                re.I), "yes_no"),
+    (re.compile(r"\b(?:at\s+most|no\s+more\s+than|in\s+under|fewer\s+than|maximum\s+of)\s+" + _COUNT
+                + r"\s+words\b", re.I), "max_words"),
     (re.compile(r"\b(?:all\s+)?lower[- ]?case\b", re.I), "lowercase"),
 ]  # fmt: skip
 
@@ -196,13 +216,17 @@ def detect_format(request: str) -> AnswerFormat | None:
             keys = tuple(dict.fromkeys(re.findall(r"[\"'`]([A-Za-z_][\w ]{0,30}?)[\"'`]", match.group(1))))
             if not keys:
                 keys = tuple(
-                    k for k in re.split(r"\s*(?:,|\band\b)\s*", match.group(1)) if re.fullmatch(r"[A-Za-z_]\w*", k)
+                    k
+                    for k in re.split(r"\s*(?:,|\band\b)\s*", match.group(1))
+                    if re.fullmatch(r"[A-Za-z_]\w*", k)
                 )
             if keys:
                 return AnswerFormat("json_keys", keys=keys, phrase=match.group(0))
             continue
         if kind == "commas":
-            counted = re.search(r"\b(?:name|list|give|write|tell me)\s+(?:me\s+)?" + _COUNT + r"\b", request, re.I)
+            counted = re.search(
+                r"\b(?:name|list|give|write|tell me)\s+(?:me\s+)?" + _COUNT + r"\b", request, re.I
+            )
             count = _count(counted.group(1)) if counted else 0
             return AnswerFormat("list", count=count if 1 <= count <= 20 else 0, phrase=match.group(0))
         if kind in ("list", "max_words"):

@@ -11,14 +11,18 @@ from dataclasses import dataclass
 
 __all__ = ["InlineNotes", "content_words", "split_notes"]
 
-_MARK = re.compile(r"^\s*(?:\[(\d{1,2})\]|\((\d{1,2})\)|(\d{1,2})[.)]|note\s+(\d{1,2})\s*[:.)-])\s*", re.I | re.M)
+_MARK = re.compile(
+    r"^\s*(?:\[(\d{1,2})\]|\((\d{1,2})\)|(\d{1,2})[.)]|note\s+(\d{1,2})\s*[:.)-])\s*", re.I | re.M
+)
 _HEADER = re.compile(r"^\s*(?:notes?|sources?|context)\s*:?\s*$", re.I | re.M)
 _QUESTION = re.compile(r"^\s*(?:question|q)\s*:\s*", re.I | re.M)
-_STOP = frozenset(
-    "a an the of to in on at by for with and or is are was were be been it its this that which who what when "
-    "where how why does do did from as into than then there their they them he she his her you your i we our "
-    "according note notes cite answer question please tell me say".split()
-)
+_STOP = frozenset({
+    "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "with", "and", "or", "is", "are", "was",
+    "were", "be", "been", "it", "its", "this", "that", "which", "who", "what", "when", "where", "how",
+    "why", "does", "do", "did", "from", "as", "into", "than", "then", "there", "their", "they", "them",
+    "he", "she", "his", "her", "you", "your", "i", "we", "our", "according", "note", "notes", "cite",
+    "answer", "question", "please", "tell", "me", "say"
+})  # fmt: skip
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
@@ -55,7 +59,9 @@ def split_notes(request: str) -> InlineNotes | None:
             notes[number] = body
     if len(notes) < 2:
         return None
-    outside = request[: marks[0].start()] + "\n" + _after_last_note(request, marks[-1].end()) + "\n" + trailing
+    outside = (
+        request[: marks[0].start()] + "\n" + _after_last_note(request, marks[-1].end()) + "\n" + trailing
+    )
     question = _HEADER.sub("", _QUESTION.sub("", outside)).strip()
     return InlineNotes(question=question or request.strip(), notes=notes)
 
