@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from qsm.errors import ModelNotFoundError, ModelCallError
+from qsm.errors import ModelCallError, ModelNotFoundError
 
 __all__ = [
     "COMPLEXITIES",
@@ -71,7 +71,9 @@ class RouterStudent:
         self.complexity_b = complexity_bias.astype(np.float32)
         self.embedder = embedder
         if self.intent_w.shape[1] != len(INTENTS) or self.complexity_w.shape[1] != len(COMPLEXITIES):
-            raise ModelCallError("the router file's heads do not match the intents and complexities it serves")
+            raise ModelCallError(
+                "the router file's heads do not match the intents and complexities it serves"
+            )
 
     @property
     def dim(self) -> int:
@@ -87,7 +89,7 @@ class RouterStudent:
         if not path.is_file():
             raise ModelNotFoundError(
                 f"no router student at {path}",
-                hint="train one with `qsm train router`, or set [runtime] router = \"llm\"",
+                hint='train one with `qsm train router`, or set [runtime] router = "llm"',
             )
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode())
@@ -115,12 +117,16 @@ class RouterStudent:
     def decide(self, embedding: np.ndarray) -> RouteDecision:
         vec = np.asarray(embedding, dtype=np.float32).reshape(-1)
         if vec.shape[0] != self.dim:
-            raise ModelCallError(f"the router expects {self.dim}-dim embeddings from {self.embedder}, got {vec.shape[0]}")
+            raise ModelCallError(
+                f"the router expects {self.dim}-dim embeddings from {self.embedder}, got {vec.shape[0]}"
+            )
         p_intent = softmax(vec @ self.intent_w + self.intent_b)
         p_complexity = softmax(vec @ self.complexity_w + self.complexity_b)
         i, c = int(p_intent.argmax()), int(p_complexity.argmax())
         probabilities = {f"intent.{n}": float(p) for n, p in zip(INTENTS, p_intent, strict=True)}
-        probabilities |= {f"complexity.{n}": float(p) for n, p in zip(COMPLEXITIES, p_complexity, strict=True)}
+        probabilities |= {
+            f"complexity.{n}": float(p) for n, p in zip(COMPLEXITIES, p_complexity, strict=True)
+        }
         return RouteDecision(
             intent=INTENTS[i],
             complexity=COMPLEXITIES[c],

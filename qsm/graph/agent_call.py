@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from qsm.agents.backend import ChatMessage, Completion
 from qsm.agents.messages import ToolCall
 from qsm.agents.structured import extract_json, generate_structured, repair_to_schema
-from qsm.agents.tools import Toolbox, request_tool_call
 from qsm.agents.thinking import ThinkStream
+from qsm.agents.tools import Toolbox, request_tool_call
 from qsm.graph.budget import Limits, MeteredModel
 from qsm.graph.envelope import Envelope
 
@@ -104,7 +104,9 @@ class AgentCall:
             emit({"type": "repair", "node": self.node, "agent": self.agent.name, "attempts": result.attempts})
         return result.value
 
-    def constrained(self, messages: list[ChatMessage], schema: dict[str, Any]) -> tuple[dict[str, Any], Completion]:
+    def constrained(
+        self, messages: list[ChatMessage], schema: dict[str, Any]
+    ) -> tuple[dict[str, Any], Completion]:
         """One reply decoded under ``schema`` (a grammar on llama.cpp), parsed leniently; ``{}`` when
         even the repaired reply is not an object."""
         completion = self.meter.complete(

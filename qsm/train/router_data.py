@@ -39,7 +39,8 @@ _UNITS = [("kilometres", "miles"), ("pounds", "kilograms"), ("inches", "centimet
           ("ounces", "grams"), ("days", "hours"), ("yards", "metres"), ("tonnes", "kilograms")]  # fmt: skip
 _RESOURCES = [("GB of RAM", "machine"), ("CPU cores", "server"), ("GPU hours", "cluster"), ("dollars", "budget"),
               ("engineers", "team"), ("hours", "week"), ("TB of disk", "storage array"), ("tokens", "quota"),
-              ("euros", "grant"), ("seats", "room"), ("licenses", "subscription"), ("minutes", "meeting slot")]  # fmt: skip
+              ("euros", "grant"), ("seats", "room"), ("licenses", "subscription"),
+              ("minutes", "meeting slot")]  # fmt: skip
 _FACT_Q = [
     "What is the capital of {place}?", "Which language is spoken in {place}?", "What currency does {place} use?",
     "Who was {person}?", "What is {person} known for?", "When did {person} live?", "Where is {place}?",

@@ -227,6 +227,8 @@ def run_team_eval(
             "median_latency_ratio": round(
                 team["overall"]["median_seconds"] / max(1e-9, base["overall"]["median_seconds"]), 3
             ),
-            "mean_latency_ratio": round(team["overall"]["mean_seconds"] / max(1e-9, base["overall"]["mean_seconds"]), 3),
+            "mean_latency_ratio": round(
+                team["overall"]["mean_seconds"] / max(1e-9, base["overall"]["mean_seconds"]), 3
+            ),
         }
     return report

@@ -57,7 +57,9 @@ def _candidates(state: dict[str, Any]) -> list[Candidate]:
     return out
 
 
-def _measure(ctx: TeamContext, state: dict[str, Any], candidates: list[Candidate]) -> tuple[FinalAnswer, list[str], Update]:
+def _measure(
+    ctx: TeamContext, state: dict[str, Any], candidates: list[Candidate]
+) -> tuple[FinalAnswer, list[str], Update]:
     exhausted = state.get("exhausted", "")
     if not candidates:
         text = "The budget ran out before any answer was drafted." if exhausted else "No answer was drafted."
