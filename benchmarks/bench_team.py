@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import write_result  # noqa: E402
+from _common import write_result
 
-from qsm.settings import load_settings  # noqa: E402
-from qsm.train.team_eval import run_team_eval  # noqa: E402
+from qsm.settings import load_settings
+from qsm.train.team_eval import run_team_eval
 
 
 def main() -> None:

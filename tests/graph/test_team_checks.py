@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from qsm.agents import FakeChatModel
 from qsm.agents.answer_format import detect_format
 from qsm.agents.inline_notes import split_notes
+from qsm.agents.messages import ToolResult
 from qsm.agents.router import RouterStudent
 from qsm.graph import Workflow, run
 from qsm.graph.team.analysis import analyze
 from qsm.graph.team.checks import answer_number, run_checks
 from qsm.graph.team.plan import valid_steps
-from qsm.agents.messages import ToolResult
 from tests.helpers import fake_runtime, team_fakes
 
 SHIPPED = {"router": "student", "tools": True, "ref_judge": "checks"}
@@ -57,7 +57,9 @@ def test_one_word_answer_is_taken_from_a_free_answer_or_else_decoded(tmp_path: P
     fakes = team_fakes(WeQ=["The capital of France is Paris."])
     with _shipped(tmp_path, fakes) as rt:
         result = run(Workflow.default(), "In one word, what is the capital of France?", runtime=rt)
-    assert result.text == "Paris" and len(fakes["WeQ"].calls) == 1 and fakes["WeQ"].calls[0].json_schema is None
+    assert (
+        result.text == "Paris" and len(fakes["WeQ"].calls) == 1 and fakes["WeQ"].calls[0].json_schema is None
+    )
     fakes = team_fakes(WeQ=["A young dog.", json.dumps({"answer": "puppy"})])
     with _shipped(tmp_path / "b", fakes) as rt:
         result = run(Workflow.default(), "In a single word, what do you call a young dog?", runtime=rt)
@@ -168,9 +170,14 @@ def test_checks_recompute_arithmetic_and_catch_junk() -> None:
 def test_citation_check_names_the_right_note() -> None:
     analysis = analyze(NOTES, None, None)
     supports = lambda claim, note: bool(set(claim.lower().split()) & set(note.lower().split()))  # noqa: E731
-    by_name = {c.name: c for c in run_checks(analysis, "Ann Vorel is 30 [1]", expected=None, supports=supports, embed=None)}
+    by_name = {
+        c.name: c
+        for c in run_checks(analysis, "Ann Vorel is 30 [1]", expected=None, supports=supports, embed=None)
+    }
     assert not by_name["citation"].passed and "note [2]" in by_name["citation"].problem
-    ok = {c.name: c for c in run_checks(analysis, "Bob is 25 [2]", expected=None, supports=supports, embed=None)}
+    ok = {
+        c.name: c for c in run_checks(analysis, "Bob is 25 [2]", expected=None, supports=supports, embed=None)
+    }
     assert ok["citation"].passed and ok["citation"].decisive
     missing = {c.name: c for c in run_checks(analysis, "25", expected=None, supports=supports, embed=None)}
     assert not missing["citation"].passed and "[2]" in missing["citation"].fix
@@ -185,13 +192,21 @@ def test_off_topic_sentence_is_flagged_by_embedding_similarity() -> None:
         return np.stack([vectors["off"] if "trip" in t else vectors["on"] for t in texts])
 
     text = "Sunlight scatters off air molecules. The user is asking about the cost of a long trip."
-    found = {c.name: c for c in run_checks(analysis, text, expected=None, supports=lambda a, b: True, embed=embed)}
+    found = {
+        c.name: c for c in run_checks(analysis, text, expected=None, supports=lambda a, b: True, embed=embed)
+    }
     assert not found["on_topic"].passed and "unrelated text" in found["on_topic"].problem
 
 
 def test_plan_steps_reach_a_draft_only_when_valid() -> None:
     analysis = analyze("Explain photosynthesis to a child, then summarise it.", None, None)
-    steps = ["explain photosynthesis simply", "1048576", "A.J.S.", "./DORRIETWEENHOLT", "summarise photosynthesis 77 times"]
+    steps = [
+        "explain photosynthesis simply",
+        "1048576",
+        "A.J.S.",
+        "./DORRIETWEENHOLT",
+        "summarise photosynthesis 77 times",
+    ]
     assert valid_steps(steps, analysis) == ["explain photosynthesis simply"]
 
 
@@ -201,10 +216,12 @@ def test_shipped_student_router_loads_and_routes() -> None:
     student = RouterStudent.load()
     embedder = MiniLMEmbedder(threads=1, batch_size=8, max_tokens=128)
     assert student.embedder == embedder.name and student.parameters < 5000
-    resource = student.decide(embedder.embed(["We have 16 GB of RAM and the job needs 24 GB. Is that enough?"])[0])
+    resource = student.decide(
+        embedder.embed(["We have 16 GB of RAM and the job needs 24 GB. Is that enough?"])[0]
+    )
     fact = student.decide(embedder.embed(["Who painted the Mona Lisa?"])[0])
     assert resource.intent == "resource" and fact.intent == "answer"
-    with pytest.raises(Exception, match="384|dim"):
+    with pytest.raises(Exception, match=r"384|dim"):
         student.decide(np.zeros(10))
 
 
@@ -216,7 +233,12 @@ def test_yes_no_comparison_is_settled_by_the_calculator_and_rechecked_by_ref(tmp
     draft = next(e for e in result.trace if e.type == "Draft").message()
     assert [r.output for r in draft.tool_results] == ["740", "727"]
     analysis = analyze("Is 37 × 20 greater than 727?", None, None)
-    wrong = {c.name: c for c in run_checks(analysis, "No.", expected=None, decision=True, supports=lambda a, b: True, embed=None)}
+    wrong = {
+        c.name: c
+        for c in run_checks(
+            analysis, "No.", expected=None, decision=True, supports=lambda a, b: True, embed=None
+        )
+    }
     assert not wrong["decision"].passed and "the calculation says yes" in wrong["decision"].problem
 
 

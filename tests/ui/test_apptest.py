@@ -119,9 +119,14 @@ def test_every_candidate_rejected_shows_no_verified_answer(monkeypatch: pytest.M
     """Ref rejects both drafts (they cite the wrong note): the app says so and labels the best attempt."""
     monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
     monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
-    monkeypatch.setenv("QSM_AGENTS__WeQ__MODEL__FAKE_REPLIES", '["Ann Vorel is 30 [1]", "Ann Vorel is 30 [1]"]')
+    monkeypatch.setenv(
+        "QSM_AGENTS__WeQ__MODEL__FAKE_REPLIES", '["Ann Vorel is 30 [1]", "Ann Vorel is 30 [1]"]'
+    )
     at = AppTest.from_file(str(APP_PATH), default_timeout=120)
     at.run()
-    out = ask(at, "Notes:\n[1] Ann Vorel is 30 years old.\n[2] Bob Tarrin is 25 years old.\nQuestion: How old is Bob Tarrin?")
+    out = ask(
+        at,
+        "Notes:\n[1] Ann Vorel is 30 years old.\n[2] Bob Tarrin is 25 years old.\nQuestion: How old is Bob Tarrin?",
+    )
     assert "No verified answer" in out and "Best attempt (not verified)" in out
     assert "Ann Vorel is 30 [1]" in out
