@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +15,7 @@ __all__ = ["Envelope", "StepCost", "seal"]
 
 
 StepCost = AgentCost  # what one step (or one agent over a run) spent: calls, tokens, seconds
+M = TypeVar("M", bound=Message)
 
 
 class Envelope(BaseModel):
@@ -38,6 +40,13 @@ class Envelope(BaseModel):
 
     def message(self) -> Message:
         return message_type(self.type).model_validate(self.payload)
+
+    def message_as(self, kind: builtins.type[M]) -> M:  # `type` is a field of this model
+        """The message, which must be a ``kind``: a step that finds another type in its state has a bug."""
+        message = self.message()
+        if not isinstance(message, kind):
+            raise TypeError(f"envelope {self.id} carries a {self.type}, where a {kind.__name__} was expected")
+        return message
 
 
 def seal(

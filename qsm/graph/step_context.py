@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from qsm.agents.messages import Message, UserRequest
+from qsm.agents.messages import Budget, FinalAnswer, Message, UserRequest
 from qsm.graph.agent_call import AgentCall, emit, envelope
 from qsm.graph.budget import Limits
 from qsm.graph.envelope import Envelope
@@ -51,7 +51,7 @@ class StepContext:
     def limits(self, state: Mapping[str, Any]) -> Limits:
         """SOM's budget once it has spoken, else the workflow's caps."""
         budget = envelope(state.get("budget"))
-        return Limits.from_budget(budget.message()) if budget else self.caps  # type: ignore[arg-type]
+        return Limits.from_budget(budget.message_as(Budget)) if budget else self.caps
 
     def call(
         self, agent: Agent, node: str, state: Mapping[str, Any], share: int = 1, candidate: int | None = None
@@ -70,7 +70,7 @@ class StepContext:
 
     @staticmethod
     def request(state: Mapping[str, Any]) -> UserRequest:
-        return envelope(state["request"]).message()  # type: ignore[union-attr, return-value]
+        return Envelope.model_validate(state["request"]).message_as(UserRequest)
 
     def commit(self, state: RunState) -> Update:
         """Persist channel strengths, remember the exchange for its user, and give the final answer its
@@ -78,9 +78,11 @@ class StepContext:
         from langgraph.config import get_config
 
         self.book.persist()
-        final_env = envelope(state["final"])
+        final_env = Envelope.model_validate(state["final"])
         request = self.request(state)
         thread_id = get_config().get("configurable", {}).get("thread_id", "")
-        remember_chat(self.rt, request.user, request.text, final_env.message(), final_env.id, thread_id)  # type: ignore[union-attr, arg-type]
-        receipt = self.rt.commit_final(final_env, state)  # type: ignore[arg-type]
+        remember_chat(
+            self.rt, request.user, request.text, final_env.message_as(FinalAnswer), final_env.id, thread_id
+        )
+        receipt = self.rt.commit_final(final_env, state)
         return {"receipt": receipt} if receipt else {}

@@ -122,6 +122,14 @@ def test_send_validates_type_and_existence() -> None:
         book.send(forged, source="WeQ", target="Ref", parents=[])
 
 
+def test_message_as_returns_the_typed_message_and_refuses_another_type() -> None:
+    env = _book().send(Draft(text="hi", author="WeQ", candidate=0), source="WeQ", target="Ref", parents=[])
+    draft = env.message_as(Draft)
+    assert isinstance(draft, Draft) and draft.text == "hi"
+    with pytest.raises(TypeError, match=r"carries a Draft, where a Plan was expected"):
+        env.message_as(Plan)
+
+
 def test_content_id_covers_payload_and_parents() -> None:
     book = _book()
     a = book.send(
