@@ -17,9 +17,11 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
+from eth_typing import Hash32
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import BlockNotFound, TransactionNotFound, Web3Exception, Web3RPCError
+from web3.types import FilterParams, TxParams
 
 from qsm.errors import LedgerError
 
@@ -133,15 +135,15 @@ class ChainClient:
         with self._guard("call the registry"):
             return bytes(self.w3.eth.call({"to": to_checksum_address(to), "data": data}, block))
 
-    def estimate_gas(self, tx: dict[str, Any]) -> int:
+    def estimate_gas(self, tx: TxParams) -> int:
         with self._guard("estimate gas"):
-            return int(self.w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+            return int(self.w3.eth.estimate_gas(tx))
 
     def receipt(self, tx_hash: bytes) -> Receipt | None:
         """The receipt of ``tx_hash`` on the current canonical chain, or None."""
         with self._guard("read a transaction receipt"):
             try:
-                r = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+                r = self.w3.eth.get_transaction_receipt(Hash32(tx_hash))
             except TransactionNotFound:
                 return None
         if r is None or r.get("blockNumber") is None:
@@ -159,16 +161,16 @@ class ChainClient:
         )
 
     def get_logs(
-        self, address: str, topics: list[Any], from_block: int = 0, to_block: int | str = "latest"
+        self, address: str, topics: list[Any], from_block: int = 0, to_block: BlockTag | int = "latest"
     ) -> list[dict[str, Any]]:
         with self._guard("read event logs"):
-            flt = {
+            flt: FilterParams = {
                 "address": to_checksum_address(address),
                 "topics": topics,
                 "fromBlock": from_block,
                 "toBlock": to_block,
             }
-            return [dict(log) for log in self.w3.eth.get_logs(flt)]  # type: ignore[arg-type]
+            return [dict(log) for log in self.w3.eth.get_logs(flt)]
 
     # -- writing -------------------------------------------------------------------------------
     def send_raw(self, raw: bytes) -> SendOutcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from qsm.chain import faults
 from qsm.chain.adopt import existing_anchor
@@ -15,6 +15,9 @@ from qsm.chain.session import ChainSession
 from qsm.chain.settings import LedgerSettings
 from qsm.chain.txbuild import signed_tx, tx_fields
 from qsm.errors import LedgerError
+
+if TYPE_CHECKING:
+    from web3.types import TxParams
 
 __all__ = ["TxSteps"]
 
@@ -61,7 +64,7 @@ class TxSteps:
         faults.crash_point("signed")
         return batch
 
-    def _gas_limit(self, client: ChainClient, purpose: str, tx: dict[str, Any]) -> int:
+    def _gas_limit(self, client: ChainClient, purpose: str, tx: TxParams) -> int:
         """Estimated once per purpose and session (an anchor costs the same for every root; the first one,
         which also fills the submitter's lastRoot slot, is the dearest), with a 25 % margin."""
         if purpose not in self._gas_limits:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qsm.chain.contract import anchor_calldata, load_artifact
 from qsm.chain.fees import Fees
 from qsm.chain.outbox_schema import BatchRow
 from qsm.chain.session import ChainSession
 
+if TYPE_CHECKING:
+    from web3.types import TxParams
+
 __all__ = ["signed_tx", "tx_fields"]
 
 
-def tx_fields(batch: BatchRow, registry: str | None) -> dict[str, Any]:
+def tx_fields(batch: BatchRow, registry: str | None) -> TxParams:
     """``to``/``data`` of a batch's transaction (a deploy has no ``to``)."""
     if batch.purpose == "deploy":
         return {"data": load_artifact().bytecode}
@@ -21,9 +24,7 @@ def tx_fields(batch: BatchRow, registry: str | None) -> dict[str, Any]:
     return {"to": registry, "data": anchor_calldata(batch.root, batch.id, batch.leaf_count)}
 
 
-def signed_tx(
-    session: ChainSession, fields: dict[str, Any], nonce: int, gas: int, fees: Fees
-) -> dict[str, Any]:
+def signed_tx(session: ChainSession, fields: TxParams, nonce: int, gas: int, fees: Fees) -> dict[str, Any]:
     """Sign an EIP-1559 transaction; returns the outbox ``txs`` row values (raw bytes and hash included)."""
     tx = {
         "type": 2,
