@@ -44,3 +44,6 @@ class RuntimeSettings(BaseModel):
     router_threshold: float = Field(0.7, ge=0.0, le=1.0, description="student confidence needed to route")
     tools: bool = Field(True, description="agents use the calculator, unit converter and memory search")
     ref_judge: RefJudge = "checks"
+    greedy_first: bool = Field(
+        True, description="candidate 0 decodes greedily; the others sample at the agent's temperature (0.7 if it is 0)"
+    )

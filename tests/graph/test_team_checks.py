@@ -83,7 +83,7 @@ def test_failed_check_drives_repair_with_the_concrete_diagnosis(tmp_path: Path) 
     verdicts = [e.message() for e in result.trace if e.type == "Verdict"]
     assert verdicts[0].decision == "revise" and "note [2]" in verdicts[0].reasons[0]
     repair = next(e for e in result.trace if e.type == "RepairPlan").message()
-    assert "use note [2]" in repair.diagnoses[0].solution
+    assert "note [2]: Bob Tarrin is 25" in repair.diagnoses[0].solution
     assert "Problems found" in fakes["WeQ"].calls[1].messages[-1]["content"]
     assert not fakes["Ref"].calls  # the checks diagnosed; Ref's model was not asked
 
@@ -266,3 +266,21 @@ def test_memory_citations_must_exist_and_support_the_answer() -> None:
     assert citation("It feeds lake [1]").passed
     assert "only 2 notes" in citation("It feeds Lake Ashby [3]").problem
     assert "does not support" in citation("Ashby [2]").problem
+
+
+def test_phantom_citation_and_extra_notes_are_faults() -> None:
+    plain = analyze("Which planet is closest to the Sun?", None, None)
+    found = {c.name: c for c in run_checks(plain, "It is [1] - Mars.", expected=None, supports=lambda a, b: True, embed=None)}
+    assert not found["citation"].passed and "no notes" in found["citation"].problem
+    notes = analyze(NOTES, None, None)
+    extra = run_checks(notes, "Bob Tarrin is 25 [2] [1]", expected=None, supports=lambda a, b: True, embed=None)
+    assert any(c.name == "citation" and not c.passed and "cite only note [2]" in c.fix for c in extra)
+
+
+def test_candidate_zero_decodes_greedily_and_the_others_sample(tmp_path: Path) -> None:
+    weq = FakeChatModel(["Sea water holds salt.", "Rivers carry salt to the sea."], auto=False)
+    fakes = {**team_fakes(), "WeQ": weq}
+    with _shipped(tmp_path, fakes, fan_out=2) as rt:
+        run(Workflow.default(), "Why is the sea salty?", runtime=rt)
+    temperatures = sorted(c.sampling.temperature for c in weq.calls)
+    assert temperatures == [0.0, 0.2]  # greedy first, then the agent's own temperature (default 0.2)

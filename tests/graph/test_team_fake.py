@@ -156,6 +156,10 @@ def test_per_agent_settings_from_spec_reach_the_model(tmp_path, fan_out: int) ->
     wf = Workflow.default().model_copy(deep=True)
     wf.agents[1].settings = {"sampling": {"temperature": 1.3}}
     fakes = team_fakes(WeQ=["4"] * fan_out, Ref=[ACCEPT] * fan_out)
-    with fake_runtime(tmp_path, fakes, runtime={"fan_out": fan_out}) as rt:
+    with fake_runtime(tmp_path, fakes, runtime={"fan_out": fan_out, "greedy_first": False}) as rt:
         run(wf, "What is 2+2?", runtime=rt)
     assert {c.sampling.temperature for c in fakes["WeQ"].calls} == {1.3}
+    fakes = team_fakes(WeQ=["4"] * fan_out, Ref=[ACCEPT] * fan_out)
+    with fake_runtime(tmp_path / "greedy", fakes, runtime={"fan_out": fan_out}) as rt:
+        run(wf, "What is 2+2?", runtime=rt)
+    assert sorted(c.sampling.temperature for c in fakes["WeQ"].calls) == [0.0, 1.3][:fan_out]

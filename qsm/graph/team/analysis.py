@@ -76,11 +76,18 @@ def best_note(notes: InlineNotes) -> int | None:
     return best[2] if best and best[0] > 0 else None
 
 
+_BACK_REFERENCE = re.compile(r"\b(?:that|it|this|the result|in total|the total|altogether|the answer)\b", re.I)
+
+
 def _tool_call(text: str) -> ToolCall | None:
     conversion = parse_conversion(text)
     if conversion is not None:
         return ToolCall(tool="convert_units", arguments=conversion.model_dump(), caller="QSM")
     expression = parse_arithmetic(text)
+    if expression is None:  # "Do X, then Y. How many is that in total?": the steps without the asking
+        sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+        if len(sentences) > 1 and all(_BACK_REFERENCE.search(s) for s in sentences[1:]):
+            expression = parse_arithmetic(sentences[0])
     if expression is not None:
         return ToolCall(tool="calculator", arguments={"expression": expression}, caller="QSM")
     return None

@@ -11,7 +11,8 @@ from langgraph.types import Command, Send
 
 from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, ToolCall, ToolResult, Verdict
 from qsm.agents.roles import ROLE_PROMPTS, DiagnosisReply, VerdictReply, chat, verdict_score
-from qsm.agents.tools import ToolCallError, ToolError, Toolbox
+from qsm.agents.settings import Sampling
+from qsm.agents.tools import Toolbox, ToolCallError, ToolError
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit, envelope
@@ -115,11 +116,13 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     analysis = ctx.analysis(request.text)
     repair_env, previous_env = envelope(branch.get("repair")), envelope(branch.get("draft"))
     call = ctx.steps.call(author, "draft", branch, share=ctx.fan_out if rnd == 0 else 1, candidate=i)
+    if ctx.settings.greedy_first:
+        call.settings = call.settings.model_copy(update={"sampling": _candidate_sampling(call.settings.sampling, i)})
     tool_calls: list[ToolCall] = []
     tool_results: list[ToolResult] = []
     text: str | None = None
     thinking = ""
-    notes = []
+    notes: list[Any] = []
     try:
         if ctx.toolbox is not None and analysis.capacity is not None:
             capacity_call = ToolCall(tool="check_capacity", arguments=analysis.capacity.model_dump(), caller=author.name)
@@ -205,9 +208,24 @@ def _write(
     elif fmt is None:
         completion = call.text(messages)
         text = completion.text.strip()
+    if note is not None and fmt is None:  # one sentence from the note, citing it
+        text = _first_sentence(text)
     if note is not None and not _CITE.search(text) and (fmt is None or fmt.kind == "max_words"):
         text = f"{text.rstrip()} [{note[0]}]"
     return text, completion.thinking, notes
+
+
+def _candidate_sampling(sampling: Sampling, candidate: int) -> Sampling:
+    """Candidate 0 decodes greedily (the model's most likely answer); the others sample at the agent's
+    temperature, or at 0.7 where that is 0, so that a superposition holds different answers."""
+    if candidate == 0:
+        return sampling.model_copy(update={"temperature": 0.0})
+    return sampling.model_copy(update={"temperature": sampling.temperature or 0.7, "seed": candidate})
+
+
+def _first_sentence(text: str) -> str:
+    line = text.strip().split("\n")[0].strip()
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z\[])", line)[0].strip() or text.strip()
 
 
 def _settle_exhausted(call: AgentCall, exc: BudgetExhausted, i: int) -> Command:

@@ -127,9 +127,9 @@ def _citation(analysis: RequestAnalysis, text: str, supports: Callable[[str, str
     if wrong:
         fix = f"use note [{best}]: {notes[best]}" if best else "cite the note that says this"
         return Check("citation", False, f"note [{wrong[0]}] does not support the answer", fix)
-    if best is not None and best not in cited:
+    if best is not None and set(cited) != {best}:
         return Check("citation", False, f"the question is answered by note [{best}], the answer cites "
-                     f"{', '.join(f'[{n}]' for n in cited)}", f"use note [{best}]: {notes[best]}")  # fmt: skip
+                     f"{', '.join(f'[{n}]' for n in cited)}", f"cite only note [{best}]: {notes[best]}")  # fmt: skip
     return Check("citation", True, decisive=True)
 
 
@@ -148,6 +148,13 @@ def _memory_citation(text: str, recalled: list[str], supports: Callable[[str, st
         return Check("citation", False, f"memory note [{wrong[0]}] does not support the answer",
                      "cite only notes that say what the answer says")  # fmt: skip
     return Check("citation", True, decisive=True)
+
+
+def _phantom_citation(analysis: RequestAnalysis, text: str, recalled: list[str]) -> Check | None:
+    """A [n] when there is nothing to cite (no notes in the request, none recalled) is debris."""
+    if analysis.notes is not None or recalled or not _CITE.search(text):
+        return None
+    return Check("citation", False, "the answer cites a note, but there are no notes", "remove the [n] marks")
 
 
 def _junk(text: str) -> Check:
@@ -192,6 +199,7 @@ def run_checks(
     """Every check that applies to this request and answer, in order."""
     checks = [
         _junk(text),
+        _phantom_citation(analysis, text, recalled or []),
         _format(analysis, text),
         _arithmetic(analysis, text, expected),
         _decision(text, decision),
