@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qsm.agents.backend import ChatMessage, Completion, TokenCallback
+from qsm.agents.backend import ChatMessage, Completion, FinishReason, TokenCallback
 from qsm.agents.settings import Sampling
 from qsm.agents.thinking import split_thinking
 from qsm.errors import ModelCallError
@@ -95,7 +95,7 @@ class FakeChatModel:
             text = _force_budget(text, thinking_budget)
         words = text.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)][: sampling.max_tokens]
-        finish = "stop" if len(pieces) == len(words) else "length"
+        finish: FinishReason = "stop" if len(pieces) == len(words) else "length"
         emitted: list[str] = []
         for piece in pieces:
             if self.delay_s:
@@ -118,7 +118,7 @@ class FakeChatModel:
             completion_tokens=len(emitted),
             seconds=time.perf_counter() - started,
             model=self.name,
-            finish_reason=finish,  # type: ignore[arg-type]
+            finish_reason=finish,
         )
 
     def _append_log(self, call: FakeCall, raw: str) -> None:

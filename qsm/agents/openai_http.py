@@ -12,6 +12,7 @@ import httpx
 from qsm.agents.backend import (
     ChatMessage,
     Completion,
+    FinishReason,
     TokenCallback,
     check_prompt_fits,
     ensure_real_models_allowed,
@@ -117,7 +118,7 @@ class OpenAIChatModel:
         reasoning: list[str] = []
         usage: dict[str, int] = {}
         calls: dict[int, dict[str, str]] = {}
-        finish = "length"
+        finish: FinishReason = "length"
         first: float | None = None
         try:
             with self._client.stream("POST", "/chat/completions", json=body) as response:
@@ -173,7 +174,7 @@ class OpenAIChatModel:
             completion_tokens=int(usage.get("completion_tokens", len(pieces))),
             seconds=time.perf_counter() - started,
             model=self.name,
-            finish_reason=finish,  # type: ignore[arg-type]
+            finish_reason=finish,
             first_token_seconds=first,
             extra={"tool_calls": [calls[i] for i in sorted(calls)]} if calls else {},
         )

@@ -97,7 +97,9 @@ class AnvilNode:
 
     def block_number(self, tag: str = "latest") -> int:
         block = self.rpc("eth_getBlockByNumber", [tag, False])
-        return int(block["number"], 16)  # type: ignore[index]
+        if not isinstance(block, dict):
+            raise RuntimeError(f"anvil has no {tag} block (eth_getBlockByNumber answered {block!r})")
+        return int(block["number"], 16)
 
     def stop(self) -> None:
         if self._proc.poll() is None:
