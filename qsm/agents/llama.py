@@ -22,6 +22,7 @@ from typing import Any
 from qsm.agents.backend import (
     ChatMessage,
     Completion,
+    FinishReason,
     TokenCallback,
     check_prompt_fits,
     ensure_real_models_allowed,
@@ -290,7 +291,7 @@ class LlamaCppModel:
             completion_tokens=completion_tokens,
             seconds=time.perf_counter() - started,
             model=self.name,
-            finish_reason=finish,  # type: ignore[arg-type]
+            finish_reason=finish,
             first_token_seconds=first[0] if first else None,
         )
 
@@ -304,7 +305,7 @@ class LlamaCppModel:
         grammar: Any,
         take: Any,
         deadline: float | None,
-    ) -> str:
+    ) -> FinishReason:
         """Stream into ``take`` (which returns False to stop: the thinking budget is spent). Returns the
         finish reason: stop | length | deadline | budget."""
         try:
@@ -321,7 +322,7 @@ class LlamaCppModel:
                 grammar=grammar,
                 stream=True,
             )
-            finish = "length"
+            finish: FinishReason = "length"
             for chunk in stream:
                 choice = chunk["choices"][0]
                 if (text := choice["text"]) and not take(text):
