@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from qsm.agents.backend import ChatMessage
 from qsm.agents.pool import ModelPool
 from qsm.agents.settings import AgentSettings, Sampling
 from qsm.evals import CATEGORIES, load_team_set, score
@@ -50,9 +51,12 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _base_answer(pool: ModelPool, agent: AgentSettings, text: str) -> dict[str, Any]:
     model = pool.model_for("base", agent)
-    messages = [{"role": "system", "content": BASE_SYSTEM_PROMPT}, {"role": "user", "content": text}]
+    messages: list[ChatMessage] = [
+        {"role": "system", "content": BASE_SYSTEM_PROMPT},
+        {"role": "user", "content": text},
+    ]
     start = time.perf_counter()
-    done = model.complete(messages, sampling=agent.sampling, cache_key="base")  # type: ignore[arg-type]
+    done = model.complete(messages, sampling=agent.sampling, cache_key="base")
     return {
         "answer": done.text.strip(),
         "seconds": time.perf_counter() - start,
