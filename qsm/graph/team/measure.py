@@ -8,13 +8,14 @@ from typing import Any
 from langgraph.graph import END
 from langgraph.types import Command
 
-from qsm.agents.messages import Draft, FinalAnswer
+from qsm.agents.messages import Budget, Draft, FinalAnswer, Verdict
 from qsm.agents.roles import ROLE_PROMPTS
 from qsm.errors import BudgetExhausted
 from qsm.graph import prompts
 from qsm.graph.agent_call import emit, envelope
 from qsm.graph.collapse import Candidate, rank, vote
 from qsm.graph.economics import settle
+from qsm.graph.envelope import Envelope
 from qsm.graph.spec import USER
 from qsm.graph.step_context import Update
 from qsm.graph.team.context import TeamContext
@@ -42,15 +43,17 @@ def collapse(ctx: TeamContext, state: dict[str, Any]) -> Command:
 def _candidates(state: dict[str, Any]) -> list[Candidate]:
     out = []
     for key, draft_data in sorted(state.get("drafts", {}).items()):
-        d_env, v_env = envelope(draft_data), envelope(state.get("verdicts", {}).get(key))
-        draft: Draft = d_env.message()  # type: ignore[union-attr, assignment]
-        verdict = v_env.message() if v_env and v_env.parents == [d_env.id] else None  # type: ignore[union-attr]
+        d_env, v_env = Envelope.model_validate(draft_data), envelope(state.get("verdicts", {}).get(key))
+        verdict_id: str | None = None
+        verdict: Verdict | None = None
+        if v_env is not None and v_env.parents == [d_env.id]:  # a verdict on this very draft
+            verdict_id, verdict = v_env.id, v_env.message_as(Verdict)
         out.append(
             Candidate(
-                d_env.id,  # type: ignore[union-attr]
-                draft,
-                v_env.id if verdict else None,  # type: ignore[union-attr]
-                verdict,  # type: ignore[arg-type]
+                d_env.id,
+                d_env.message_as(Draft),
+                verdict_id,
+                verdict,
                 state.get("settled", {}).get(key, ""),
             )
         )
@@ -106,8 +109,8 @@ def _measure(
 
 def settle_costs(ctx: TeamContext, state: dict[str, Any]) -> Update:
     emit({"type": "step", "node": "SOM.settle", "agent": ctx.economist.name, "candidate": None})
-    final_env = envelope(state["final"])
-    final: FinalAnswer = final_env.message()  # type: ignore[union-attr, assignment]
+    final_env = Envelope.model_validate(state["final"])
+    final = final_env.message_as(FinalAnswer)
     budget_env = envelope(state.get("budget"))
     contributors = {ctx.coordinator.name: 0.5, ctx.reflector.name: 0.5 if state.get("verdicts") else 0.0}
     drafts = state.get("drafts", {})
@@ -115,10 +118,10 @@ def settle_costs(ctx: TeamContext, state: dict[str, Any]) -> Update:
         contributors[drafts[str(final.chosen_candidate)]["source"]] = 1.0 if final.status == "ok" else 0.3
     report = settle(
         state.get("spent", {}),
-        budget_env.message() if budget_env else None,  # type: ignore[arg-type]
+        budget_env.message_as(Budget) if budget_env else None,
         ctx.steps.caps,
         exhausted=bool(state.get("exhausted")),
         contributors=contributors,
     )
-    env = ctx.steps.send(report, ctx.economist, USER, [final_env.id], None, "SOM.settle")  # type: ignore[union-attr]
+    env = ctx.steps.send(report, ctx.economist, USER, [final_env.id], None, "SOM.settle")
     return {"cost": env.model_dump(), "trace": [env.model_dump()]}

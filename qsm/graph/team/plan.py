@@ -15,8 +15,9 @@ from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, PlanReply
 from qsm.agents.router import RouteDecision
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
-from qsm.graph.agent_call import emit, envelope
+from qsm.graph.agent_call import emit
 from qsm.graph.economics import allocate
+from qsm.graph.envelope import Envelope
 from qsm.graph.state import add_costs
 from qsm.graph.step_context import Update
 from qsm.graph.team.analysis import RequestAnalysis
@@ -53,7 +54,7 @@ def _undecided(route: RouteDecision, ctx: TeamContext) -> bool:
 
 
 def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
-    req_env, request = envelope(state["request"]), ctx.steps.request(state)
+    req_env, request = Envelope.model_validate(state["request"]), ctx.steps.request(state)
     analysis = ctx.analysis(request.text)
     route = analysis.route
     emit({"type": "step", "node": "QSM.plan", "agent": ctx.coordinator.name, "candidate": None})
@@ -104,7 +105,7 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
             "confidence": result.confidence,
         }
     )
-    env = ctx.steps.send(result, ctx.coordinator, ctx.economist, [req_env.id], call, "QSM.plan")  # type: ignore[union-attr]
+    env = ctx.steps.send(result, ctx.coordinator, ctx.economist, [req_env.id], call, "QSM.plan")
     return {"plan": env.model_dump(), "trace": [env.model_dump()], "spent": spent, "errors": errors}
 
 
@@ -113,8 +114,8 @@ def after_plan(state: dict[str, Any]) -> str:
 
 
 def budget(ctx: TeamContext, state: dict[str, Any]) -> Update:
-    plan_env = envelope(state["plan"])
-    the_plan: Plan = plan_env.message()  # type: ignore[union-attr, assignment]
+    plan_env = Envelope.model_validate(state["plan"])
+    the_plan = plan_env.message_as(Plan)
     drafter = ctx.drafter(the_plan)
     analysis = ctx.analysis(ctx.steps.request(state).text)
     route = analysis.route
@@ -152,7 +153,7 @@ def budget(ctx: TeamContext, state: dict[str, Any]) -> Update:
     own = call.spent_update() if call else {}
     spent = add_costs(state.get("spent", {}), own)
     result = allocate(ctx.steps.caps, spent, complexity=complexity, weights=weights, rationale=rationale)
-    env = ctx.steps.send(result, ctx.economist, ctx.coordinator, [plan_env.id], call, "SOM.budget")  # type: ignore[union-attr]
+    env = ctx.steps.send(result, ctx.economist, ctx.coordinator, [plan_env.id], call, "SOM.budget")
     return {"budget": env.model_dump(), "trace": [env.model_dump()], "spent": own, "errors": errors}
 
 
@@ -161,8 +162,8 @@ def after_budget(state: dict[str, Any]) -> str:
 
 
 def dispatch(ctx: TeamContext, state: dict[str, Any]) -> Command:
-    plan_env, budget_env = envelope(state["plan"]), envelope(state["budget"])
-    the_plan: Plan = plan_env.message()  # type: ignore[union-attr, assignment]
+    plan_env, budget_env = Envelope.model_validate(state["plan"]), Envelope.model_validate(state["budget"])
+    the_plan = plan_env.message_as(Plan)
     drafter = ctx.drafter(the_plan)
     emit({"type": "step", "node": "QSM.dispatch", "agent": ctx.coordinator.name, "candidate": None})
     instruction = the_plan.goal + (" Steps: " + "; ".join(the_plan.steps) if the_plan.steps else "")
@@ -171,7 +172,7 @@ def dispatch(ctx: TeamContext, state: dict[str, Any]) -> Command:
             Task(instruction=instruction, assignee=drafter.name, candidate=i),
             ctx.coordinator,
             drafter,
-            [plan_env.id, budget_env.id],  # type: ignore[union-attr]
+            [plan_env.id, budget_env.id],
             None,
             "QSM.dispatch",
         )
