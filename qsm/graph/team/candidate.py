@@ -16,6 +16,7 @@ from qsm.agents.tools import Toolbox, ToolCallError, ToolError
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit, envelope
+from qsm.graph.envelope import Envelope
 from qsm.graph.recall import recall_lessons, recall_notes, write_lesson
 from qsm.graph.state import add_costs
 from qsm.graph.step_context import Update
@@ -33,7 +34,9 @@ _TOOL_PROMPT = (
 
 
 def _run_tool(ctx: TeamContext, call: ToolCall, agent: str, candidate: int) -> ToolResult:
-    toolbox: Toolbox = ctx.toolbox  # type: ignore[assignment]
+    toolbox = ctx.toolbox
+    if toolbox is None:
+        raise RuntimeError("a tool step ran without the team's toolbox; callers check ctx.toolbox first")
     result = toolbox.run(call)
     emit(
         {
@@ -64,6 +67,9 @@ def _decide(
     ctx: TeamContext, analysis: RequestAnalysis, agent: str, candidate: int
 ) -> tuple[str, list[ToolCall], list[ToolResult]] | None:
     """A yes/no comparison settled with the calculator: the answer and the calls that settled it."""
+    comparison = analysis.comparison
+    if comparison is None:
+        return None
     calls: list[ToolCall] = []
     results: list[ToolResult] = []
 
@@ -77,7 +83,7 @@ def _decide(
         return result.value
 
     try:
-        yes, explanation = analysis.comparison.decide(evaluate)  # type: ignore[union-attr]
+        yes, explanation = comparison.decide(evaluate)
     except ToolError:
         return None
     return _yes_no_answer(analysis, yes, explanation), calls, results
@@ -110,7 +116,7 @@ def _model_tool_call(
 
 def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     i, rnd = branch["candidate"], branch["round"]
-    the_plan: Plan = envelope(branch["plan"]).message()  # type: ignore[union-attr, assignment]
+    the_plan = Envelope.model_validate(branch["plan"]).message_as(Plan)
     author = ctx.drafter(the_plan)
     request = ctx.steps.request(branch)
     analysis = ctx.analysis(request.text)
@@ -125,7 +131,9 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     notes: list[Any] = []
     try:
         if ctx.toolbox is not None and analysis.capacity is not None:
-            capacity_call = ToolCall(tool="check_capacity", arguments=analysis.capacity.model_dump(), caller=author.name)
+            capacity_call = ToolCall(
+                tool="check_capacity", arguments=analysis.capacity.model_dump(), caller=author.name
+            )
             result = _run_tool(ctx, capacity_call, author.name, i)
             tool_calls, tool_results = [capacity_call], [result]
             if result.ok and result.value is not None:
@@ -259,8 +267,8 @@ def judge_text(ctx: TeamContext, request: str, text: str) -> list[Check]:
 
 def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     i, rnd = branch["candidate"], branch["round"]
-    draft_env = envelope(branch["draft"])
-    the_draft: Draft = draft_env.message()  # type: ignore[union-attr, assignment]
+    draft_env = Envelope.model_validate(branch["draft"])
+    the_draft = draft_env.message_as(Draft)
     request = ctx.steps.request(branch)
     analysis = ctx.analysis(request.text)
     call = ctx.steps.call(ctx.reflector, "Ref.verify", branch, candidate=i)
@@ -302,9 +310,9 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
             judged_by="checks",
         )
     emit({"type": "checks", "node": "Ref.verify", "agent": ctx.reflector.name, "candidate": i, "checks": summary})
-    env = ctx.steps.send(verdict, ctx.reflector, ctx.coordinator, [draft_env.id], call, "Ref.verify")  # type: ignore[union-attr]
+    env = ctx.steps.send(verdict, ctx.reflector, ctx.coordinator, [draft_env.id], call, "Ref.verify")
     if verdict.decision == "reject":
-        write_lesson(ctx.rt, request.text, the_draft, verdict, [draft_env.id, env.id], ctx.reflector.name)  # type: ignore[union-attr]
+        write_lesson(ctx.rt, request.text, the_draft, verdict, [draft_env.id, env.id], ctx.reflector.name)
     update: Update = {
         "verdicts": {str(i): env.model_dump()},
         "trace": [env.model_dump()],
@@ -345,9 +353,9 @@ def _model_verdict(
 
 def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     i, rnd = branch["candidate"], branch["round"]
-    draft_env, verdict_env = envelope(branch["draft"]), envelope(branch["verdict"])
-    the_draft: Draft = draft_env.message()  # type: ignore[union-attr, assignment]
-    verdict: Verdict = verdict_env.message()  # type: ignore[union-attr, assignment]
+    draft_env, verdict_env = Envelope.model_validate(branch["draft"]), Envelope.model_validate(branch["verdict"])
+    the_draft = draft_env.message_as(Draft)
+    verdict = verdict_env.message_as(Verdict)
     request = ctx.steps.request(branch)
     call = ctx.steps.call(ctx.reflector, "Ref.diagnose", branch, candidate=i)
     if verdict.judged_by == "checks":  # the failed checks are the diagnosis: no model call needed
@@ -380,7 +388,9 @@ def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
             )
         except BudgetExhausted as exc:
             return _settle_exhausted(call, exc, i)
-    env = ctx.steps.send(repair, ctx.reflector, the_draft.author, [draft_env.id, verdict_env.id], call, "Ref.diagnose")  # type: ignore[union-attr]
+    env = ctx.steps.send(
+        repair, ctx.reflector, the_draft.author, [draft_env.id, verdict_env.id], call, "Ref.diagnose"
+    )
     nxt = {
         **branch,
         "repair": env.model_dump(),
