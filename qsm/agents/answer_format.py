@@ -193,7 +193,8 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\b" + _COUNT + r"\s+(?:items|things|words)?\s*,?\s*(?:as\s+a\s+)?comma[- ]separated", re.I), "list"),
     (re.compile(r"\bseparate\w*\s+(?:them\s+|each\s+)?(?:with|by)\s+commas?\b|\bcomma[- ]separated\b", re.I), "commas"),
     (re.compile(r"\b(?:in|with|using)\s+(?:exactly\s+)?(?:a\s+)?(?:one|1|single)\s+word\b"
-                r"|\bone[- ]word\s+(?:answer|only)\b|\bonly\s+one\s+word\b|\bone\s+word\s*:|\bsingle[- ]word\b", re.I), "one_word"),
+                r"|\bone[- ]word\s+(?:answer|only)\b|\bonly\s+one\s+word\b|\bone\s+word\s*:|\bsingle[- ]word\b",
+                re.I), "one_word"),
     (re.compile(r"\b(?:number|digits?|numeral|integer)\s+only\b|\bonly\s+(?:the|a)\s+(?:number|integer|numeral)\b"
                 r"|\bjust\s+the\s+number\b", re.I), "number"),
     (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b"

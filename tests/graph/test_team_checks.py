@@ -270,10 +270,15 @@ def test_memory_citations_must_exist_and_support_the_answer() -> None:
 
 def test_phantom_citation_and_extra_notes_are_faults() -> None:
     plain = analyze("Which planet is closest to the Sun?", None, None)
-    found = {c.name: c for c in run_checks(plain, "It is [1] - Mars.", expected=None, supports=lambda a, b: True, embed=None)}
+    found = {
+        c.name: c
+        for c in run_checks(plain, "It is [1] - Mars.", expected=None, supports=lambda a, b: True, embed=None)
+    }
     assert not found["citation"].passed and "no notes" in found["citation"].problem
     notes = analyze(NOTES, None, None)
-    extra = run_checks(notes, "Bob Tarrin is 25 [2] [1]", expected=None, supports=lambda a, b: True, embed=None)
+    extra = run_checks(
+        notes, "Bob Tarrin is 25 [2] [1]", expected=None, supports=lambda a, b: True, embed=None
+    )
     assert any(c.name == "citation" and not c.passed and "cite only note [2]" in c.fix for c in extra)
 
 
