@@ -49,7 +49,11 @@ def fake_runtime(
     overrides["runtime"] = {**LLM_PATH, **overrides.get("runtime", {})}
     overrides["memory"] = {"embedder": embedder}
     return Runtime(
-        settings(tmp, **overrides), models=ModelPool(overrides=models), persist=persist, memory=memory, ledger=ledger
+        settings(tmp, **overrides),
+        models=ModelPool(overrides=models),
+        persist=persist,
+        memory=memory,
+        ledger=ledger,
     )
 
 

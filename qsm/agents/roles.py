@@ -85,6 +85,7 @@ def verdict_score(decision: str, confidence: str) -> float:
     c = CONFIDENCE_SCORE[confidence]
     return round({"accept": 0.6 + 0.4 * c, "revise": 0.2 + 0.3 * c, "reject": 0.2 * (1 - c)}[decision], 3)
 
+
 ROLE_PROMPTS: dict[str, str] = {
     "QSM.plan": (
         "You are QSM, the coordinator of a team of AI agents. WeQ answers and explains questions for the "

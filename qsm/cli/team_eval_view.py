@@ -32,7 +32,9 @@ def team_eval(
             log=(lambda _m: None) if as_json else click.echo,
         )
     except ValueError as err:  # an unknown category or a negative limit
-        raise SpecError(str(err), hint="categories: arithmetic facts notes resource format multistep") from None
+        raise SpecError(
+            str(err), hint="categories: arithmetic facts notes resource format multistep"
+        ) from None
     path = out or settings.data_dir / "train" / "team_eval.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
@@ -53,7 +55,9 @@ def print_team_eval(report: dict[str, Any]) -> None:
         cells = []
         for name in names:
             s = systems[name]["overall"] if category == "overall" else systems[name]["categories"][category]
-            cells.append(f"{s['correct']:>3}/{s['n']:<3} {s['median_seconds']:>5.1f}s {s['mean_tokens']:>6.0f}t")
+            cells.append(
+                f"{s['correct']:>3}/{s['n']:<3} {s['median_seconds']:>5.1f}s {s['mean_tokens']:>6.0f}t"
+            )
         click.echo(f"{category:<11}" + "".join(f"{c:>22}" for c in cells))
     vs = report.get("team_vs_base")
     if vs:

@@ -45,5 +45,6 @@ class RuntimeSettings(BaseModel):
     tools: bool = Field(True, description="agents use the calculator, unit converter and memory search")
     ref_judge: RefJudge = "checks"
     greedy_first: bool = Field(
-        True, description="candidate 0 decodes greedily; the others sample at the agent's temperature (0.7 if it is 0)"
+        True,
+        description="candidate 0 decodes greedily; the others sample at the agent's temperature (0.7 if it is 0)",
     )

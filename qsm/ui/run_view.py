@@ -115,7 +115,9 @@ def render_final(where: Any, result: RunResult) -> None:
         return
     badge = {"ok": "✅", "rejected": "⚠️", "budget_exhausted": "⏳", "failed": "❌"}.get(final.status, "")
     if final.status == "rejected":
-        where.error("**No verified answer.** Ref rejected every candidate; the best attempt follows, unverified.")
+        where.error(
+            "**No verified answer.** Ref rejected every candidate; the best attempt follows, unverified."
+        )
         where.caption("Best attempt (not verified):")
         where.markdown("> " + (final.text or "_(empty)_").replace("\n", "\n> "))
     else:

@@ -120,7 +120,9 @@ def test_memory_curate_uses_refs_model(tmp_path: Path) -> None:
 def test_json_output_is_pure_json(tmp_path: Path) -> None:
     import json
 
-    result = CliRunner().invoke(cli, ["--config", str(fake_config(tmp_path)), "ask", "What is 2+2?", "--json"])
+    result = CliRunner().invoke(
+        cli, ["--config", str(fake_config(tmp_path)), "ask", "What is 2+2?", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["final_id"].startswith("final:") and data["status"] == "ok"

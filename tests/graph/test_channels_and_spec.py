@@ -107,7 +107,8 @@ def _book(store: StrengthStore | None = None) -> ChannelBook:
     return ChannelBook("t", [Channel(source="WeQ", target="Ref", type="Draft", strength=0.5)], store)
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")  # the forged Draft below warns when serialised, as it should
+# the forged Draft below warns when serialised, as it should
+@pytest.mark.filterwarnings("ignore::UserWarning")
 def test_send_validates_type_and_existence() -> None:
     book = _book()
     draft = Draft(text="hi", author="WeQ", candidate=0)

@@ -32,7 +32,9 @@ def agent_form(name: str, current: Any) -> dict[str, Any]:
             or None
         )
         out["model"]["adapter"] = (
-            c1.text_input("LoRA adapter (GGUF, empty = shipped)", str(model.adapter or ""), key=f"{name}-adapter")
+            c1.text_input(
+                "LoRA adapter (GGUF, empty = shipped)", str(model.adapter or ""), key=f"{name}-adapter"
+            )
             or None
         )
         shipped = c2.checkbox(
