@@ -167,7 +167,8 @@ class AnswerFormat:
                 return "the request asks for a comma-separated list on one line"
             if self.count and len(items) != self.count:
                 return f"the request asks for {self.count} items, got {len(items)}"
-            return None
+            long = next((x for x in items if _words(x) > 6), None)
+            return f"a list item runs on: {long[:40]!r}" if long else None
         if self.kind == "lowercase":
             return None if text == text.lower() else "the request asks for lowercase only"
         n = _words(text)

@@ -10,7 +10,7 @@ cited note that supports the answer), not only its form.
   answer, and, for pasted notes, is the note that fits the question.
 - ``junk``: no template debris, runaway repetition or an empty answer.
 - ``on_topic``: the answer, and each of its sentences, is about the request (embedding similarity with a
-  word-overlap guard).
+  guard: a sentence sharing two meaningful words with the request is on topic).
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def _on_topic(analysis: RequestAnalysis, text: str, embed: Embed | None) -> Chec
     vectors = embed(sentences)
     sims = vectors @ analysis.embedding
     for sentence, sim in zip(sentences, sims, strict=True):
-        if sim < OFF_TOPIC_SIMILARITY and not (content_words(sentence) & asked):
+        if sim < OFF_TOPIC_SIMILARITY and len(content_words(sentence) & asked) < 2:
             first = len(sentences) == 1 or sentence == sentences[0]
             problem = "the answer is off-topic" if first else f"unrelated text: {sentence[:80]!r}"
             return Check("on_topic", False, problem, "answer only what was asked")
