@@ -114,6 +114,34 @@ def _model_tool_call(
     return (tool_call, result) if result.ok else None
 
 
+ExactAnswer = tuple[str | None, list[ToolCall], list[ToolResult]]
+
+
+def _exact_answer(ctx: TeamContext, call: AgentCall, analysis: RequestAnalysis, i: int, rnd: int) -> ExactAnswer | None:
+    """What a tool settles, in this order: a capacity check (SOM's), a comparison, a calculation or
+    conversion the request plainly states, and, for arithmetic the parsers could not read, a tool call the
+    author writes itself. The text is None when the tools ran but settled nothing."""
+    agent = call.agent.name
+    if analysis.capacity is not None:
+        capacity_call = ToolCall(tool="check_capacity", arguments=analysis.capacity.model_dump(), caller=agent)
+        result = _run_tool(ctx, capacity_call, agent, i)
+        if result.ok and result.value is not None:
+            return _yes_no_answer(analysis, result.value == 1.0, result.output), [capacity_call], [result]
+    if analysis.comparison is not None:
+        decided = _decide(ctx, analysis, agent, i)
+        if decided is not None:
+            return decided
+    if analysis.tool_call is not None:
+        result = _run_tool(ctx, analysis.tool_call, agent, i)
+        text = _tool_answer(analysis, analysis.tool_call, result) if result.ok else None
+        return text, [analysis.tool_call], [result]
+    if analysis.math_like and analysis.notes is None and rnd == 0:
+        done = _model_tool_call(ctx, call, analysis, i)
+        if done is not None:
+            return _tool_answer(analysis, *done), [done[0]], [done[1]]
+    return None
+
+
 def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     i, rnd = branch["candidate"], branch["round"]
     the_plan = Envelope.model_validate(branch["plan"]).message_as(Plan)
@@ -130,30 +158,9 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     thinking = ""
     notes: list[Any] = []
     try:
-        if ctx.toolbox is not None and analysis.capacity is not None:
-            capacity_call = ToolCall(
-                tool="check_capacity", arguments=analysis.capacity.model_dump(), caller=author.name
-            )
-            result = _run_tool(ctx, capacity_call, author.name, i)
-            tool_calls, tool_results = [capacity_call], [result]
-            if result.ok and result.value is not None:
-                text = _yes_no_answer(analysis, result.value == 1.0, result.output)
-        if text is None and ctx.toolbox is not None and analysis.comparison is not None:
-            decided = _decide(ctx, analysis, author.name, i)
-            if decided is not None:
-                text, tool_calls, tool_results = decided
-        if text is not None:
-            pass
-        elif ctx.toolbox is not None and analysis.tool_call is not None:
-            result = _run_tool(ctx, analysis.tool_call, author.name, i)
-            tool_calls, tool_results = [analysis.tool_call], [result]
-            if result.ok:
-                text = _tool_answer(analysis, analysis.tool_call, result)
-        elif ctx.toolbox is not None and analysis.math_like and analysis.notes is None and rnd == 0:
-            done = _model_tool_call(ctx, call, analysis, i)
-            if done is not None:
-                tool_calls, tool_results = [done[0]], [done[1]]
-                text = _tool_answer(analysis, *done)
+        exact = _exact_answer(ctx, call, analysis, i, rnd) if ctx.toolbox is not None else None
+        if exact is not None:
+            text, tool_calls, tool_results = exact
         if text is None:
             text, thinking, notes = _write(ctx, call, author, branch, analysis, the_plan, repair_env, previous_env)
     except BudgetExhausted as exc:
