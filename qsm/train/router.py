@@ -42,9 +42,9 @@ def _split(data: list[RouteExample], every: int = 4) -> tuple[list[RouteExample]
     return [e for e in data if e.group not in held], [e for e in data if e.group in held]
 
 
-def _fit(x: np.ndarray, y: np.ndarray, classes: int, *, l2: float, steps: int, lr: float, seed: int) -> tuple[
-    np.ndarray, np.ndarray
-]:
+def _fit(
+    x: np.ndarray, y: np.ndarray, classes: int, *, l2: float, steps: int, lr: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     w = rng.normal(0, 0.01, (x.shape[1], classes)).astype(np.float64)
     b = np.zeros(classes)

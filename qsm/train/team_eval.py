@@ -190,7 +190,9 @@ def run_team_eval(
     pool = ModelPool()
     runtimes = {
         "team": Runtime(settings, models=pool, persist=False, memory=None, ledger=None),
-        "team_plain": Runtime(plain_settings(settings), models=ModelPool(), persist=False, memory=None, ledger=None),
+        "team_plain": Runtime(
+            plain_settings(settings), models=ModelPool(), persist=False, memory=None, ledger=None
+        ),
     }
     base_agent = base_settings(settings)
     answer: dict[str, Callable[[str], dict[str, Any]]] = {
@@ -206,7 +208,10 @@ def run_team_eval(
             for name in systems:
                 rows[name].append(_scored(item, answer[name](item["request"])))
             if i % 10 == 0 or i == len(items):
-                log(f"  {i}/{len(items)}: " + ", ".join(f"{n} {sum(r['correct'] for r in rows[n])}" for n in systems))
+                log(
+                    f"  {i}/{len(items)}: "
+                    + ", ".join(f"{n} {sum(r['correct'] for r in rows[n])}" for n in systems)
+                )
         ctx = TeamContext(Workflow.default(), runtimes["team"])
         ref = _ref_eval(ctx, items)
     finally:
@@ -216,10 +221,13 @@ def run_team_eval(
     report: dict[str, Any] = {"items": len(items), "systems": {}, "ref_verdicts": ref}
     for name in systems:
         per_category = {
-            c: _summary([r for r in rows[name] if r["category"] == c])
-            for c in (categories or CATEGORIES)
+            c: _summary([r for r in rows[name] if r["category"] == c]) for c in (categories or CATEGORIES)
         }
-        report["systems"][name] = {"overall": _summary(rows[name]), "categories": per_category, "rows": rows[name]}
+        report["systems"][name] = {
+            "overall": _summary(rows[name]),
+            "categories": per_category,
+            "rows": rows[name],
+        }
     if "base" in systems and "team" in systems:
         base, team = report["systems"]["base"], report["systems"]["team"]
         report["team_vs_base"] = {

@@ -76,7 +76,9 @@ def best_note(notes: InlineNotes) -> int | None:
     return best[2] if best and best[0] > 0 else None
 
 
-_BACK_REFERENCE = re.compile(r"\b(?:that|it|this|the result|in total|the total|altogether|the answer)\b", re.I)
+_BACK_REFERENCE = re.compile(
+    r"\b(?:that|it|this|the result|in total|the total|altogether|the answer)\b", re.I
+)
 
 
 def _tool_call(text: str) -> ToolCall | None:
@@ -104,7 +106,11 @@ def analyze(text: str, embedder: Embedder | None, router: RouterStudent | None) 
     notes = split_notes(text)
     question = notes.question if notes else text
     answer_format = detect_format(text)
-    bare = _without_clause(question, answer_format.phrase) if answer_format and answer_format.phrase else question
+    bare = (
+        _without_clause(question, answer_format.phrase)
+        if answer_format and answer_format.phrase
+        else question
+    )
     embedding = embedder.embed([text])[0] if embedder is not None else None
     route = router.decide(embedding) if router is not None and embedding is not None else None
     return RequestAnalysis(

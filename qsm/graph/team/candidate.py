@@ -117,13 +117,17 @@ def _model_tool_call(
 ExactAnswer = tuple[str | None, list[ToolCall], list[ToolResult]]
 
 
-def _exact_answer(ctx: TeamContext, call: AgentCall, analysis: RequestAnalysis, i: int, rnd: int) -> ExactAnswer | None:
+def _exact_answer(
+    ctx: TeamContext, call: AgentCall, analysis: RequestAnalysis, i: int, rnd: int
+) -> ExactAnswer | None:
     """What a tool settles, in this order: a capacity check (SOM's), a comparison, a calculation or
     conversion the request plainly states, and, for arithmetic the parsers could not read, a tool call the
     author writes itself. The text is None when the tools ran but settled nothing."""
     agent = call.agent.name
     if analysis.capacity is not None:
-        capacity_call = ToolCall(tool="check_capacity", arguments=analysis.capacity.model_dump(), caller=agent)
+        capacity_call = ToolCall(
+            tool="check_capacity", arguments=analysis.capacity.model_dump(), caller=agent
+        )
         result = _run_tool(ctx, capacity_call, agent, i)
         if result.ok and result.value is not None:
             return _yes_no_answer(analysis, result.value == 1.0, result.output), [capacity_call], [result]
@@ -151,7 +155,9 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     repair_env, previous_env = envelope(branch.get("repair")), envelope(branch.get("draft"))
     call = ctx.steps.call(author, "draft", branch, share=ctx.fan_out if rnd == 0 else 1, candidate=i)
     if ctx.settings.greedy_first:
-        call.settings = call.settings.model_copy(update={"sampling": _candidate_sampling(call.settings.sampling, i)})
+        call.settings = call.settings.model_copy(
+            update={"sampling": _candidate_sampling(call.settings.sampling, i)}
+        )
     tool_calls: list[ToolCall] = []
     tool_results: list[ToolResult] = []
     text: str | None = None
@@ -162,7 +168,9 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
         if exact is not None:
             text, tool_calls, tool_results = exact
         if text is None:
-            text, thinking, notes = _write(ctx, call, author, branch, analysis, the_plan, repair_env, previous_env)
+            text, thinking, notes = _write(
+                ctx, call, author, branch, analysis, the_plan, repair_env, previous_env
+            )
     except BudgetExhausted as exc:
         return _settle_exhausted(call, exc, i)
     result_draft = Draft(
@@ -179,7 +187,11 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     env = ctx.steps.send(result_draft, author, ctx.reflector, parents, call, "draft")
     nxt = {**branch, "draft": env.model_dump(), "spent": add_costs(branch.get("spent"), call.spent_update())}
     return Command(
-        update={"drafts": {str(i): env.model_dump()}, "trace": [env.model_dump()], "spent": call.spent_update()},
+        update={
+            "drafts": {str(i): env.model_dump()},
+            "trace": [env.model_dump()],
+            "spent": call.spent_update(),
+        },
         goto=Send("Ref.verify", nxt),
     )
 
@@ -251,7 +263,9 @@ def _settle_exhausted(call: AgentCall, exc: BudgetExhausted, i: int) -> Command:
     )
 
 
-def _checks(ctx: TeamContext, analysis: RequestAnalysis, text: str, recalled: list[str] | None = None) -> list[Check]:
+def _checks(
+    ctx: TeamContext, analysis: RequestAnalysis, text: str, recalled: list[str] | None = None
+) -> list[Check]:
     expected, decision = None, None
     if ctx.toolbox is not None and analysis.tool_call is not None:
         expected = ctx.toolbox.run(analysis.tool_call)  # Ref recomputes on its own
@@ -316,7 +330,15 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
             checks=summary,
             judged_by="checks",
         )
-    emit({"type": "checks", "node": "Ref.verify", "agent": ctx.reflector.name, "candidate": i, "checks": summary})
+    emit(
+        {
+            "type": "checks",
+            "node": "Ref.verify",
+            "agent": ctx.reflector.name,
+            "candidate": i,
+            "checks": summary,
+        }
+    )
     env = ctx.steps.send(verdict, ctx.reflector, ctx.coordinator, [draft_env.id], call, "Ref.verify")
     if verdict.decision == "reject":
         write_lesson(ctx.rt, request.text, the_draft, verdict, [draft_env.id, env.id], ctx.reflector.name)
@@ -327,14 +349,24 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
         "errors": errors,
     }
     if verdict.decision == "revise" and rnd < ctx.repair_limit:
-        nxt = {**branch, "verdict": env.model_dump(), "spent": add_costs(branch.get("spent"), call.spent_update())}
+        nxt = {
+            **branch,
+            "verdict": env.model_dump(),
+            "spent": add_costs(branch.get("spent"), call.spent_update()),
+        }
         return Command(update=update, goto=Send("Ref.diagnose", nxt))
     update["settled"] = {str(i): verdict.decision}
     return Command(update=update, goto="QSM.collapse")
 
 
 def _model_verdict(
-    ctx: TeamContext, call: AgentCall, branch: dict[str, Any], the_draft: Draft, summary: list[str], i: int, rnd: int
+    ctx: TeamContext,
+    call: AgentCall,
+    branch: dict[str, Any],
+    the_draft: Draft,
+    summary: list[str],
+    i: int,
+    rnd: int,
 ) -> Verdict:
     request = ctx.steps.request(branch)
     reply = call.structured(
@@ -360,14 +392,19 @@ def _model_verdict(
 
 def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     i, rnd = branch["candidate"], branch["round"]
-    draft_env, verdict_env = Envelope.model_validate(branch["draft"]), Envelope.model_validate(branch["verdict"])
+    draft_env, verdict_env = (
+        Envelope.model_validate(branch["draft"]),
+        Envelope.model_validate(branch["verdict"]),
+    )
     the_draft = draft_env.message_as(Draft)
     verdict = verdict_env.message_as(Verdict)
     request = ctx.steps.request(branch)
     call = ctx.steps.call(ctx.reflector, "Ref.diagnose", branch, candidate=i)
     if verdict.judged_by == "checks":  # the failed checks are the diagnosis: no model call needed
         recalled = [c.quote for c in the_draft.citations]
-        failed = [c for c in _checks(ctx, ctx.analysis(request.text), the_draft.text, recalled) if not c.passed]
+        failed = [
+            c for c in _checks(ctx, ctx.analysis(request.text), the_draft.text, recalled) if not c.passed
+        ]
         repair = RepairPlan(
             candidate=i,
             round=rnd + 1,
@@ -377,7 +414,9 @@ def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     else:
         try:
             reply = call.structured(
-                prompts.diagnose_prompt(call.system_prompt(ROLE_PROMPTS["Ref.diagnose"]), request, the_draft, verdict),
+                prompts.diagnose_prompt(
+                    call.system_prompt(ROLE_PROMPTS["Ref.diagnose"]), request, the_draft, verdict
+                ),
                 DiagnosisReply,
             )
             repair = RepairPlan(
@@ -404,4 +443,6 @@ def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
         "round": rnd + 1,
         "spent": add_costs(branch.get("spent"), call.spent_update()),
     }
-    return Command(update={"trace": [env.model_dump()], "spent": call.spent_update()}, goto=Send("draft", nxt))
+    return Command(
+        update={"trace": [env.model_dump()], "spent": call.spent_update()}, goto=Send("draft", nxt)
+    )

@@ -180,7 +180,8 @@ def dispatch(ctx: TeamContext, state: dict[str, Any]) -> Command:
     ]
     branch = {k: state.get(k) for k in ("request", "plan", "budget", "spent")}
     sends = [
-        Send("draft", {**branch, "task": e.model_dump(), "candidate": i, "round": 0}) for i, e in enumerate(envs)
+        Send("draft", {**branch, "task": e.model_dump(), "candidate": i, "round": 0})
+        for i, e in enumerate(envs)
     ]
     return Command(
         update={

@@ -41,7 +41,9 @@ def build_team_graph(workflow: Workflow, runtime: Runtime) -> StateGraph:
     graph.add_node("SOM.budget", partial(plan.budget, ctx))
     graph.add_node("QSM.dispatch", partial(plan.dispatch, ctx), destinations=("draft", "QSM.collapse"))
     graph.add_node("draft", partial(candidate.draft, ctx), destinations=("Ref.verify", "QSM.collapse"))
-    graph.add_node("Ref.verify", partial(candidate.verify, ctx), destinations=("Ref.diagnose", "QSM.collapse"))
+    graph.add_node(
+        "Ref.verify", partial(candidate.verify, ctx), destinations=("Ref.diagnose", "QSM.collapse")
+    )
     graph.add_node("Ref.diagnose", partial(candidate.diagnose, ctx), destinations=("draft", "QSM.collapse"))
     graph.add_node("QSM.collapse", partial(measure.collapse, ctx), destinations=("SOM.settle", END))
     graph.add_node("SOM.settle", partial(measure.settle_costs, ctx))
