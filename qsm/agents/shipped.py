@@ -66,7 +66,9 @@ def shipped_adapter_path(role: str) -> Path | None:
 def resolve_adapter(agent: str, model: ModelSettings) -> AdapterChoice:
     """The adapter ``agent`` runs with ``model`` (see the module docstring for the rule)."""
     if model.adapter is not None:
-        return AdapterChoice("custom", Path(os.path.expandvars(str(model.adapter))).expanduser(), "model.adapter")
+        return AdapterChoice(
+            "custom", Path(os.path.expandvars(str(model.adapter))).expanduser(), "model.adapter"
+        )
     if model.backend != "llama":
         return AdapterChoice("none", None, f"the {model.backend} backend serves its own weights")
     if model.shipped_adapter is False:

@@ -161,14 +161,19 @@ def _fact(seeds: Seeds) -> GeneralTask:
         (book, author), (_, other) = seeds.sample(BOOKS, 2)
         while other == author:
             other = seeds.pick(BOOKS)[1]
-        request = seeds.pick((f"Who wrote {book}?", f"Who is the author of {book}?", f"Name the author of {book}."))
+        request = seeds.pick(
+            (f"Who wrote {book}?", f"Who is the author of {book}?", f"Name the author of {book}.")
+        )
         answer, wrong = f"{book} was written by {author}.", f"{book} was written by {other}."
         return GeneralTask("fact", request, answer, author, f"Name the author of {book}", ("recall the author",),
                            wrong, f"{book} was written by {author}, not {other}.", f"book:{book}")  # fmt: skip
     if source == "element":
         (name, symbol), (_, other) = seeds.sample(ELEMENTS, 2)
         request = seeds.pick((f"What is the chemical symbol for {name}?", f"Which symbol stands for {name}?"))
-        answer, wrong = f"The chemical symbol for {name} is {symbol}.", f"The chemical symbol for {name} is {other}."
+        answer, wrong = (
+            f"The chemical symbol for {name} is {symbol}.",
+            f"The chemical symbol for {name} is {other}.",
+        )
         return GeneralTask("fact", request, answer, symbol, f"Give the symbol for {name}", ("recall the symbol",),
                            wrong, f"The symbol for {name} is {symbol}, not {other}.", f"element:{name}")  # fmt: skip
     question, right, other = seeds.pick(WORLD_FACTS)
@@ -297,7 +302,11 @@ def _format_json(seeds: Seeds) -> GeneralTask:
     else:
         a, b = seeds.number(2, 90), seeds.number(2, 90)
         keys, data = ("a", "b", "sum"), {"a": a, "b": b, "sum": a + b}
-        q, value, bad = f"What is the sum of {a} and {b}?", str(a + b), {"a": a, "b": b, "sum": _near(seeds, a + b)}
+        q, value, bad = (
+            f"What is the sum of {a} and {b}?",
+            str(a + b),
+            {"a": a, "b": b, "sum": _near(seeds, a + b)},
+        )
         broken = f"The sum of {a} and {b} is {a + b}."
     names = " and ".join(keys) if len(keys) == 2 else f"{keys[0]}, {keys[1]} and {keys[2]}"
     lead = seeds.pick(("{q} Reply in JSON with keys {k}.", "{q} Answer in JSON with the keys {k}.",
@@ -353,7 +362,10 @@ def _multistep(seeds: Seeds) -> GeneralTask:
         a = b + c * seeds.number(2, 15)
         s, value = a - b, (a - b) // c
         request = f"Subtract {b} from {a} and divide what is left by {c}."
-        answer, steps = f"{a} - {b} = {s}, and {s} / {c} = {value}.", (f"subtract {b} from {a}", f"divide by {c}")
+        answer, steps = (
+            f"{a} - {b} = {s}, and {s} / {c} = {value}.",
+            (f"subtract {b} from {a}", f"divide by {c}"),
+        )
     wrong = _near(seeds, value)
     return GeneralTask(
         "multistep", seeds.phrase(request), answer, str(value), request.rstrip(".?"), steps,

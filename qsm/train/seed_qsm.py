@@ -183,8 +183,14 @@ def _plan(seeds: Seeds) -> Example:
         request, category, group = seeds.phrase(task.request), f"WeQ.{task.kind}", task.group
     elif source == "SOM.question":
         kind, question, _, _ = resource_question(seeds)
-        steps = ["compute the number", "answer yes or no"] if kind in ("enough", "fits") else ["compute the number"]
-        reply = PlanReply(goal="Answer the resource question", steps=steps, route_to="SOM", needs_memory=False)
+        steps = (
+            ["compute the number", "answer yes or no"]
+            if kind in ("enough", "fits")
+            else ["compute the number"]
+        )
+        reply = PlanReply(
+            goal="Answer the resource question", steps=steps, route_to="SOM", needs_memory=False
+        )
         request, category, group = seeds.phrase(question), f"SOM.{kind}", f"som:{question}"
     else:
         route, memory = source.split("+")[0], source.endswith("+memory")

@@ -187,7 +187,9 @@ def resource_question(seeds: Seeds) -> tuple[str, str, str, str]:
         question = f"Can {gpus} GPUs with {mem} GB each hold a model that needs {model} GB of memory?"
         total = gpus * mem
         value = "yes" if total >= model else "no"
-        answer = f"{'Yes' if total >= model else 'No'}: {gpus} x {mem} = {total} GB against {model} GB needed."
+        answer = (
+            f"{'Yes' if total >= model else 'No'}: {gpus} x {mem} = {total} GB against {model} GB needed."
+        )
     else:
         budget, each = seeds.pick((2000, 4000, 6000, 9000, 12000)), seeds.pick((200, 250, 300, 500))
         question = f"How many calls can we afford with {budget} tokens if a call uses {each} tokens?"

@@ -45,7 +45,9 @@ def _grounded(seeds: Seeds, *, revise: bool) -> Example:
         previous=previous,
     )
     gold = {"answer": fact.value, "cite": fact.cite, "notes": len(fact.notes)}
-    return example("WeQ.draft", category, f"{fact.entity}:{fact.attribute}:{fact.value}", messages, target, gold)
+    return example(
+        "WeQ.draft", category, f"{fact.entity}:{fact.attribute}:{fact.value}", messages, target, gold
+    )
 
 
 def _faulty(
@@ -81,7 +83,9 @@ def _plain(seeds: Seeds, *, revise: bool) -> Example:
     if revise:
         if task.fmt and seeds.chance(0.6):
             text = task.broken
-            problem = Diagnosis(problem="the stated format is not kept", solution="answer in the format asked for")
+            problem = Diagnosis(
+                problem="the stated format is not kept", solution="answer in the format asked for"
+            )
             instruction, category = "Answer exactly in the format the request states.", "revise.format"
         else:
             text = f"{task.answer} {seeds.pick(JUNK)}"

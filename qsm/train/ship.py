@@ -35,7 +35,9 @@ _PURPOSE = {
 }
 
 
-def ship_roles(roles: list[RoleName], layout: TrainLayout, out_dir: Path, *, base: Path | None) -> dict[str, Path]:
+def ship_roles(
+    roles: list[RoleName], layout: TrainLayout, out_dir: Path, *, base: Path | None
+) -> dict[str, Path]:
     """Copy each role's exported adapter into ``out_dir/<role>/`` and write its cards; refuses adapters over
     12 MB and roles without a training report, a dataset or an evaluation."""
     evaluation = _read_json(layout.eval_json, "run `qsm eval` first")
@@ -57,7 +59,9 @@ def ship_roles(roles: list[RoleName], layout: TrainLayout, out_dir: Path, *, bas
             raise TrainingError(f"no training report for {role}", hint="run `qsm train lora` first")
         result = evaluation.get("roles", {}).get(role)
         if result is None:
-            raise TrainingError(f"{layout.eval_json} has no {role} results", hint=f"run `qsm eval --role {role}`")
+            raise TrainingError(
+                f"{layout.eval_json} has no {role} results", hint=f"run `qsm eval --role {role}`"
+            )
         stats = _read_json(layout.stats(role), "run `qsm train data` first")
         folder = out_dir / role.lower()
         folder.mkdir(parents=True, exist_ok=True)
@@ -181,7 +185,7 @@ def _card(meta: dict[str, Any]) -> str:
         "## Held-out evaluation",
         "",
         f"`qsm eval` on {ev['examples']} held-out test examples, through llama.cpp as served, greedy, no "
-        "grammar (\"with grammar\": the same prompts decoded under the reply's JSON schema, as runs call them).",
+        'grammar ("with grammar": the same prompts decoded under the reply\'s JSON schema, as runs call them).',
         "",
         "| task | n | format valid base → adapter | judgement base → adapter | with grammar base → adapter |",
         "|---|---|---|---|---|",
@@ -192,7 +196,9 @@ def _card(meta: dict[str, Any]) -> str:
         judged = ", ".join(f"{m} {base[m]:.2f} → {tuned[m]:.2f}" for m in metrics if m != "with_grammar")
         forced = base.get("with_grammar")
         grammar = (
-            ", ".join(f"{m} {v:.2f} → {tuned['with_grammar'][m]:.2f}" for m, v in forced.items()) if forced else "-"
+            ", ".join(f"{m} {v:.2f} → {tuned['with_grammar'][m]:.2f}" for m, v in forced.items())
+            if forced
+            else "-"
         )
         lines.append(
             f"| {task} | {base['n']} | {base['format_valid']:.2f} → {tuned['format_valid']:.2f} | {judged} | "
