@@ -98,7 +98,7 @@ def base_settings(settings: QsmSettings) -> AgentSettings:
     agent = settings.agent("base")
     return agent.model_copy(
         update={
-            "model": agent.model.model_copy(update={"adapter": None}),
+            "model": agent.model.model_copy(update={"adapter": None, "shipped_adapter": False}),
             "sampling": Sampling(temperature=0.0, max_tokens=agent.sampling.max_tokens, seed=0),
         }
     )
@@ -107,9 +107,12 @@ def base_settings(settings: QsmSettings) -> AgentSettings:
 def plain_settings(settings: QsmSettings) -> QsmSettings:
     """The same team with every agent on the base model without its adapter."""
     data = settings.model_dump(mode="json")
-    data.setdefault("defaults", {}).setdefault("model", {})["adapter"] = None
+    defaults = data.setdefault("defaults", {}).setdefault("model", {})
+    defaults.update(adapter=None, shipped_adapter=False)
     for agent in (data.get("agents") or {}).values():
-        (agent.get("model") or {}).pop("adapter", None)
+        model = agent.get("model") or {}
+        model.pop("adapter", None)
+        model.pop("shipped_adapter", None)
     return QsmSettings.model_validate(data)
 
 
