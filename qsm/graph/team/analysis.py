@@ -4,6 +4,7 @@ router's decision over its embedding. Computed once per request text and shared 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from qsm.agents.router import RouteDecision, RouterStudent
 from qsm.agents.tools import (
     CapacityQuestion,
     Comparison,
+    ToolError,
+    evaluate,
     parse_arithmetic,
     parse_capacity,
     parse_comparison,
@@ -38,6 +41,7 @@ class RequestAnalysis:
     question: str
     answer_format: AnswerFormat | None
     notes: InlineNotes | None
+    note_choice: int | None
     tool_call: ToolCall | None
     comparison: Comparison | None
     capacity: CapacityQuestion | None
@@ -46,14 +50,16 @@ class RequestAnalysis:
     embedding: np.ndarray | None
 
     @property
+    def best_note(self) -> int | None:
+        return self.note_choice
+
+    @property
     def exact(self) -> bool:
         """A tool settles it (a calculation, conversion, comparison or capacity check) or notes answer it."""
         return any(x is not None for x in (self.tool_call, self.comparison, self.capacity, self.notes))
 
     def decision(self) -> bool | None:
         """The yes/no the request lets the team compute, or None."""
-        from qsm.agents.tools import ToolError, evaluate
-
         if self.capacity is not None:
             return self.capacity.answer()[0]
         if self.comparison is not None:
@@ -63,17 +69,29 @@ class RequestAnalysis:
                 return None
         return None
 
-    @property
-    def best_note(self) -> int | None:
-        return best_note(self.notes) if self.notes else None
 
-
-def best_note(notes: InlineNotes) -> int | None:
-    """The note sharing most meaningful words with the question (ties: the earlier note)."""
+def best_note(notes: InlineNotes, embedder: Embedder | None = None) -> int | None:
+    """The note that answers the question. Shared words count more the fewer notes hold them (a name in
+    one note outweighs "bridge" in all of them); among the notes close to the best such score, the one whose
+    meaning is nearest the question wins (MiniLM: "finished" is near "completed", "length" near "long").
+    Without an embedder, ties go to the earlier note."""
     asked = content_words(notes.question)
-    scored = [(len(asked & content_words(body)), -n, n) for n, body in notes.notes.items()]
-    best = max(scored) if scored else None
-    return best[2] if best and best[0] > 0 else None
+    words = {n: content_words(body) for n, body in notes.notes.items()}
+    count = len(words)
+
+    def weight(word: str) -> float:
+        return math.log(1 + count / sum(word in w for w in words.values()))
+
+    scores = {n: sum(weight(w) for w in asked & body) for n, body in words.items()}
+    top = max(scores.values(), default=0.0)
+    if top <= 0:
+        return None
+    close = sorted(n for n, score in scores.items() if score >= 0.6 * top)
+    if embedder is None or len(close) == 1:
+        return max(close, key=lambda n: (scores[n], -n))
+    vectors = embedder.embed([notes.question] + [notes.notes[n] for n in close])
+    sims = vectors[1:] @ vectors[0]
+    return close[int(np.argmax(sims))]
 
 
 _BACK_REFERENCE = re.compile(
@@ -86,10 +104,17 @@ def _tool_call(text: str) -> ToolCall | None:
     if conversion is not None:
         return ToolCall(tool="convert_units", arguments=conversion.model_dump(), caller="QSM")
     expression = parse_arithmetic(text)
-    if expression is None:  # "Do X, then Y. How many is that in total?": the steps without the asking
-        sentences = re.split(r"(?<=[.!?])\s+", text.strip())
-        if len(sentences) > 1 and all(_BACK_REFERENCE.search(s) for s in sentences[1:]):
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    if expression is None and len(sentences) > 1:
+        if all(_BACK_REFERENCE.search(s) for s in sentences[1:]):  # "Do X, then Y. How many is that?"
             expression = parse_arithmetic(sentences[0])
+        else:  # "What is 90% of 340? Give the number.": the one sentence with numbers
+            numbered = [s for s in sentences if re.search(r"\d", s)]
+            if len(numbered) == 1:
+                conversion = parse_conversion(numbered[0])
+                if conversion is not None:
+                    return ToolCall(tool="convert_units", arguments=conversion.model_dump(), caller="QSM")
+                expression = parse_arithmetic(numbered[0])
     if expression is not None:
         return ToolCall(tool="calculator", arguments={"expression": expression}, caller="QSM")
     return None
@@ -118,6 +143,7 @@ def analyze(text: str, embedder: Embedder | None, router: RouterStudent | None) 
         question=question,
         answer_format=answer_format,
         notes=notes,
+        note_choice=best_note(notes, embedder) if notes else None,
         tool_call=None if notes else _tool_call(bare),
         comparison=None if notes else parse_comparison(bare),
         capacity=None if notes else parse_capacity(bare),

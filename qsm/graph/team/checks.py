@@ -8,6 +8,7 @@ cited note that supports the answer), not only its form.
 - ``decision``: a yes/no the request lets Ref compute (a comparison, a capacity check) matches the answer's.
 - ``citation``: each cited note (pasted into the request, or recalled from memory) exists, supports the
   answer, and, for pasted notes, is the note that fits the question.
+- ``units``: quantities in the answer are of a kind (time, mass, data size...) the request names.
 - ``junk``: no template debris, runaway repetition or an empty answer.
 - ``on_topic``: the answer, and each of its sentences, is about the request (embedding similarity with a
   guard: a sentence sharing two meaningful words with the request is on topic).
@@ -15,6 +16,7 @@ cited note that supports the answer), not only its form.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ import numpy as np
 from qsm.agents.inline_notes import content_words
 from qsm.agents.messages import ToolResult
 from qsm.agents.tools import ToolError, evaluate, format_number
+from qsm.agents.tools.units import find_unit
 from qsm.graph.team.analysis import RequestAnalysis
 
 __all__ = ["Check", "answer_number", "run_checks"]
@@ -31,10 +34,16 @@ __all__ = ["Check", "answer_number", "run_checks"]
 Embed = Callable[[list[str]], np.ndarray]
 
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
-# "lhs = rhs" where lhs is a whole arithmetic expression (digits, operators, parentheses) and rhs a number
-_EQUATION = re.compile(r"((?:[\d.,]+|[-+*/×÷^()x]|\s)+?)\s*=\s*([-+]?\d+(?:,\d{3})*(?:\.\d+)?)(?![\d.])")
+# a chain "expr = expr = ... " of arithmetic (digits, operators, parentheses), e.g. (33 + 5) × 4 = 38 × 4 = 152
+_CHAIN = re.compile(r"[\d(][\d\s.,+\-*/×÷^()x]*(?:=\s*[-+]?[\d(][\d\s.,+\-*/×÷^()x]*)+")
 _OPERATORS = re.compile(r"[×÷^]|(?<=\d)\s*x\s*(?=\d)|(?<=\d),(?=\d{3})")
 _OPERATOR_MAP = {"×": "*", "÷": "/", "^": "**", ",": ""}  # "x" between numbers is "*"
+# words that read as units after a number but are English here ("5 in total")
+_NOT_UNITS = frozenset(
+    ["in", "at", "a", "an", "is", "of", "or", "and", "to", "by", "on", "per", "from", "for", "as", "it"]
+)
+# a number followed by a unit word: "7 GB", "700 kg", "9660 s"
+_QUANTITY = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?\s*(°?[A-Za-z]+(?:/[A-Za-z]+)?)")
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _DEBRIS = re.compile(r"\{\{|\}\}|<\|[a-z_]+\|>|\\u[0-9a-f]{4}|(?:\b(\w+)\b[\s,]+)\1(?:[\s,]+\1){2,}", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
@@ -50,17 +59,50 @@ class Check:
     decisive: bool = False
 
 
-def answer_number(text: str) -> float | None:
-    """The number an answer gives: the one after the last '=' or 'is', else the last number in it."""
+def answer_number_text(text: str) -> str | None:
+    """The number an answer gives, as written: after the last '=' or 'is', else the last number in it."""
     tail = re.split(r"=|\bis\b|\bequals\b|\banswer:?", text)[-1]
     found = _NUMBER.findall(tail) or _NUMBER.findall(text)
-    if not found:
+    return found[-1] if found else None
+
+
+def answer_number(text: str) -> float | None:
+    """The number an answer gives (see :func:`answer_number_text`)."""
+    found = answer_number_text(text)
+    return float(found.replace(",", "")) if found is not None else None
+
+
+def _close(stated: str, value: float) -> bool:
+    """``stated`` (as written) is ``value``, exactly or rounded to the decimals it shows."""
+    number = float(stated.replace(",", ""))
+    decimals = len(stated.split(".")[1]) if "." in stated else 0
+    return abs(number - value) <= max(1e-9 * max(1.0, abs(value)), 0.5 * 10**-decimals + 1e-12)
+
+
+def _value(part: str) -> float | None:
+    expression = (
+        _OPERATORS.sub(lambda m: _OPERATOR_MAP.get(m.group(0).strip(), "*"), part).strip().rstrip(".,")
+    )
+    if not expression:
         return None
-    return float(found[-1].replace(",", ""))
+    try:
+        return float(evaluate(expression))
+    except (ToolError, ValueError, TypeError, ZeroDivisionError):
+        return None
 
 
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= max(1e-6, 5e-4 * abs(b)) or round(a, 2) == round(b, 2)
+def _wrong_equation(text: str) -> tuple[str, float, str] | None:
+    """The first step of an ``a = b = c`` chain whose two sides differ: (left, its value, right)."""
+    for match in _CHAIN.finditer(text):
+        parts = [p.strip().rstrip(".,").strip() for p in match.group(0).split("=")]
+        for left, right in itertools.pairwise(parts):
+            lv, rv = _value(left), _value(right)
+            if lv is None or rv is None:
+                continue
+            plain = re.fullmatch(r"[-+]?\d[\d,]*(?:\.\d+)?", right)
+            if not (_close(right, lv) if plain else abs(lv - rv) <= 1e-9 * max(1.0, abs(lv))):
+                return left, lv, right
+    return None
 
 
 def _format(analysis: RequestAnalysis, text: str) -> Check | None:
@@ -73,27 +115,47 @@ def _format(analysis: RequestAnalysis, text: str) -> Check | None:
 
 
 def _arithmetic(analysis: RequestAnalysis, text: str, expected: ToolResult | None) -> Check | None:
-    for lhs, rhs in _EQUATION.findall(text):
-        expression = _OPERATORS.sub(lambda m: _OPERATOR_MAP.get(m.group(0).strip(), "*"), lhs).strip()
-        if not re.search(r"\d\s*[-+*/]", expression):
-            continue
-        try:
-            value = float(evaluate(expression))
-        except (ToolError, ValueError, TypeError, ZeroDivisionError):
-            continue
-        stated = float(rhs.replace(",", ""))
-        if not _close(stated, value):
-            return Check("arithmetic", False, f"{lhs.strip()} is {format_number(value)}, not {rhs}",
-                         f"use {format_number(value)}")  # fmt: skip
+    wrong = _wrong_equation(text)
+    if wrong is not None:
+        left, value, right = wrong
+        return Check(
+            "arithmetic",
+            False,
+            f"{left} is {format_number(value)}, not {right}",
+            f"use {format_number(value)}",
+        )
     if expected is None or not expected.ok or expected.value is None:
         return None
-    given = answer_number(text)
+    given = answer_number_text(text)
     if given is None:
         return Check("arithmetic", False, "the answer gives no number", f"the result is {expected.output}")
     if not _close(given, expected.value):
-        return Check("arithmetic", False, f"the answer gives {format_number(given)}, the {expected.tool} "
-                     f"gives {expected.output}", f"the result is {expected.output}")  # fmt: skip
+        return Check(
+            "arithmetic",
+            False,
+            f"the answer gives {given}, the {expected.tool} gives {expected.output}",
+            f"the result is {expected.output}",
+        )
     return Check("arithmetic", True, decisive=True)
+
+
+def _units(analysis: RequestAnalysis, text: str) -> Check | None:
+    """Quantities in the answer are of a kind the request talks about (no GB in an answer about hours)."""
+    asked = {
+        u.dimension
+        for u in (find_unit(w) for w in re.findall(r"°?[A-Za-z]+(?:/[A-Za-z]+)?", analysis.text))
+        if u
+    }
+    if not asked:
+        return None
+    for word in _QUANTITY.findall(text):
+        if word.lower() in _NOT_UNITS:
+            continue
+        unit = find_unit(word)
+        if unit is not None and unit.dimension not in asked:
+            return Check("units", False, f"the answer speaks of {word} ({unit.dimension}); the request does not",
+                         "answer about the quantities the request names")  # fmt: skip
+    return Check("units", True)
 
 
 def _decision(text: str, decision: bool | None) -> Check | None:
@@ -123,7 +185,7 @@ def _citation(analysis: RequestAnalysis, text: str, supports: Callable[[str, str
         return Check("citation", False, f"the answer cites note [{unknown[0]}], which does not exist",
                      f"cite one of {', '.join(f'[{n}]' for n in notes)}")  # fmt: skip
     claim = _CITE.sub(" ", text)
-    wrong = [n for n in cited if not supports(claim, notes[n])]
+    wrong = [n for n in cited if not grounded(claim, n, analysis)]
     if wrong:
         fix = f"use note [{best}]: {notes[best]}" if best else "cite the note that says this"
         return Check("citation", False, f"note [{wrong[0]}] does not support the answer", fix)
@@ -131,6 +193,18 @@ def _citation(analysis: RequestAnalysis, text: str, supports: Callable[[str, str
         return Check("citation", False, f"the question is answered by note [{best}], the answer cites "
                      f"{', '.join(f'[{n}]' for n in cited)}", f"cite only note [{best}]: {notes[best]}")  # fmt: skip
     return Check("citation", True, decisive=True)
+
+
+def grounded(claim: str, cited: int, analysis: RequestAnalysis) -> bool:
+    """What the claim adds to the question comes from note ``cited``: some of its new words are in that
+    note, and none of them is found only in another note (a distractor's value)."""
+    notes = analysis.notes.notes if analysis.notes else {}
+    new = content_words(claim) - content_words(analysis.question)
+    mine = content_words(notes.get(cited, ""))
+    if not new:
+        return bool(content_words(claim) & mine)
+    others = set().union(*(content_words(body) for n, body in notes.items() if n != cited))
+    return bool(new & mine) and not ((new & others) - mine)
 
 
 def _memory_citation(text: str, recalled: list[str], supports: Callable[[str, str], bool]) -> Check | None:
@@ -203,6 +277,7 @@ def run_checks(
         _format(analysis, text),
         _arithmetic(analysis, text, expected),
         _decision(text, decision),
+        _units(analysis, text),
         _citation(analysis, text, supports) or _memory_citation(text, recalled or [], supports),
         _on_topic(analysis, text, embed),
     ]
