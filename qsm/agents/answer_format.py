@@ -45,7 +45,7 @@ class AnswerFormat:
     keys: tuple[str, ...] = ()
     count: int = 0
     phrase: str = field(default="", compare=False)
-    strict: bool = True  # yes_no: False when the request only asks for a yes or no, not "only" that
+    strict: bool = False  # yes_no: True when the request asks for nothing but yes or no ("only")
 
     # -- decoding ----------------------------------------------------------------------------------
     def json_schema(self) -> dict[str, Any]:
@@ -239,5 +239,5 @@ def detect_format(request: str) -> AnswerFormat | None:
         if kind == "yes_no":
             strict = bool(re.search(r"\bonly\b|nothing else|single word|one word", request, re.I))
             return AnswerFormat(kind, phrase=match.group(0), strict=strict)
-        return AnswerFormat(kind, phrase=match.group(0))
+        return AnswerFormat(kind, phrase=match.group(0), strict=kind in ("one_word", "number"))
     return None

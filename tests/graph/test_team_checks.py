@@ -289,3 +289,17 @@ def test_candidate_zero_decodes_greedily_and_the_others_sample(tmp_path: Path) -
         run(Workflow.default(), "Why is the sea salty?", runtime=rt)
     temperatures = sorted(c.sampling.temperature for c in weq.calls)
     assert temperatures == [0.0, 0.2]  # greedy first, then the agent's own temperature (default 0.2)
+
+
+def test_an_unrelated_sentence_is_removed_without_a_model_call(tmp_path: Path) -> None:
+    junk = "The user is asking about the cost of a long trip, which depends on many factors."
+    fakes = team_fakes(WeQ=[f"Sea water is salty because rivers carry dissolved minerals into it. {junk}"])
+    with _shipped(tmp_path, fakes, repair_limit=1) as rt:
+        result = run(Workflow.default(), "Why is sea water salty?", runtime=rt)
+    verdicts = [e.message() for e in result.trace if e.type == "Verdict"]
+    assert verdicts[0].decision == "revise" and "unrelated text" in verdicts[0].reasons[0]
+    assert (
+        result.status == "ok"
+        and result.text == "Sea water is salty because rivers carry dissolved minerals into it."
+    )
+    assert len(fakes["WeQ"].calls) == 1  # the repair removed the sentence; WeQ's model was not asked again

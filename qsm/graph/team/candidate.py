@@ -164,7 +164,14 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     thinking = ""
     notes: list[Any] = []
     try:
-        exact = _exact_answer(ctx, call, analysis, i, rnd) if ctx.toolbox is not None else None
+        trimmed = _trimmed(ctx, analysis, previous_env) if repair_env is not None else None
+        exact = (
+            _exact_answer(ctx, call, analysis, i, rnd)
+            if ctx.toolbox is not None and trimmed is None
+            else None
+        )
+        if trimmed is not None:
+            text = trimmed
         if exact is not None:
             text, tool_calls, tool_results = exact
         if text is None:
@@ -248,6 +255,21 @@ def _candidate_sampling(sampling: Sampling, candidate: int) -> Sampling:
     if candidate == 0:
         return sampling.model_copy(update={"temperature": 0.0})
     return sampling.model_copy(update={"temperature": sampling.temperature or 0.7, "seed": candidate})
+
+
+def _trimmed(ctx: TeamContext, analysis: RequestAnalysis, previous_env: Envelope | None) -> str | None:
+    """The previous draft without the sentences Ref found unrelated, when that removal is the whole fix."""
+    if previous_env is None:
+        return None
+    previous = previous_env.message_as(Draft)
+    failed = [c for c in _checks(ctx, analysis, previous.text) if not c.passed]
+    if not failed or not all(c.drop for c in failed):
+        return None
+    text = previous.text
+    for sentence in {s for c in failed for s in c.drop}:
+        text = text.replace(sentence, " ")
+    text = re.sub(r"\s{2,}", " ", text).strip()
+    return text or None
 
 
 def _first_sentence(text: str) -> str:

@@ -11,7 +11,7 @@ cited note that supports the answer), not only its form.
 - ``units``: quantities in the answer are of a kind (time, mass, data size...) the request names.
 - ``junk``: no template debris, runaway repetition or an empty answer.
 - ``on_topic``: the answer, and each of its sentences, is about the request (embedding similarity with a
-  guard: a sentence sharing two meaningful words with the request is on topic).
+  guard: a sentence sharing two meaningful words with the request needs only half that similarity).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ _QUANTITY = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?\s*(°?[A-Za-z]+(?:/[A-Za-z]+)
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _DEBRIS = re.compile(r"\{\{|\}\}|<\|[a-z_]+\|>|\\u[0-9a-f]{4}|(?:\b(\w+)\b[\s,]+)\1(?:[\s,]+\1){2,}", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+STRAY_SIMILARITY = 0.35
 OFF_TOPIC_SIMILARITY = 0.2  # calibrated on MiniLM: right answers >= 0.21, others' answers median 0.15
 
 
@@ -57,6 +58,7 @@ class Check:
     problem: str = ""
     fix: str = ""
     decisive: bool = False
+    drop: tuple[str, ...] = ()  # sentences whose removal is the whole fix
 
 
 def answer_number_text(text: str) -> str | None:
@@ -244,20 +246,41 @@ def _junk(text: str) -> Check:
 
 
 def _on_topic(analysis: RequestAnalysis, text: str, embed: Embed | None) -> Check | None:
-    if embed is None or analysis.embedding is None or analysis.answer_format is not None:
-        return None  # (a stated format is checked by the format check; one word has no topic to measure)
-    sentences = [s.strip() for s in _SENTENCE.split(text.strip()) if len(s.split()) >= 4]
-    if not sentences:
+    fmt = analysis.answer_format
+    if (
+        embed is None
+        or analysis.embedding is None
+        or (fmt is not None and (fmt.kind in ("one_word", "number", "json_keys", "list") or fmt.strict))
+    ):
+        return (
+            None  # a word, a number, JSON or a list has no sentences to measure (the format check has them)
+        )
+    sentences = [s.strip() for s in _SENTENCE.split(text.strip()) if s.strip()]
+    long = [s for s in sentences if len(s.split()) >= 4]
+    if not long:
         return None
     asked = content_words(analysis.text)
-    vectors = embed(sentences)
-    sims = vectors @ analysis.embedding
-    for sentence, sim in zip(sentences, sims, strict=True):
-        if sim < OFF_TOPIC_SIMILARITY and len(content_words(sentence) & asked) < 2:
-            first = len(sentences) == 1 or sentence == sentences[0]
-            problem = "the answer is off-topic" if first else f"unrelated text: {sentence[:80]!r}"
-            return Check("on_topic", False, problem, "answer only what was asked")
-    return Check("on_topic", True)
+    sims = embed(long) @ analysis.embedding
+    best = float(sims.max())
+    unrelated = []
+    for sentence, sim in zip(long, sims, strict=True):
+        shared = len(content_words(sentence) & asked)
+        off = sim < OFF_TOPIC_SIMILARITY and not (shared >= 2 and sim >= OFF_TOPIC_SIMILARITY / 2)
+        # beside a sentence that answers, one far below it in meaning and sharing little is a digression
+        stray = len(sentences) > 1 and sim < STRAY_SIMILARITY and sim < best / 2 and shared < 2
+        if off or stray:
+            unrelated.append(sentence)
+    if not unrelated:
+        return Check("on_topic", True)
+    if len(unrelated) == len(sentences):
+        return Check("on_topic", False, "the answer is off-topic", "answer only what was asked")
+    return Check(
+        "on_topic",
+        False,
+        f"unrelated text: {unrelated[0][:80]!r}",
+        "remove the unrelated sentences",
+        drop=tuple(unrelated),
+    )
 
 
 def run_checks(
