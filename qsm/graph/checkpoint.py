@@ -69,7 +69,7 @@ class RunStore:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO qsm_threads VALUES (?,?,?,?,?,?,?,?,NULL) ON CONFLICT(thread_id) DO UPDATE SET "
-                "request=excluded.request, updated_at=excluded.updated_at, status=excluded.status",
+                "request=excluded.request, updated_at=excluded.updated_at, status=excluded.status, final_id=NULL",
                 # a model URL's password in the spec is never stored (resuming such a thread says so)
                 (thread_id, workflow, redact_urls(workflow_yaml), request, user, now, now, "running"),
             )

@@ -15,6 +15,7 @@ from qsm.graph.compile import compiled
 from qsm.graph.envelope import Envelope
 from qsm.graph.runtime import Runtime
 from qsm.graph.spec import USER, Workflow
+from qsm.graph.state import new_run_input
 from qsm.userid import check_user_id
 
 __all__ = [
@@ -133,7 +134,9 @@ def stream(
     user: str = "local",
 ) -> Iterator[RunEvent]:
     """Start a run on a new (or given) thread and yield its events; the last one is ``done`` with the
-    :class:`RunResult` in ``event.result``."""
+    :class:`RunResult` in ``event.result``. On a thread that already holds runs this is a new turn: it
+    starts from a clean per-run state (its own budget, answer, cost and trace), and the thread's history
+    keeps the earlier turns for time travel; :func:`stream_resume` continues an interrupted turn instead."""
     user = check_user_id(user)  # it names the user's memory: /users/<user>/chats
     own = runtime is None
     runtime = runtime or Runtime.open()
@@ -155,11 +158,8 @@ def stream(
         )
         runtime.runs.start_thread(thread_id, workflow.name, runtime.workflow_yaml(workflow), prompt, user)
         yield RunEvent(type="message", node="input", envelope=request.model_dump(mode="json"))
-        initial = {
-            "workflow": workflow.name,
-            "request": request.model_dump(),
-            "trace": [request.model_dump()],
-        }
+        # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns
+        initial = new_run_input(workflow.name, request.model_dump())
         yield from _drive(runtime, workflow, thread_id, initial)
     finally:
         if own:
