@@ -5,11 +5,14 @@ exhausted)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from qsm.agents import FakeChatModel
+from qsm.cli import cli
 from qsm.graph import RunResult, Workflow, history, resume, run
 from qsm.graph.state import RunState, new_run_input
 from tests.helpers import ACCEPT, BUDGET, PLAN, fake_runtime, team_fakes
@@ -125,3 +128,23 @@ def test_interrupted_second_turn_resumes_its_own_state(tmp_path: Path) -> None:
     assert kinds.count("Plan") == 1 and kinds.count("Budget") == 1 and kinds.count("Draft") == 1
     assert resumed.cost is not None and first.cost is not None
     assert resumed.cost.calls == first.cost.calls  # one turn's calls (QSM, SOM, WeQ, Ref), not both turns'
+
+
+def test_qsm_ask_thread_continues_with_a_new_turn(tmp_path: Path) -> None:
+    """The command-line path of the bug: ``qsm ask Q --thread T`` after a first run on T."""
+    cfg = tmp_path / "fake.toml"
+    cfg.write_text(
+        f'data_dir = "{tmp_path / "d"}"\n[defaults.model]\nbackend = "fake"\n'
+        "[memory]\nenabled = false\n[ledger]\nenabled = false\n"
+        '[runtime]\nrouter = "llm"\ntools = false\nref_judge = "checks+model"\n'  # every step a model call
+    )
+    turns = []
+    for prompt in ("What is the capital of France?", "How many people live there?"):
+        out = CliRunner().invoke(cli, ["--config", str(cfg), "ask", prompt, "--thread", "T", "--json"])
+        assert out.exit_code == 0, out.output
+        turns.append(json.loads(out.stdout))
+    first, second = turns
+    assert second["status"] == "ok" and not second["cost"]["exhausted"]
+    assert "How many people live there?" in second["final"]["text"]  # the fake model echoes the request
+    assert second["trace"][0]["id"] != first["trace"][0]["id"] and len(second["trace"]) == len(first["trace"])
+    assert second["cost"]["calls"] == first["cost"]["calls"]
