@@ -162,6 +162,9 @@ def router_cmd(cli_ctx: CliContext, seed: int, per_template: int, threshold: flo
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), help="Default auto.")
 @click.option("--threads", type=int, help="torch CPU threads (default: all cores; 1 leaves the rest free).")
 @click.option("--seed", type=int, help="Seed of the LoRA initialisation and batch order (default 0).")
+@click.option(
+    "--decision-weight", type=float, help="Loss weight of the decision tokens in JSON replies (default 1)."
+)
 @click.option("--no-export", is_flag=True, help="Keep the PEFT adapter only; skip the GGUF export.")
 @pass_cli
 def lora_cmd(cli_ctx: CliContext, role: str, no_export: bool, **flags: Any) -> None:

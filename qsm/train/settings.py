@@ -53,6 +53,13 @@ class LoraSettings(BaseModel):
     weight_decay: float = Field(0.0, ge=0.0)
     grad_clip: float = Field(1.0, gt=0)
     max_length: int = Field(768, ge=32, description="longer examples are skipped (counted), never cut")
+    decision_weight: float = Field(
+        1.0,
+        ge=1.0,
+        le=50.0,
+        description="loss weight of the reply tokens that carry its decision (decision, route_to, needs_memory, "
+        "complexity values): a verdict is one token among dozens of reasons; 1 = plain SFT",
+    )
     seed: int = 0
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     precision: Literal["auto", "fp32", "bf16"] = Field(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -22,13 +23,19 @@ from qsm.train.hfbase import autocast_dtype, load_base, resolve_device
 from qsm.train.settings import LoraSettings
 from qsm.train.trainer import TrainReport
 
-__all__ = ["Encoded", "PeftTrainer", "encode"]
+__all__ = ["DECISION_KEYS", "Encoded", "PeftTrainer", "encode"]
+
+
+# JSON keys whose values are a reply's decision (verdict, route, memory, complexity).
+DECISION_KEYS = ("decision", "route_to", "needs_memory", "complexity")
+_DECISION = re.compile(r'"(?:' + "|".join(DECISION_KEYS) + r')":\s*"?([^",}]+)')
 
 
 @dataclass(frozen=True)
 class Encoded:
     ids: list[int]
     prompt_len: int  # ids[prompt_len:] is the reply (+ end-of-turn token): the only tokens with loss
+    decision: tuple[int, ...] = ()  # positions in ids of the tokens that carry the reply's decision
 
 
 def encode(example: Example, tokenizer: Any, max_length: int) -> Encoded | None:
@@ -36,10 +43,17 @@ def encode(example: Example, tokenizer: Any, max_length: int) -> Encoded | None:
     the end-of-turn token; None if longer than ``max_length``."""
     text = tokenizer.apply_chat_template(example.chat, add_generation_prompt=True, tokenize=False)
     prompt = tokenizer(text, add_special_tokens=False)["input_ids"]
-    reply = tokenizer(example.target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    target = tokenizer(example.target, add_special_tokens=False, return_offsets_mapping=True)
+    reply = [*target["input_ids"], tokenizer.eos_token_id]
     if len(prompt) + len(reply) > max_length:
         return None
-    return Encoded(prompt + reply, len(prompt))
+    spans = [m.span(1) for m in _DECISION.finditer(example.target)]
+    decision = tuple(
+        len(prompt) + i
+        for i, (start, end) in enumerate(target["offset_mapping"])
+        if any(start < b and end > a for a, b in spans)
+    )
+    return Encoded(prompt + reply, len(prompt), decision)
 
 
 class PeftTrainer:
@@ -84,7 +98,7 @@ class PeftTrainer:
         )
         model = peft.get_peft_model(model, config)
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        step_fn = _Steps(model, pad, device, amp)
+        step_fn = _Steps(model, pad, device, amp, s.decision_weight)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=s.learning_rate, weight_decay=s.weight_decay)
         per_epoch = math.ceil(len(items) / s.batch_size)
@@ -149,30 +163,39 @@ class PeftTrainer:
 class _Steps:
     """Forward passes that compute logits only at the reply positions."""
 
-    def __init__(self, model: Any, pad: int, device: str, amp: Any) -> None:
+    def __init__(self, model: Any, pad: int, device: str, amp: Any, decision_weight: float = 1.0) -> None:
         self.model, self.pad, self.device, self.amp = model, pad, device, amp
+        self.decision_weight = decision_weight
         causal = model.get_base_model()
         self.body = getattr(causal, causal.base_model_prefix)
         self.head = causal.get_output_embeddings()
 
-    def loss(self, batch: list[Encoded]) -> tuple[Any, int]:
+    def loss(self, batch: list[Encoded], *, weighted: bool = True) -> tuple[Any, int]:
+        """Mean cross-entropy over the reply tokens; with ``weighted``, the decision tokens count
+        ``decision_weight`` times."""
         import torch
 
         width = max(len(e.ids) for e in batch)
         ids = torch.full((len(batch), width), self.pad, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
         predict = torch.zeros((len(batch), width), dtype=torch.bool)  # position i predicts token i+1
+        weight = torch.ones((len(batch), width))
         for row, item in enumerate(batch):
             ids[row, : len(item.ids)] = torch.tensor(item.ids)
             mask[row, : len(item.ids)] = 1
             predict[row, item.prompt_len - 1 : len(item.ids) - 1] = True
+            if weighted and self.decision_weight != 1.0:
+                for position in item.decision:
+                    weight[row, position - 1] = self.decision_weight
         targets = torch.roll(ids, shifts=-1, dims=1)[predict].to(self.device)
         ids, mask, predict = ids.to(self.device), mask.to(self.device), predict.to(self.device)
         autocast = torch.autocast(self.device, dtype=self.amp) if self.amp is not None else nullcontext()
         with autocast:
             hidden = self.body(input_ids=ids, attention_mask=mask).last_hidden_state
             logits = self.head(hidden[predict]).float()
-        loss = torch.nn.functional.cross_entropy(logits, targets)
+        token_weight = weight[predict].to(self.device)
+        losses = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+        loss = (losses * token_weight).sum() / token_weight.sum()
         return loss, int(mask.sum())
 
     def mean_loss(self, items: list[Encoded], batch_size: int) -> float:
@@ -183,7 +206,7 @@ class _Steps:
         with torch.no_grad():
             for start in range(0, len(items), batch_size):
                 batch = items[start : start + batch_size]
-                loss, _ = self.loss(batch)
+                loss, _ = self.loss(batch, weighted=False)  # validation loss stays plain SFT loss
                 n = sum(len(e.ids) - e.prompt_len for e in batch)
                 total, weight = total + float(loss) * n, weight + n
         self.model.train()

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from qsm.train import seed_examples
-from qsm.train.sft import Encoded, _batches, _schedule, encode
+from qsm.train.sft import DECISION_KEYS, Encoded, _batches, _schedule, encode
 from tests.train.helpers import needs_train_extra
 
 pytestmark = needs_train_extra
@@ -78,3 +78,20 @@ def test_device_precision_and_base_config() -> None:
     config = load_base_config(None)
     assert config["architectures"] == ["LlamaForCausalLM"] and "quantization_config" not in config
     assert (config["hidden_size"], config["num_hidden_layers"], config["num_key_value_heads"]) == (576, 30, 3)
+
+
+def test_decision_tokens_are_the_decision_values(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    for role in ("QSM", "SOM", "Ref", "WeQ"):
+        for example in seed_examples(role, 9, 24):
+            encoded = encode(example, tokenizer, 1024)
+            assert encoded is not None
+            text = tokenizer.decode([encoded.ids[p] for p in encoded.decision]).replace(" ", "")
+            if example.task in ("QSM.plan", "SOM.budget", "Ref.verify"):
+                reply = json.loads(example.target)
+                values = [str(reply[k]).lower() for k in DECISION_KEYS if k in reply]
+                assert values and all(v in text.lower() for v in values), (example.task, text, values)
+                assert all(p >= encoded.prompt_len for p in encoded.decision)
+            else:
+                assert encoded.decision == (), example.task
