@@ -86,6 +86,7 @@ def ship_roles(
                 **{k: report.settings[k] for k in ("rank", "alpha", "learning_rate", "batch_size", "seed")},
                 "target_modules": report.settings["target_modules"],
                 "threads": report.settings["threads"],
+                "decision_weight": report.settings.get("decision_weight", 1.0),
                 "steps": report.steps,
                 "epochs": report.epochs,
                 "examples": report.examples,
@@ -125,7 +126,8 @@ def _commands(meta: dict[str, Any], roles: list[RoleName]) -> list[str]:
         f"qsm train data --role all --seed {data['seed']} --examples {data['generated']} --force",
         f"qsm train lora --role {meta['role']} --rank {train['rank']} --alpha {train['alpha']:g} --lr {lr} "
         f"--batch-size {train['batch_size']} --max-steps {train['steps']} --seed {train['seed']} "
-        f"--threads {train['threads']}",
+        f"--threads {train['threads']}"
+        + (f" --decision-weight {train['decision_weight']:g}" if train["decision_weight"] != 1.0 else ""),
         f"qsm eval --role {names}{limit} --threads 1",
         f"qsm train ship --role {names}    # copies adapters and writes these cards into qsm/adapters/",
     ]
@@ -173,7 +175,13 @@ def _card(meta: dict[str, Any]) -> str:
         "",
         f"PEFT LoRA SFT on the reply tokens only: rank {train['rank']}, alpha {train['alpha']}, on "
         f"{', '.join(train['target_modules'])}; learning rate {train['learning_rate']}, batch "
-        f"{train['batch_size']}, {train['steps']} steps "
+        f"{train['batch_size']}, "
+        + (
+            f"decision tokens weighted {train['decision_weight']:g}x in the loss, "
+            if train["decision_weight"] != 1.0
+            else ""
+        )
+        + f"{train['steps']} steps "
         f"({train['steps'] * train['batch_size'] / train['examples']:.1f} passes over {train['examples']} "
         f"examples), seed {train['seed']}, {train['threads']} torch thread on the {train['device']} "
         f"({train['precision']}): {train['seconds'] / 60:.1f} minutes of wall time, "
