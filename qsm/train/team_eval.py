@@ -14,6 +14,7 @@ appended, or another request's answer).
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 import time
 from collections.abc import Callable
@@ -114,6 +115,22 @@ def plain_settings(settings: QsmSettings) -> QsmSettings:
         model.pop("adapter", None)
         model.pop("shipped_adapter", None)
     return QsmSettings.model_validate(data)
+
+
+def _adapters(settings: QsmSettings) -> dict[str, str]:
+    """Which adapter each team agent ran (source, file, sha256 prefix): what the figures measured."""
+    from qsm.agents.shipped import resolve_adapter
+
+    out = {}
+    for name in ("QSM", "WeQ", "SOM", "Ref"):
+        choice = resolve_adapter(name, settings.agent(name).model)
+        digest = (
+            hashlib.sha256(choice.path.read_bytes()).hexdigest()[:12]
+            if choice.path and choice.path.is_file()
+            else ""
+        )
+        out[name] = f"{choice.source} {choice.path.name if choice.path else ''} {digest}".strip()
+    return out
 
 
 def wrong_draft(item: dict[str, Any], others: list[dict[str, Any]], index: int) -> tuple[str, str]:
@@ -221,7 +238,12 @@ def run_team_eval(
         for rt in runtimes.values():
             rt.close()
         pool.close()
-    report: dict[str, Any] = {"items": len(items), "systems": {}, "ref_verdicts": ref}
+    report: dict[str, Any] = {
+        "items": len(items),
+        "adapters": {name: _adapters(rt.settings) for name, rt in runtimes.items()},
+        "systems": {},
+        "ref_verdicts": ref,
+    }
     for name in systems:
         per_category = {
             c: _summary([r for r in rows[name] if r["category"] == c]) for c in (categories or CATEGORIES)
