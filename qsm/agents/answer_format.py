@@ -197,13 +197,13 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
                 r"|\bone[- ]word\s+(?:answer|only)\b|\bonly\s+one\s+word\b|\bone\s+word\s*:|\bsingle[- ]word\b",
                 re.I), "one_word"),
     (re.compile(r"\b(?:number|digits?|numeral|integer)\s+only\b|\bonly\s+(?:the|a)\s+(?:number|integer|numeral)\b"
-                r"|\bjust\s+the\s+number\b", re.I), "number"),
+                r"|\bjust\s+(?:a|the)\s+number\b", re.I), "number"),
     (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b"
                 r"|\bjust\s+yes\s+or\s+no\b|\bwith\s+(?:a\s+)?(?:single\s+)?(?:yes\s+or\s+no|yes/no)\b"
                 r"|\b(?:answer|say|reply|respond)\s+(?:only\s+)?(?:with\s+)?(?:a\s+|just\s+)?(?:yes\s+or\s+no|yes/no)\b",
                 re.I), "yes_no"),
     (re.compile(r"\b(?:at\s+most|no\s+more\s+than|in\s+under|fewer\s+than|maximum\s+of)\s+" + _COUNT
-                + r"\s+words\b", re.I), "max_words"),
+                + r"\s+words\b|\b" + _COUNT + r"\s+words\s+or\s+(?:fewer|less)\b", re.I), "max_words"),
     (re.compile(r"\b(?:all\s+)?lower[- ]?case\b", re.I), "lowercase"),
 ]  # fmt: skip
 
@@ -232,12 +232,12 @@ def detect_format(request: str) -> AnswerFormat | None:
             count = _count(counted.group(1)) if counted else 0
             return AnswerFormat("list", count=count if 1 <= count <= 20 else 0, phrase=match.group(0))
         if kind in ("list", "max_words"):
-            count = _count(match.group(1))
+            count = _count(next(g for g in match.groups() if g))
             if 1 <= count <= 20:
                 return AnswerFormat(kind, count=count, phrase=match.group(0))
             continue
         if kind == "yes_no":
-            strict = bool(re.search(r"\bonly\b|nothing else|single word|one word", request, re.I))
+            strict = bool(re.search(r"\bonly\b|\bjust\b|nothing else|single word|one word", request, re.I))
             return AnswerFormat(kind, phrase=match.group(0), strict=strict)
         return AnswerFormat(kind, phrase=match.group(0), strict=kind in ("one_word", "number"))
     return None

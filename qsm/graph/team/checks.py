@@ -44,6 +44,7 @@ _NOT_UNITS = frozenset(
 )
 # a number followed by a unit word: "7 GB", "700 kg", "9660 s"
 _QUANTITY = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?\s*(°?[A-Za-z]+(?:/[A-Za-z]+)?)")
+_SPECIFIC = re.compile(r"(?<!^)(?<![.!?]\s)\b(?:\d[\d,.]*\d|\d|[A-Z][a-z]+)\b")
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _DEBRIS = re.compile(r"\{\{|\}\}|<\|[a-z_]+\|>|\\u[0-9a-f]{4}|(?:\b(\w+)\b[\s,]+)\1(?:[\s,]+\1){2,}", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
@@ -201,12 +202,15 @@ def grounded(claim: str, cited: int, analysis: RequestAnalysis) -> bool:
     """What the claim adds to the question comes from note ``cited``: some of its new words are in that
     note, and none of them is found only in another note (a distractor's value)."""
     notes = analysis.notes.notes if analysis.notes else {}
-    new = content_words(claim) - content_words(analysis.question)
+    asked = content_words(analysis.question)
+    new = content_words(claim) - asked
     mine = content_words(notes.get(cited, ""))
     if not new:
         return bool(content_words(claim) & mine)
     others = set().union(*(content_words(body) for n, body in notes.items() if n != cited))
-    return bool(new & mine) and not ((new & others) - mine)
+    # the specific things the claim states (numbers, names) must all be in the cited note
+    specific = {part for w in _SPECIFIC.findall(claim) for part in content_words(w)} - asked
+    return bool(new & mine) and not ((new & others) - mine) and specific <= mine
 
 
 def _memory_citation(text: str, recalled: list[str], supports: Callable[[str, str], bool]) -> Check | None:
