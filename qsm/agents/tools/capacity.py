@@ -32,6 +32,7 @@ two items were listed) gives None: the question is left to the model rather than
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -122,17 +123,25 @@ class CapacityQuestion(BaseModel):
         return yes, text
 
 
+_FILLING = re.compile(r"\b(?:fill|fills|filled|be full|get full|top up)\b", re.I)
+
+
 def parse_capacity(text: str) -> CapacityQuestion | None:
     """The resource question ``text`` asks (see the module docstring), or None when it is not plainly one:
     facts, arithmetic without a capacity, open questions, or anything whose two sides are unclear."""
     reading = read_resource_question(text)
     if reading is None:
         return None
+    asks = reading.asks
+    if _FILLING.search(text):  # "Can it fill the tank?": what is delivered must reach the container's size
+        if asks != "fits":
+            return None
+        asks = "exceeds"
     return CapacityQuestion(
         available=reading.available,
         required=reading.required,
         unit=reading.unit,
-        asks=reading.asks,
+        asks=asks,
         available_expression=reading.available_expression,
         required_expression=reading.required_expression,
     )

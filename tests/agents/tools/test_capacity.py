@@ -342,3 +342,15 @@ def test_call_schema_compiles_to_a_llama_cpp_grammar() -> None:
     gbnf = llama_grammar.json_schema_to_gbnf(schema)
     assert '"\\"check_capacity\\""' in gbnf and '"\\"fits\\""' in gbnf and '"\\"exceeds\\""' in gbnf
     llama_grammar.LlamaGrammar.from_json_schema(schema, verbose=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("A pump moves 7 litres per minute. Can it fill a 31-litre tank in 5 minutes?", True),
+        ("At 40 L/min, will a 2500 L tank be full within 60 minutes?", False),
+    ],
+)
+def test_filling_a_container_needs_the_delivered_amount_to_reach_its_size(text: str, answer: bool) -> None:
+    question = parse_capacity(text)
+    assert question is not None and question.answer()[0] is answer
