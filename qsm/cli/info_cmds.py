@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -80,10 +80,11 @@ def agents_cmd(cli_ctx: CliContext, spec: Path | None, as_json_flag: bool) -> No
     """Show each agent's effective configuration (config file + env + spec overrides)."""
     from qsm.agents.locate import resolve_model_path
     from qsm.graph import Runtime
+    from qsm.redact import redact_url
 
     workflow = _workflow(spec)
     settings = cli_ctx.settings
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     with Runtime(settings, persist=False) as runtime:
         for agent in workflow.agents:
             eff = runtime.agent_settings(agent)
@@ -94,7 +95,7 @@ def agents_cmd(cli_ctx: CliContext, spec: Path | None, as_json_flag: bool) -> No
                 except QsmError as err:
                     where = f"MISSING ({err.message})"
             else:
-                where = model.url or "(fake)"
+                where = redact_url(model.url) or "(fake)"
             rows[agent.name] = {
                 "role": agent.role,
                 "backend": model.backend,
@@ -125,4 +126,8 @@ def agents_cmd(cli_ctx: CliContext, spec: Path | None, as_json_flag: bool) -> No
 def _adapter_row(agent: str, model: ModelSettings) -> dict[str, str | None]:
     """Which LoRA adapter the agent runs: shipped (bundled base), custom (model.adapter) or none, and why."""
     choice = resolve_adapter(agent, model)
-    return {"source": choice.source, "path": str(choice.path) if choice.path else None, "reason": choice.reason}
+    return {
+        "source": choice.source,
+        "path": str(choice.path) if choice.path else None,
+        "reason": choice.reason,
+    }

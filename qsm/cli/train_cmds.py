@@ -127,8 +127,12 @@ def data_cmd(
 
 @train_group.command("router")
 @click.option("--seed", type=int, default=7, show_default=True, help="Data and initialisation seed.")
-@click.option("--per-template", type=int, default=12, show_default=True, help="Examples per routing template.")
-@click.option("--threshold", type=float, default=0.7, show_default=True, help="Confidence the team routes on.")
+@click.option(
+    "--per-template", type=int, default=12, show_default=True, help="Examples per routing template."
+)
+@click.option(
+    "--threshold", type=float, default=0.7, show_default=True, help="Confidence the team routes on."
+)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -236,7 +240,9 @@ def config_cmd(cli_ctx: CliContext, role: str) -> None:
 @click.option("--quick", is_flag=True, help="With --team: the first 8 requests of each category.")
 @click.option("--category", "categories", multiple=True, help="With --team: only this category (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path), help="With --team: write the JSON report here.")
-@click.option("--limit", type=int, help="At most this many held-out examples per role (per category with --team).")
+@click.option(
+    "--limit", type=int, help="At most this many held-out examples per role (per category with --team)."
+)
 @click.option("--max-tokens", type=int, help="Tokens per reply (default 160).")
 @click.option("--threads", "n_threads", type=int, help="llama.cpp threads (default 2).")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON report.")

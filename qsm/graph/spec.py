@@ -186,7 +186,8 @@ class Workflow(BaseModel):
     def _check_channel(self, channel: Channel) -> None:
         if channel.source.lower() == USER and channel.target.lower() == USER:
             raise SpecError(
-                "a channel user -> user connects no agent", hint="connect the user to an agent, e.g. user -> WeQ"
+                "a channel user -> user connects no agent",
+                hint="connect the user to an agent, e.g. user -> WeQ",
             )
         if channel.type not in MESSAGE_TYPES:
             raise SpecError(
