@@ -46,7 +46,7 @@ from qsm.agents.tools.resource_text import read_resource_question
 
 __all__ = ["CapacityAsks", "CapacityCheck", "CapacityQuestion", "parse_capacity"]
 
-CapacityAsks = Literal["fits", "exceeds"]
+CapacityAsks = Literal["fits", "exceeds", "fills"]
 """``fits``: is what is required within what is available (yes when required <= available);
 ``exceeds``: is it more than what is available (yes when required > available)."""
 
@@ -107,11 +107,16 @@ class CapacityQuestion(BaseModel):
     def answer(self) -> tuple[bool, str]:
         """The yes/no answer and an explanation that starts with ``Yes.`` or ``No.``."""
         fits = self.fits()
+        equal = math.isclose(self.required, self.available, rel_tol=_TOLERANCE, abs_tol=_TOLERANCE)
+        relation = "exactly" if equal else "less than" if fits else "more than"
+        if self.asks == "fills":  # what is delivered (required side) must reach the container's size
+            yes = equal or not fits
+            delivered = _show(self.required, self.unit) + _shown_expression(
+                self.required_expression, self.required
+            )
+            size = _show(self.available, self.unit)
+            return yes, f"{'Yes' if yes else 'No'}. It delivers {delivered}, {relation} the {size} to fill."
         yes = fits if self.asks == "fits" else not fits
-        if math.isclose(self.required, self.available, rel_tol=_TOLERANCE, abs_tol=_TOLERANCE):
-            relation = "exactly"
-        else:
-            relation = "less than" if fits else "more than"
         total = "+" in self.required_expression
         need = _show(self.required, self.unit) + _shown_expression(self.required_expression, self.required)
         have = _show(self.available, self.unit)
@@ -132,11 +137,11 @@ def parse_capacity(text: str) -> CapacityQuestion | None:
     reading = read_resource_question(text)
     if reading is None:
         return None
-    asks = reading.asks
+    asks: CapacityAsks = reading.asks
     if _FILLING.search(text):  # "Can it fill the tank?": what is delivered must reach the container's size
         if asks != "fits":
             return None
-        asks = "exceeds"
+        asks = "fills"
     return CapacityQuestion(
         available=reading.available,
         required=reading.required,

@@ -353,4 +353,8 @@ def test_call_schema_compiles_to_a_llama_cpp_grammar() -> None:
 )
 def test_filling_a_container_needs_the_delivered_amount_to_reach_its_size(text: str, answer: bool) -> None:
     question = parse_capacity(text)
-    assert question is not None and question.answer()[0] is answer
+    assert question is not None and question.asks == "fills" and question.answer()[0] is answer
+    assert (
+        question.answer()[1].split(".")[0] == ("Yes" if answer else "No")
+        and "to fill" in question.answer()[1]
+    )
