@@ -8,14 +8,14 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qsm.agents.inline_notes import content_words
 from qsm.agents.messages import Plan
 from qsm.agents.router import RouterStudent
-from qsm.agents.tools import Calculator, CapacityCheck, MemorySearch, Toolbox, UnitConverter
+from qsm.agents.tools import CapacityCheck, Toolbox, builtin_toolbox
 from qsm.errors import QsmError
 from qsm.graph.agent_call import emit
 from qsm.graph.spec import Agent, Workflow
@@ -115,12 +115,12 @@ class TeamContext:
         return self.economist if plan is not None and plan.route_to == "SOM" else self.communicator
 
     def _toolbox(self) -> Toolbox:
-        tools: list[Any] = [Calculator(), UnitConverter(), CapacityCheck()]
-        if self.rt.memory is not None:
-            tools.append(MemorySearch(self.rt.memory, as_agent=self.communicator.name))
-        return Toolbox(tools)
+        """The built-in tools (with memory search when memory is open) and SOM's capacity check."""
+        toolbox = builtin_toolbox(self.rt.memory, as_agent=self.communicator.name)
+        toolbox.add(CapacityCheck())
+        return toolbox
 
     @staticmethod
     def supports(claim: str, note: str) -> bool:
-        """A note supports a claim when they share a meaningful word or number beyond the question's."""
+        """A recalled note supports a claim when they share a meaningful word or number."""
         return bool(content_words(claim) & content_words(note))
