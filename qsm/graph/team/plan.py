@@ -124,11 +124,11 @@ def budget(ctx: TeamContext, state: dict[str, Any]) -> Update:
     if route is not None:  # the student's complexity sets the scale, whoever planned
         emit({"type": "step", "node": "SOM.budget", "agent": ctx.economist.name, "candidate": None})
         complexity = route.complexity
+        rationale = f"{complexity} complexity (student router, confidence {route.complexity_confidence:.2f})"
+        if the_plan.router == "llm" and len(the_plan.steps) > 1:  # QSM planned several steps
+            complexity, rationale = "high", f"high complexity ({len(the_plan.steps)} planned steps)"
         q, d, r = _WEIGHTS[complexity]
         weights = {ctx.coordinator.name: q, drafter.name: d, ctx.reflector.name: r}
-        rationale = f"{complexity} complexity (student router, confidence {route.complexity_confidence:.2f})"
-        if the_plan.router == "llm" and the_plan.steps:
-            complexity = "high" if len(the_plan.steps) > 1 else complexity
     else:
         call = ctx.steps.call(ctx.economist, "SOM.budget", state)
         strength = ctx.steps.book.strength(ctx.coordinator.name, ctx.economist.name, "Plan")
