@@ -174,7 +174,7 @@ def _decision(text: str, decision: bool | None) -> Check | None:
     return Check("decision", True, decisive=True)
 
 
-def _citation(analysis: RequestAnalysis, text: str, supports: Callable[[str, str], bool]) -> Check | None:
+def _citation(analysis: RequestAnalysis, text: str) -> Check | None:
     if analysis.notes is None:
         return None
     notes = analysis.notes.notes
@@ -305,7 +305,7 @@ def run_checks(
         _arithmetic(analysis, text, expected),
         _decision(text, decision),
         _units(analysis, text),
-        _citation(analysis, text, supports) or _memory_citation(text, recalled or [], supports),
+        _citation(analysis, text) or _memory_citation(text, recalled or [], supports),
         _on_topic(analysis, text, embed),
     ]
     return [c for c in checks if c is not None]
