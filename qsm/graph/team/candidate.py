@@ -262,7 +262,8 @@ def _trimmed(ctx: TeamContext, analysis: RequestAnalysis, previous_env: Envelope
     if previous_env is None:
         return None
     previous = previous_env.message_as(Draft)
-    failed = [c for c in _checks(ctx, analysis, previous.text) if not c.passed]
+    recalled = [c.quote for c in previous.citations]
+    failed = [c for c in _checks(ctx, analysis, previous.text, recalled) if not c.passed]
     if not failed or not all(c.drop for c in failed):
         return None
     text = previous.text
