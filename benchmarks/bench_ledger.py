@@ -1,8 +1,8 @@
 """Ledger benchmark: gas per anchored output vs batch size, anchors per second, proof size, record rate.
 
-- gas: one steady-state anchor (the registry deployed, the submitter's lastRoot slot already set) per batch
-  size 1, 10, 100, 1000 on the embedded chain; gas is independent of the batch size, so per output it
-  falls as 1/n. The same on anvil when node_modules has it.
+- gas: the first anchor after the registry's deploy, then one anchor per batch size 1, 10, 100, 1000 on the
+  embedded chain; an anchor writes one storage slot, so its gas (target <= 50k, ``gas_per_anchor``) does not
+  depend on the batch size and per output it falls as 1/n. The same on anvil when node_modules has it.
 - anchors per second: ``anchor_now`` round trips (seal, sign, store raw tx, send, receipt, finality) of
   one-output batches, on the embedded chain and on anvil (auto-mining) when present.
 - proof size: bytes of the JSON proof file and number of Merkle siblings per batch size.
@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_result
 
 SIZES = (1, 10, 100, 1000)
+GAS_TARGET = 50_000  # per anchor transaction (tests/chain/test_gas.py asserts it)
 ANVIL_DEV_KEY = (
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil account 0 (public)
 )
@@ -54,8 +55,9 @@ def anchor_batch(ledger: Ledger, tag: str, n: int) -> Any:
 def gas_and_proofs(settings: LedgerSettings, data_dir: Path) -> dict[str, Any]:
     rows = []
     with Ledger(settings, data_dir) as ledger:
-        anchor_batch(ledger, "warmup", 1)  # deploy + first anchor (sets the lastRoot slot)
+        first = anchor_batch(ledger, "warmup", 1)  # deploy + first anchor
         client = ledger._worker.session().client
+        first_gas = client.receipt(bytes.fromhex(first.tx_hash[2:])).gas_used
         for n in SIZES:
             batch = anchor_batch(ledger, f"gas{n}", n)
             receipt = client.receipt(bytes.fromhex(batch.tx_hash[2:]))
@@ -69,7 +71,12 @@ def gas_and_proofs(settings: LedgerSettings, data_dir: Path) -> dict[str, Any]:
                     "proof_siblings": len(proof.proof),
                 }
             )
-    return {"rows": rows}
+    anchors = [first_gas] + [row["gas_used"] for row in rows]
+    return {
+        "first_anchor_gas": first_gas,
+        "gas_per_anchor": {"min": min(anchors), "max": max(anchors), "target_max": GAS_TARGET},
+        "rows": rows,
+    }
 
 
 def anchor_rate(
@@ -153,8 +160,10 @@ def main() -> int:
     gas = {row["batch_size"]: row["gas_per_output"] for row in data["embedded"]["rows"]}
     proof = {row["batch_size"]: row["proof_bytes"] for row in data["embedded"]["rows"]}
     anvil_rate = data["anvil"].get("rate", {}).get("anchors_per_s")
+    per_anchor = data["embedded"]["gas_per_anchor"]["max"]
     summary = (
-        f"ledger: gas/output {gas[1]:.0f} (n=1) .. {gas[1000]:.1f} (n=1000); "
+        f"ledger: gas/anchor <= {per_anchor} (target {GAS_TARGET}); "
+        f"gas/output {gas[1]:.0f} (n=1) .. {gas[1000]:.1f} (n=1000); "
         f"anchors/s embedded {data['embedded']['rate']['anchors_per_s']:.1f}"
         + (f", anvil {anvil_rate:.1f}" if anvil_rate else "")
         + f"; proof {proof[1]}..{proof[1000]} B; record {data['record_per_s']:.0f}/s; "

@@ -28,7 +28,7 @@ __all__ = [
     "load_artifact",
 ]
 
-ANCHORED_TOPIC = keccak(b"Anchored(bytes32,uint64,address,uint32,bytes32)")
+ANCHORED_TOPIC = keccak(b"Anchored(bytes32,uint64,address,uint32)")
 _ANCHOR_SELECTOR = keccak(b"anchor(bytes32,uint64,uint32)")[:4]
 _ANCHOR_OF_SELECTOR = keccak(b"anchorOf(bytes32)")[:4]
 
@@ -72,14 +72,14 @@ def anchor_of_calldata(root: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class AnchorRecord:
-    """What the registry knows about a root (from ``anchorOf`` or an ``Anchored`` event)."""
+    """What the registry knows about a root: ``anchorOf`` gives submitter, block and leaf count (its one
+    storage slot); the submitter's batch number is only in the ``Anchored`` event (None from ``anchorOf``)."""
 
     root: bytes
-    batch_id: int
+    batch_id: int | None
     block_number: int
     leaf_count: int
     submitter: str
-    prev_root: bytes | None = None
 
     @property
     def exists(self) -> bool:
@@ -88,10 +88,8 @@ class AnchorRecord:
 
 def decode_anchor_of(root: bytes, returned: bytes) -> AnchorRecord:
     """Decode the return data of ``anchorOf(root)``."""
-    batch_id, block_number, leaf_count, submitter = abi_decode(
-        ["uint64", "uint64", "uint32", "address"], returned
-    )
-    return AnchorRecord(root, batch_id, block_number, leaf_count, to_checksum_address(submitter))
+    submitter, block_number, leaf_count = abi_decode(["address", "uint64", "uint32"], returned)
+    return AnchorRecord(root, None, block_number, leaf_count, to_checksum_address(submitter))
 
 
 def decode_anchored_log(log: dict[str, Any]) -> AnchorRecord | None:
@@ -99,7 +97,7 @@ def decode_anchored_log(log: dict[str, Any]) -> AnchorRecord | None:
     topics = [bytes(t) for t in log.get("topics", [])]
     if len(topics) != 4 or topics[0] != ANCHORED_TOPIC:
         return None
-    leaf_count, prev_root = abi_decode(["uint32", "bytes32"], bytes(log["data"]))
+    (leaf_count,) = abi_decode(["uint32"], bytes(log["data"]))
     batch_id = int.from_bytes(topics[2], "big")
     submitter = to_checksum_address(topics[3][-20:])
-    return AnchorRecord(topics[1], batch_id, int(log["blockNumber"]), leaf_count, submitter, prev_root)
+    return AnchorRecord(topics[1], batch_id, int(log["blockNumber"]), leaf_count, submitter)

@@ -49,7 +49,7 @@ def test_artifact_matches_its_source_file() -> None:
     )
     assert artifact.compiler["version"].startswith("0.8.28+")
     assert artifact.settings == {"optimizer": {"enabled": True, "runs": 200}, "evmVersion": "cancun"}
-    assert {item.get("name") for item in artifact.abi} >= {"anchor", "anchorOf", "lastRootOf", "Anchored"}
+    assert {item.get("name") for item in artifact.abi} >= {"anchor", "anchorOf", "Anchored"}
 
 
 def test_contract_recompiles_to_the_committed_artifact() -> None:

@@ -2,28 +2,19 @@
 pragma solidity 0.8.28;
 
 /// @title AnchorRegistry
-/// @notice Records Merkle roots of qsm output batches. A root can be anchored once; each submitter's roots
-/// form a hash-linked chain through `prevRoot`. Nothing else is stored and nobody has special rights.
+/// @notice Records Merkle roots of qsm output batches. A root can be anchored once; nobody has special rights.
+/// @dev One storage slot per root (submitter, block, leaf count: what a lookup needs); the submitter's own
+/// batch number is only in the event. Gas per anchor: see benchmarks/results/ledger.json.
 contract AnchorRegistry {
     struct Anchor {
         address submitter;
         uint64 blockNumber;
         uint32 leafCount;
-        uint64 batchId;
     }
 
     mapping(bytes32 => Anchor) private _anchors;
 
-    /// @notice The last root each submitter anchored (zero before the first one).
-    mapping(address => bytes32) public lastRootOf;
-
-    event Anchored(
-        bytes32 indexed root,
-        uint64 indexed batchId,
-        address indexed submitter,
-        uint32 leafCount,
-        bytes32 prevRoot
-    );
+    event Anchored(bytes32 indexed root, uint64 indexed batchId, address indexed submitter, uint32 leafCount);
 
     error ZeroRoot();
     error EmptyBatch();
@@ -34,19 +25,13 @@ contract AnchorRegistry {
         if (root == bytes32(0)) revert ZeroRoot();
         if (leafCount == 0) revert EmptyBatch();
         if (_anchors[root].blockNumber != 0) revert AlreadyAnchored(root);
-        bytes32 prevRoot = lastRootOf[msg.sender];
-        _anchors[root] = Anchor(msg.sender, uint64(block.number), leafCount, batchId);
-        lastRootOf[msg.sender] = root;
-        emit Anchored(root, batchId, msg.sender, leafCount, prevRoot);
+        _anchors[root] = Anchor(msg.sender, uint64(block.number), leafCount);
+        emit Anchored(root, batchId, msg.sender, leafCount);
     }
 
-    /// @notice Where and by whom `root` was anchored; all zero if it never was.
-    function anchorOf(bytes32 root)
-        external
-        view
-        returns (uint64 batchId, uint64 blockNumber, uint32 leafCount, address submitter)
-    {
+    /// @notice Who anchored `root`, in which block, with how many leaves; all zero if it never was.
+    function anchorOf(bytes32 root) external view returns (address submitter, uint64 blockNumber, uint32 leafCount) {
         Anchor memory a = _anchors[root];
-        return (a.batchId, a.blockNumber, a.leafCount, a.submitter);
+        return (a.submitter, a.blockNumber, a.leafCount);
     }
 }
