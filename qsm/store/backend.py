@@ -60,6 +60,10 @@ class VectorBackend(Protocol):
 
     def count(self) -> int: ...
 
+    def refresh(self) -> None:
+        """Drop whatever this process cached of the store, so that another process's writes show."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -110,6 +114,9 @@ class InMemoryBackend:
 
     def count(self) -> int:
         return len(self._records)
+
+    def refresh(self) -> None:
+        """Nothing is cached: the records are the store."""
 
     def close(self) -> None:
         """Nothing to release."""

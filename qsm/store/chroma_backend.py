@@ -43,11 +43,13 @@ def _guard(doing: str, where: str, hint: str) -> Iterator[None]:
 class ChromaBackend:
     """One Chroma collection holding every memory entry."""
 
-    def __init__(self, client: Any, description: str, hint: str) -> None:
+    def __init__(self, client: Any, description: str, hint: str, directory: Path | None = None) -> None:
         self._client = client
         self._description = description
         self._hint = hint
+        self._directory = directory  # on disk: reopened by refresh()
         self._collection: Any = None
+        self._collection_name = ""
         self._batch = 1000
 
     @classmethod
@@ -59,13 +61,8 @@ class ChromaBackend:
         )
         where = f"memory at {directory}"
         with _guard("opening the store", where, hint):
-            import chromadb
-            from chromadb.config import Settings
-
-            client = chromadb.PersistentClient(
-                path=str(directory), settings=Settings(anonymized_telemetry=False, allow_reset=False)
-            )
-        return cls(client, where, hint)
+            client = _persistent_client(directory)
+        return cls(client, where, hint, directory)
 
     @classmethod
     def http(cls, url: str) -> ChromaBackend:
@@ -110,6 +107,7 @@ class ChromaBackend:
                     name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}, metadata=info
                 )
                 created = True
+            self._collection_name = name
             self._batch = max(1, min(self._client.get_max_batch_size(), 2000))
         return created
 
@@ -186,6 +184,18 @@ class ChromaBackend:
         with self._guard("counting entries"):
             return int(self._coll().count())
 
+    def refresh(self) -> None:
+        """On disk: close the client and open a new one. Chroma keeps each collection's vector index
+        in memory per client and never rereads it, so a client that missed another process's writes
+        would search without them, and its own writes could overwrite theirs."""
+        if self._directory is None or self._collection is None:
+            return  # a server keeps one index for all its clients
+        with self._guard("reopening the store"):
+            self._collection = None
+            self._client.close()
+            self._client = _persistent_client(self._directory)
+            self._collection = self._client.get_collection(self._collection_name, embedding_function=None)
+
     def close(self) -> None:
         self._collection = None
         close = getattr(self._client, "close", None)
@@ -200,6 +210,15 @@ class ChromaBackend:
 
     def _guard(self, doing: str) -> Any:
         return _guard(doing, self._description, self._hint)
+
+
+def _persistent_client(directory: Path) -> Any:
+    import chromadb
+    from chromadb.config import Settings
+
+    return chromadb.PersistentClient(
+        path=str(directory), settings=Settings(anonymized_telemetry=False, allow_reset=False)
+    )
 
 
 def _records(result: Any) -> list[Record]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,10 +14,12 @@ from typing import Any
 import numpy as np
 
 from qsm.errors import MemoryStoreError
+from qsm.filelock import ProcessLock
 from qsm.store.backend import Record, VectorBackend
 from qsm.store.codec import entry_from_record, metadata_of, now_ms
 from qsm.store.embedder import Embedder
 from qsm.store.filters import Where, all_of, subtree
+from qsm.store.guard import OperationLock
 from qsm.store.models import (
     CurationRecord,
     LogOperation,
@@ -68,17 +69,41 @@ class MemoryEngine:
         policy: AccessPolicy,
         options: EngineOptions,
         clock: Callable[[], datetime] | None = None,
+        *,
+        process_lock: ProcessLock | None = None,
+        lock_timeout_s: float = 30.0,
     ) -> None:
+        """With ``process_lock`` (Chroma on disk), other processes may use the same store: every
+        operation under :attr:`lock` holds it, and the caller holds it while this constructor runs."""
         self.backend = backend
         self.sidecar = sidecar
         self.embedder = embedder
         self.policy = policy
         self.options = options
-        self.lock = threading.RLock()
+        self.lock = OperationLock(process_lock, lock_timeout_s, self.refresh_if_stale)
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._seen_generation = sidecar.generation()
         self._check_embedder()
         if sidecar.total_entries() != backend.count():
             self.reindex()
+
+    def refresh_if_stale(self) -> None:
+        """Called with the process lock just taken: when another process has changed the store since
+        this one last saw it, reopen the backend (whose in-memory index missed those writes) and
+        repair the directory index if that process died between the two."""
+        generation = self.sidecar.generation()
+        if generation == self._seen_generation:
+            return
+        self.backend.refresh()
+        self._seen_generation = generation
+        if self.sidecar.total_entries() != self.backend.count():
+            self.reindex()
+
+    def _will_write(self) -> None:
+        """Before changing the backend: tell other processes their view of it is stale (before, so
+        a crash half-way through still makes them reload)."""
+        if self.lock.cross_process:
+            self._seen_generation = self.sidecar.bump_generation()
 
     def now(self) -> datetime:
         return now_ms(self._clock())
@@ -182,6 +207,7 @@ class MemoryEngine:
                 Record(entries[i].id, entries[i].text, metadata_of(entries[i]), v)
                 for i, v in zip(fresh, new_vectors, strict=True)
             ]
+            self._will_write()
             self.backend.add(records)
             self.sidecar.adjust_dirs(Counter(entries[i].path for i in fresh))
             self.sidecar.drop_redirects([entries[i].id for i in fresh])
@@ -277,9 +303,11 @@ class MemoryEngine:
 
     def update(self, entries: Sequence[MemoryEntry]) -> None:
         """Rewrite facets/provenance of stored entries whose id (content) is unchanged."""
+        self._will_write()
         self.backend.update([Record(e.id, e.text, metadata_of(e)) for e in entries])
 
     def remove(self, entries: Sequence[MemoryEntry]) -> None:
+        self._will_write()
         self.backend.delete([e.id for e in entries])
         self.sidecar.adjust_dirs({p: -n for p, n in Counter(e.path for e in entries).items()})
 

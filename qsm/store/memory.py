@@ -285,7 +285,7 @@ class DirectoryMemory:
 
     def share(self) -> DirectoryMemory:
         """Another owner in this process; the store closes when the last one calls :meth:`close`."""
-        with self._engine.lock:
+        with self._engine.lock.threads:
             self._refs += 1
         return self
 
@@ -294,7 +294,7 @@ class DirectoryMemory:
         return self._closed
 
     def close(self) -> None:
-        with self._engine.lock:
+        with self._engine.lock.threads:
             self._refs -= 1
             if self._refs <= 0 and not self._closed:
                 self._closed = True

@@ -43,9 +43,10 @@ def open_memory(
     """Open the memory ``settings`` describe. With ``create=False`` a memory that does not exist yet
     is an error; a damaged one always is (:class:`MemoryStoreError` saying what to do).
 
-    Chroma on disk is single-process, so a process holds an exclusive lock while it has the memory
-    open, and opening the same memory twice in one process shares the open store (closed by its last
-    owner). Other processes wait up to ``settings.lock_timeout_s``, then get a clear error."""
+    Several processes may open the same memory on disk (``qsm ui`` and ``qsm ask``): each operation
+    holds an exclusive lock while it runs and rereads what other processes wrote (:mod:`qsm.store.guard`);
+    an operation waits up to ``settings.lock_timeout_s`` for another process's, then gets a clear error.
+    Opening the same memory twice in one process shares the open store (closed by its last owner)."""
     directory = memory_directory(settings, data_dir)
     key = (directory.resolve(), settings.chroma_url, settings.collection, settings.embedder)
     with _OPEN_LOCK:
@@ -93,26 +94,34 @@ def _open(
         backend.open_collection(settings.collection, backend_info(embedder), create)
         options = EngineOptions(settings.chunk_chars, settings.chunk_overlap, settings.dedupe_threshold)
         engine = MemoryEngine(
-            backend, sidecar, embedder, policy or AccessPolicy.from_settings(settings.rights), options, clock
+            backend,
+            sidecar,
+            embedder,
+            policy or AccessPolicy.from_settings(settings.rights),
+            options,
+            clock,
+            process_lock=lock,
+            lock_timeout_s=settings.lock_timeout_s,
         )
     except BaseException:
         if backend is not None:
             backend.close()
         sidecar.close()
-        if lock is not None:
-            lock.release()
         raise
-    return DirectoryMemory(engine, on_close=lock.release if lock is not None else None)
+    finally:
+        if lock is not None:
+            lock.release()  # from now on, each operation takes it (engine.lock)
+    return DirectoryMemory(engine)
 
 
 def _lock(directory: Path, timeout_s: float) -> ProcessLock:
-    """Chroma on disk is single-process: hold an exclusive lock while this process has it open."""
+    """The lock every operation on this memory holds (opening it too), taken now."""
     lock = ProcessLock(directory / LOCK_FILE)
     if not lock.acquire(timeout_s):
         raise MemoryStoreError(
-            f"the memory at {directory} is in use by another qsm process (pid {lock.holder_pid()})",
-            hint="wait for it or stop it (a running `qsm ui` keeps its memory open); to share one memory "
-            "between processes, run a Chroma server (`chroma run --path DIR`) and set memory.chroma_url",
+            f"the memory at {directory} stayed busy for {timeout_s:g} s: another qsm process "
+            f"(pid {lock.holder_pid()}) is in the middle of a long operation",
+            hint="try again when it finishes, or raise memory.lock_timeout_s",
         )
     return lock
 

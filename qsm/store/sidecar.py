@@ -113,6 +113,18 @@ class Sidecar:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def generation(self) -> int:
+        """How many times any process has started changing the vector store (0 for a new memory)."""
+        value = self.meta("generation")
+        return int(value) if value is not None and value.isdigit() else 0
+
+    def bump_generation(self) -> int:
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            new = (int(row[0]) if row is not None and str(row[0]).isdigit() else 0) + 1
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('generation', ?)", (str(new),))
+        return new
+
     # directory index: entries per exact path ---------------------------------------------------
     def adjust_dirs(self, deltas: Mapping[str, int]) -> None:
         with self._tx() as db:
