@@ -54,7 +54,9 @@ class MemorySettings(BaseModel):
     dedupe_threshold: float = Field(0.95, gt=0.0, le=1.0, description="cosine similarity of near-duplicates")
     enabled: bool = Field(True, description="runs recall and remember through this memory")
     lock_timeout_s: float = Field(
-        30.0, ge=0.0, description="how long an operation waits for another process's operation on the on-disk memory"
+        30.0,
+        ge=0.0,
+        description="how long an operation waits for another process's operation on the on-disk memory",
     )
     rights: dict[str, AccessRuleSettings] = Field(
         default_factory=dict, description="per-principal overrides: {'WeQ': {'write': ['/users/**']}}"
