@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_result
 
 from qsm.agents import LlamaBase, LlamaCppModel, ModelPool, Sampling, bundled_model_path
-from qsm.agents.backend import ChatMessage, Completion
+from qsm.agents.backend import ChatMessage, Completion, ModelRequest
 from qsm.graph import Runtime, Workflow, stream
 from qsm.settings import load_settings
 
@@ -51,31 +51,14 @@ class Recorder:
     def __init__(self, inner: LlamaCppModel, agent: str, log: list[Call]) -> None:
         self.inner, self.agent, self.log = inner, agent, log
         self.name, self.context_window = inner.name, inner.context_window
+        self.supports_tools = inner.supports_tools
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return self.inner.count_tokens(messages)
 
-    def complete(
-        self,
-        messages,
-        *,
-        sampling,
-        json_schema=None,
-        on_token=None,
-        deadline=None,
-        cache_key=None,
-        thinking_budget=None,
-    ):
-        done = self.inner.complete(
-            messages,
-            sampling=sampling,
-            json_schema=json_schema,
-            on_token=on_token,
-            deadline=deadline,
-            cache_key=cache_key,
-            thinking_budget=thinking_budget,
-        )
-        self.log.append(Call(self.agent, list(messages), sampling, json_schema, done))
+    def complete(self, request: ModelRequest) -> Completion:
+        done = self.inner.complete(request)
+        self.log.append(Call(self.agent, list(request.messages), request.sampling, request.json_schema, done))
         return done
 
     def close(self) -> None:
@@ -175,7 +158,7 @@ def prefix_cache(questions: list[str]) -> dict[str, Any]:
     model = LlamaCppModel(base)
     per_agent: dict[str, dict[str, Any]] = {}
     for agent in prompts:
-        cold = model.complete(msgs(agent, questions[0]), sampling=greedy, cache_key=agent)
+        cold = model.complete(ModelRequest(msgs(agent, questions[0]), sampling=greedy, cache_key=agent))
         per_agent[agent] = {
             "prompt_tokens": cold.prompt_tokens,
             "cold_ttft": cold.first_token_seconds,
@@ -183,7 +166,7 @@ def prefix_cache(questions: list[str]) -> dict[str, Any]:
         }
     for q in questions[1:]:
         for agent in prompts:
-            warm = model.complete(msgs(agent, q), sampling=greedy, cache_key=agent)
+            warm = model.complete(ModelRequest(msgs(agent, q), sampling=greedy, cache_key=agent))
             per_agent[agent]["warm"].append((q, warm.first_token_seconds, warm.raw_text))
     base.close()
     reference = LlamaBase(bundled_model_path(), n_ctx=2048, n_threads=1, max_instances=1)
@@ -193,7 +176,7 @@ def prefix_cache(questions: list[str]) -> dict[str, Any]:
         same = []
         for q, _, text in row["warm"]:
             reference.close()  # a fresh context for every reference answer: nothing cached
-            same.append(ref_model.complete(msgs(agent, q), sampling=greedy).raw_text == text)
+            same.append(ref_model.complete(ModelRequest(msgs(agent, q), sampling=greedy)).raw_text == text)
         warm_ttft = statistics.median(t for _, t, _ in row["warm"])
         ratios[agent] = warm_ttft / row["cold_ttft"]
         row.update(warm_ttft_median=warm_ttft, identical_output=all(same), warm=len(row["warm"]))
@@ -219,7 +202,10 @@ def fan_out(n: int, question: str) -> dict[str, Any]:
         started = time.perf_counter()
         with ThreadPoolExecutor(n) as pool:
             done = list(
-                pool.map(lambda i, m=model: m.complete(msgs, sampling=sampling, cache_key=f"c{i}"), range(n))
+                pool.map(
+                    lambda i, m=model: m.complete(ModelRequest(msgs, sampling=sampling, cache_key=f"c{i}")),
+                    range(n),
+                )
             )
         results[mode] = {
             "seconds": time.perf_counter() - started,

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 from qsm.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from qsm.agents.backend import ChatModel, allow_real_models, real_models_allowed, set_real_models_allowed
+    from qsm.agents.backend import (
+        ChatModel,
+        ModelRequest,
+        allow_real_models,
+        real_models_allowed,
+        set_real_models_allowed,
+    )
     from qsm.agents.fake import FakeChatModel
     from qsm.agents.llama import LlamaBase, LlamaCppModel
     from qsm.agents.locate import bundled_model_path
@@ -26,6 +32,7 @@ __all__ = [
     "LlamaBase",
     "LlamaCppModel",
     "ModelPool",
+    "ModelRequest",
     "OpenAIChatModel",
     "Sampling",
     "allow_real_models",
@@ -38,6 +45,7 @@ __all__ = [
 _EXPORTS = {
     "qsm.agents.backend": (
         "ChatModel",
+        "ModelRequest",
         "allow_real_models",
         "real_models_allowed",
         "set_real_models_allowed",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qsm.agents.backend import ChatMessage, Completion, FinishReason, TokenCallback
+from qsm.agents.backend import ChatMessage, Completion, FinishReason, ModelRequest, fit_prompt
 from qsm.agents.settings import Sampling
 from qsm.agents.thinking import split_thinking
 from qsm.errors import ModelCallError
@@ -37,6 +37,8 @@ Reply = str | Callable[[FakeCall], str] | BaseException
 
 
 class FakeChatModel:
+    supports_tools = False
+
     def __init__(
         self,
         replies: list[Reply] | None = None,
@@ -63,22 +65,11 @@ class FakeChatModel:
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return sum(len(m["content"].split()) + 4 for m in messages)
 
-    def complete(
-        self,
-        messages: list[ChatMessage],
-        *,
-        sampling: Sampling,
-        json_schema: dict[str, Any] | None = None,
-        on_token: TokenCallback | None = None,
-        deadline: float | None = None,
-        cache_key: str | None = None,
-        thinking_budget: int | None = None,
-    ) -> Completion:
-        from qsm.agents.backend import check_prompt_fits
-
+    def complete(self, request: ModelRequest) -> Completion:
         started = time.perf_counter()
-        prompt_tokens = check_prompt_fits(self, messages, sampling.max_tokens, who=cache_key or self.name)
-        call = FakeCall(list(messages), json_schema, sampling, cache_key)
+        request, prompt_tokens = fit_prompt(self, request)
+        sampling, on_token, deadline = request.sampling, request.on_token, request.deadline
+        call = FakeCall(list(request.messages), request.json_schema, sampling, request.cache_key)
         with self._lock:
             self.calls.append(call)
             reply = self._queue.popleft() if self._queue else None
@@ -91,8 +82,8 @@ class FakeChatModel:
         if isinstance(reply, BaseException):
             raise reply
         text = reply(call) if callable(reply) else reply
-        if thinking_budget and json_schema is None:
-            text = _force_budget(text, thinking_budget)
+        if request.thinking_budget and request.json_schema is None:
+            text = _force_budget(text, request.thinking_budget)
         words = text.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)][: sampling.max_tokens]
         finish: FinishReason = "stop" if len(pieces) == len(words) else "length"

@@ -23,9 +23,9 @@ from qsm.agents.backend import (
     ChatMessage,
     Completion,
     FinishReason,
-    TokenCallback,
-    check_prompt_fits,
+    ModelRequest,
     ensure_real_models_allowed,
+    fit_prompt,
 )
 from qsm.agents.settings import Sampling
 from qsm.agents.thinking import THINK_OPEN, ThinkStream, split_thinking
@@ -208,6 +208,8 @@ class LlamaCppModel:
     """A :class:`~qsm.agents.backend.ChatModel` over a shared :class:`LlamaBase`, with an optional
     LoRA adapter applied to every call it makes."""
 
+    supports_tools = False
+
     def __init__(
         self,
         base: LlamaBase,
@@ -225,27 +227,16 @@ class LlamaCppModel:
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return len(self.base.tokenize_chat(messages, self.chat_template)[0])
 
-    def complete(
-        self,
-        messages: list[ChatMessage],
-        *,
-        sampling: Sampling,
-        json_schema: dict[str, Any] | None = None,
-        on_token: TokenCallback | None = None,
-        deadline: float | None = None,
-        cache_key: str | None = None,
-        thinking_budget: int | None = None,
-    ) -> Completion:
+    def complete(self, request: ModelRequest) -> Completion:
         """Generate; with ``thinking_budget``, a ``<think>`` block longer than that many tokens is cut
         off, ``</think>`` is forced and generation continues with the answer (s1 budget forcing)."""
         ensure_real_models_allowed("llama.cpp")
+        messages, sampling, json_schema = request.messages, request.sampling, request.json_schema
         tokens, stops = self.base.tokenize_chat(messages, self.chat_template)
-        check_prompt_fits(
-            self, messages, sampling.max_tokens, who=cache_key or self.name, prompt_tokens=len(tokens)
-        )
+        fit_prompt(self, request, counted=len(tokens))
         max_tokens = min(sampling.max_tokens, self.context_window - len(tokens))
         grammar = self.base.grammar_for(json_schema) if json_schema else None
-        budget = thinking_budget if thinking_budget and json_schema is None else None
+        budget = request.thinking_budget if request.thinking_budget and json_schema is None else None
         think = ThinkStream()
         opened = self.base.format_prompt(messages, self.chat_template)[0].rstrip().endswith(THINK_OPEN)
         think.inside = budget is not None and opened
@@ -259,17 +250,17 @@ class LlamaCppModel:
             if not first:
                 first.append(time.perf_counter() - started)
             pieces.append(text)
-            if on_token is not None:
-                on_token(text)
+            if request.on_token is not None:
+                request.on_token(text)
             if budget is not None:
                 think.feed(text)
                 thought += think.inside
                 return not (think.inside and thought >= budget)
             return True
 
-        with self.base.acquire(cache_key) as slot:
+        with self.base.acquire(request.cache_key) as slot:
             self._apply_adapter(slot)
-            finish = self._stream(slot, tokens, max_tokens, sampling, stops, grammar, take, deadline)
+            finish = self._stream(slot, tokens, max_tokens, sampling, stops, grammar, take, request.deadline)
             generated = max(0, slot.llama.n_tokens - len(tokens))
             if finish == "budget":
                 take(FORCED_CLOSE)
@@ -278,7 +269,7 @@ class LlamaCppModel:
                 )
                 budget = None  # the rest is the answer
                 room = max(1, max_tokens - generated)
-                finish = self._stream(slot, so_far, room, sampling, stops, None, take, deadline)
+                finish = self._stream(slot, so_far, room, sampling, stops, None, take, request.deadline)
                 generated = max(0, slot.llama.n_tokens - len(tokens))
             completion_tokens = generated + (1 if finish == "stop" else 0)
         raw = "".join(pieces)

@@ -13,11 +13,11 @@ from qsm.agents.backend import (
     ChatMessage,
     Completion,
     FinishReason,
-    TokenCallback,
-    check_prompt_fits,
+    ModelRequest,
     ensure_real_models_allowed,
+    fit_prompt,
 )
-from qsm.agents.settings import ModelSettings, Sampling
+from qsm.agents.settings import ModelSettings
 from qsm.agents.thinking import split_thinking
 from qsm.errors import ConfigError, ModelCallError, PromptTooLongError
 from qsm.redact import REDACTED, redact_url
@@ -75,24 +75,18 @@ class OpenAIChatModel:
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return sum(len(m["content"]) // 3 + 4 for m in messages)
 
-    def complete(
-        self,
-        messages: list[ChatMessage],
-        *,
-        sampling: Sampling,
-        json_schema: dict[str, Any] | None = None,
-        on_token: TokenCallback | None = None,
-        deadline: float | None = None,
-        cache_key: str | None = None,
-        thinking_budget: int | None = None,
-        tools: list[dict[str, Any]] | None = None,
-        tool_choice: str | dict[str, Any] = "required",
-    ) -> Completion:
+    def complete(self, request: ModelRequest) -> Completion:
         ensure_real_models_allowed("openai-compatible")
-        estimate = check_prompt_fits(self, messages, sampling.max_tokens, who=cache_key or self.name)
+        request, estimate = fit_prompt(self, request)
+        sampling, json_schema, on_token, deadline = (
+            request.sampling,
+            request.json_schema,
+            request.on_token,
+            request.deadline,
+        )
         body: dict[str, Any] = {
             "model": self.name,
-            "messages": list(messages),
+            "messages": list(request.messages),
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
             "max_tokens": sampling.max_tokens,
@@ -101,9 +95,9 @@ class OpenAIChatModel:
         }
         if sampling.seed is not None:
             body["seed"] = sampling.seed
-        if tools:
-            body["tools"] = tools
-            body["tool_choice"] = tool_choice
+        if request.tools:
+            body["tools"] = request.tools
+            body["tool_choice"] = request.tool_choice
         elif json_schema is not None and self.settings.response_format != "none":
             body["response_format"] = (
                 {

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from qsm.agents.backend import ChatMessage, ChatModel, Completion, TokenCallback
+from qsm.agents.backend import ChatMessage, ChatModel, Completion, ModelRequest, TokenCallback
 from qsm.agents.settings import Sampling
 from qsm.errors import StructuredOutputError
 
@@ -74,12 +74,14 @@ def generate_structured(
     for attempt in range(retries + 1):
         current = sampling if attempt == 0 else sampling.model_copy(update={"temperature": 0.0})
         completion = model.complete(
-            conversation,
-            sampling=current,
-            json_schema=schema,
-            on_token=on_token,
-            deadline=deadline,
-            cache_key=cache_key,
+            ModelRequest(
+                conversation,
+                current,
+                json_schema=schema,
+                on_token=on_token,
+                deadline=deadline,
+                cache_key=cache_key,
+            )
         )
         completions.append(completion)
         value, repaired, error = _parse_and_validate(completion.text, reply_type, schema)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from qsm.agents.backend import ChatMessage, Completion
+from qsm.agents.backend import ChatMessage, Completion, ModelRequest
 from qsm.agents.messages import ToolCall
 from qsm.agents.structured import extract_json, generate_structured, repair_to_schema
 from qsm.agents.thinking import ThinkStream
 from qsm.agents.tools import Toolbox, request_tool_call
 from qsm.graph.budget import Limits, MeteredModel
 from qsm.graph.envelope import Envelope
+from qsm.graph.events import RepairEvent, RunEvent, TokenEvent
 
 if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime
@@ -23,7 +25,7 @@ __all__ = ["AgentCall", "emit", "envelope"]
 T = TypeVar("T", bound=BaseModel)
 
 
-def emit(event: dict[str, Any]) -> None:
+def emit(event: RunEvent) -> None:
     """Send an event to whoever streams the run (CLI, UI, API); a no-op outside a stream."""
     try:
         from langgraph.config import get_stream_writer
@@ -63,31 +65,32 @@ class AgentCall:
     def system_prompt(self, default: str) -> str:
         return self.agent.system_prompt or self.settings.system_prompt or default
 
-    def _on_token(self, kind: str) -> Any:
+    def _on_token(self, kind: Literal["text", "json"]) -> Callable[[str], None]:
         splitter = ThinkStream()
 
         def on_token(piece: str) -> None:
             for thinking, text in splitter.feed(piece):
                 emit(
-                    {
-                        "type": "token",
-                        "node": self.node,
-                        "agent": self.agent.name,
-                        "candidate": self.candidate,
-                        "text": text,
-                        "thinking": thinking,
-                        "format": kind,
-                    }
+                    TokenEvent(
+                        node=self.node,
+                        agent=self.agent.name,
+                        candidate=self.candidate,
+                        text=text,
+                        thinking=thinking,
+                        format=kind,
+                    )
                 )
 
         return on_token
 
     def text(self, messages: list[ChatMessage]) -> Completion:
         return self.meter.complete(
-            messages,
-            sampling=self.settings.sampling,
-            on_token=self._on_token("text"),
-            thinking_budget=self.settings.thinking_budget,
+            ModelRequest(
+                messages,
+                self.settings.sampling,
+                on_token=self._on_token("text"),
+                thinking_budget=self.settings.thinking_budget,
+            )
         )
 
     def structured(self, messages: list[ChatMessage], reply_type: type[T]) -> T:
@@ -101,7 +104,7 @@ class AgentCall:
             cache_key=self.agent.name,
         )
         if result.repaired:
-            emit({"type": "repair", "node": self.node, "agent": self.agent.name, "attempts": result.attempts})
+            emit(RepairEvent(node=self.node, agent=self.agent.name, attempts=result.attempts))
         return result.value
 
     def constrained(
@@ -110,12 +113,13 @@ class AgentCall:
         """One reply decoded under ``schema`` (a grammar on llama.cpp), parsed leniently; ``{}`` when
         even the repaired reply is not an object."""
         completion = self.meter.complete(
-            messages,
-            sampling=self.settings.sampling,
-            json_schema=schema,
-            on_token=self._on_token("json"),
-            thinking_budget=None,
-            cache_key=self.agent.name,
+            ModelRequest(
+                messages,
+                self.settings.sampling,
+                json_schema=schema,
+                on_token=self._on_token("json"),
+                cache_key=self.agent.name,
+            )
         )
         value, _ = extract_json(completion.text)
         value = repair_to_schema(value, schema) if isinstance(value, dict) else {}

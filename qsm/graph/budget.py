@@ -1,15 +1,18 @@
 """Budget enforcement: every model call goes through a :class:`MeteredModel` that checks what is left
-(tokens, seconds, calls; overall and the agent's allocation), caps the call, and records its cost."""
+(tokens, seconds, calls; overall and the agent's allocation), caps the call, and records its cost.
+
+The meter is also where a step's prompt is measured: it needs the prompt's token count for the budget,
+so it runs :func:`~qsm.agents.backend.fit_prompt` (count, and check against the context window) and
+hands the count down on the request; the backend then neither counts nor checks again."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from qsm.agents.backend import ChatMessage, ChatModel, Completion, TokenCallback
+from qsm.agents.backend import ChatMessage, ChatModel, Completion, ModelRequest, fit_prompt
 from qsm.agents.messages import Budget
-from qsm.agents.settings import Sampling
 from qsm.errors import BudgetExhausted
 from qsm.graph.envelope import StepCost
 
@@ -60,6 +63,7 @@ class MeteredModel:
         self.share = max(1, share)
         self.name = model.name
         self.context_window = model.context_window
+        self.supports_tools = model.supports_tools
         self.cost = StepCost()
         self._before = spent_totals(spent)
         self._agent_before = spent_totals({agent: spent.get(agent, {})})
@@ -75,17 +79,7 @@ class MeteredModel:
         calls = self.limits.calls - self._before.calls - self.cost.calls
         return tokens // self.share, seconds / self.share if self.share > 1 else seconds, calls
 
-    def complete(
-        self,
-        messages: list[ChatMessage],
-        *,
-        sampling: Sampling,
-        json_schema: dict[str, Any] | None = None,
-        on_token: TokenCallback | None = None,
-        deadline: float | None = None,
-        cache_key: str | None = None,
-        thinking_budget: int | None = None,
-    ) -> Completion:
+    def complete(self, request: ModelRequest) -> Completion:
         tokens_left, seconds_left, calls_left = self._left()
         if calls_left <= 0:
             raise BudgetExhausted(f"{self.agent}: the run's model-call budget ({self.limits.calls}) is spent")
@@ -93,22 +87,22 @@ class MeteredModel:
             raise BudgetExhausted(
                 f"{self.agent}: the run's time budget ({self.limits.seconds:.0f} s) is spent"
             )
-        prompt_tokens = self.model.count_tokens(messages)
+        request = replace(request, cache_key=request.cache_key or self.agent)
+        request, prompt_tokens = fit_prompt(self.model, request)
         room = tokens_left - prompt_tokens
         if room < _MIN_ANSWER_TOKENS:
             raise BudgetExhausted(
                 f"{self.agent}: {max(0, tokens_left)} tokens left in its budget, the prompt alone needs {prompt_tokens}"
             )
-        capped = sampling.model_copy(update={"max_tokens": min(sampling.max_tokens, room)})
         own_deadline = time.monotonic() + seconds_left
         completion = self.model.complete(
-            messages,
-            sampling=capped,
-            json_schema=json_schema,
-            on_token=on_token,
-            deadline=min(deadline, own_deadline) if deadline else own_deadline,
-            cache_key=cache_key or self.agent,
-            thinking_budget=thinking_budget,
+            replace(
+                request,
+                sampling=request.sampling.model_copy(
+                    update={"max_tokens": min(request.sampling.max_tokens, room)}
+                ),
+                deadline=min(request.deadline, own_deadline) if request.deadline else own_deadline,
+            )
         )
         self.cost.calls += 1
         self.cost.prompt_tokens += completion.prompt_tokens

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from qsm.agents.backend import ModelRequest
 from qsm.agents.messages import Citation, Draft, FinalAnswer, Verdict
 from qsm.agents.roles import chat
 from qsm.errors import MemoryStoreError
 from qsm.graph.agent_call import emit
+from qsm.graph.events import MemoryEvent, RecallEvent, RecallHit
 from qsm.store.paths import user_chats_path
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ def _safe(what: str, agent: str, fn: Callable[[], Any], default: Any) -> Any:
     try:
         return fn()
     except MemoryStoreError as err:
-        emit({"type": "memory", "agent": agent, "message": f"{what} skipped: {err.message}"})
+        emit(MemoryEvent(agent=agent, message=f"{what} skipped: {err.message}"))
         return default
 
 
@@ -55,11 +57,10 @@ def recall_notes(rt: Runtime, query: str, user: str, agent: str) -> list[Citatio
     hits = _safe("recall", agent, search, [])
     if hits:
         emit(
-            {
-                "type": "recall",
-                "agent": agent,
-                "hits": [{"id": h.entry.id, "path": h.entry.path, "score": round(h.score, 3)} for h in hits],
-            }
+            RecallEvent(
+                agent=agent,
+                hits=[RecallHit(id=h.entry.id, path=h.entry.path, score=round(h.score, 3)) for h in hits],
+            )
         )
     return [Citation(entry_id=h.entry.id, path=h.entry.path, quote=h.entry.text[:400]) for h in hits]
 
@@ -146,9 +147,11 @@ def curate(rt: Runtime, path: str, agent_name: str = "Ref", summarise_over: int 
         def summarise(texts: list[str]) -> str:
             body = "\n".join(f"- {t[:300]}" for t in texts)
             done = model.complete(
-                chat("You are Ref. Summarise these notes in a few sentences, keeping facts.", body),
-                sampling=sampling,
-                cache_key=agent_name,
+                ModelRequest(
+                    chat("You are Ref. Summarise these notes in a few sentences, keeping facts.", body),
+                    sampling,
+                    cache_key=agent_name,
+                )
             )
             return done.text.strip() or body[:1000]
 

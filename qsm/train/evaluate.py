@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qsm.agents import ChatModel, Sampling
+from qsm.agents.backend import ModelRequest
 from qsm.agents.structured import schema_of
 from qsm.train.example import REPLY_TYPES, ROLE_TASKS, Example, RoleName
 from qsm.train.judge import HEADLINE, Judgement, judge
@@ -130,7 +131,7 @@ def _run(
     for example in examples:
         schema = schema_of(REPLY_TYPES[example.task]) if constrained else None
         completion = model.complete(
-            example.chat, sampling=sampling, json_schema=schema, cache_key=f"eval-{role}"
+            ModelRequest(example.chat, sampling, json_schema=schema, cache_key=f"eval-{role}")
         )
         texts.append(completion.text)
     return texts, time.perf_counter() - started

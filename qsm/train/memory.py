@@ -20,6 +20,7 @@ __all__ = ["measure_serving_memory", "process_memory"]
 _PROBE = r"""
 import json, sys
 from qsm.agents import ModelPool, Sampling, allow_real_models
+from qsm.agents.backend import ModelRequest
 from qsm.agents.settings import AgentSettings
 from qsm.train.memory import process_memory
 spec = json.loads(sys.argv[1])
@@ -27,10 +28,9 @@ pool = ModelPool()
 with allow_real_models():
     for agent, model in spec["agents"].items():
         settings = AgentSettings.model_validate({"model": model})
-        pool.model_for(agent, settings).complete(
-            [{"role": "user", "content": "Say hello."}], sampling=Sampling(temperature=0, max_tokens=8),
-            cache_key=agent,
-        )
+        pool.model_for(agent, settings).complete(ModelRequest(
+            [{"role": "user", "content": "Say hello."}], Sampling(temperature=0, max_tokens=8), cache_key=agent
+        ))
     print(json.dumps(process_memory()))
 pool.close()
 """

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from qsm.agents import LlamaBase, LlamaCppModel, Sampling
+from qsm.agents.backend import ModelRequest
 from qsm.agents.locate import resolve_model_path
 from qsm.train.errors import require_train_extra
 from qsm.train.example import Example
@@ -35,7 +36,7 @@ def served_parity(
     served = LlamaCppModel(llama_base, adapter=adapter_gguf)
     greedy = Sampling(temperature=0.0, max_tokens=max_tokens, repeat_penalty=1.0, seed=0)
     try:
-        texts = [served.complete(e.chat, sampling=greedy).raw_text for e in examples]
+        texts = [served.complete(ModelRequest(e.chat, greedy)).raw_text for e in examples]
     finally:
         llama_base.close()
     model, tokenizer = load_base(base, "cpu")
@@ -82,7 +83,7 @@ def merged_agreement(
         llama = LlamaBase(path, n_ctx=2048, n_threads=2, max_instances=1)
         try:
             model = LlamaCppModel(llama, adapter=adapter)
-            replies.append([model.complete(e.chat, sampling=greedy).text for e in examples])
+            replies.append([model.complete(ModelRequest(e.chat, greedy)).text for e in examples])
         finally:
             llama.close()
     same = sum(a == b for a, b in zip(*replies, strict=True))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from qsm.agents import ChatModel, ModelPool
+from qsm.agents.backend import ModelRequest
 from qsm.agents.settings import AgentSettings
 from qsm.agents.structured import schema_of
 from qsm.errors import ModelCallError
@@ -61,10 +62,12 @@ def teacher_traces(
                 sampling = sampling.model_copy(update={"seed": sampling.seed + sample})
             try:
                 completion = model.complete(
-                    task.chat,
-                    sampling=sampling,
-                    json_schema=schema_of(reply_type) if reply_type else None,
-                    cache_key="teacher",
+                    ModelRequest(
+                        task.chat,
+                        sampling,
+                        json_schema=schema_of(reply_type) if reply_type else None,
+                        cache_key="teacher",
+                    )
                 )
             except ModelCallError:
                 stats.call_errors += 1

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from qsm.agents.backend import ChatMessage
+from qsm.agents.backend import ChatMessage, ModelRequest
 from qsm.agents.pool import ModelPool
 from qsm.agents.settings import AgentSettings, Sampling
 from qsm.evals import CATEGORIES, load_team_set, score
@@ -57,7 +57,7 @@ def _base_answer(pool: ModelPool, agent: AgentSettings, text: str) -> dict[str, 
         {"role": "user", "content": text},
     ]
     start = time.perf_counter()
-    done = model.complete(messages, sampling=agent.sampling, cache_key="base")
+    done = model.complete(ModelRequest(messages, agent.sampling, cache_key="base"))
     return {
         "answer": done.text.strip(),
         "seconds": time.perf_counter() - start,

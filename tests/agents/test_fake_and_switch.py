@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from qsm.agents import FakeChatModel, ModelPool, Sampling
-from qsm.agents.backend import allow_real_models, check_prompt_fits
+from qsm.agents import FakeChatModel, ModelPool, ModelRequest, Sampling
+from qsm.agents.backend import allow_real_models, fit_prompt
 from qsm.agents.llama import LlamaBase, LlamaCppModel
 from qsm.agents.settings import AgentSettings
 from qsm.agents.thinking import ThinkStream, split_thinking
@@ -13,18 +13,20 @@ from qsm.errors import ModelCallError, ModelNotFoundError, PromptTooLongError, R
 def test_fake_records_calls_and_streams() -> None:
     model = FakeChatModel(["hello there world"], auto=False)
     pieces: list[str] = []
-    done = model.complete([{"role": "user", "content": "hi"}], sampling=Sampling(), on_token=pieces.append)
+    done = model.complete(
+        ModelRequest([{"role": "user", "content": "hi"}], sampling=Sampling(), on_token=pieces.append)
+    )
     assert "".join(pieces) == "hello there world" == done.text
     assert model.calls[0].messages[0]["content"] == "hi"
     with pytest.raises(ModelCallError):
-        model.complete([{"role": "user", "content": "again"}], sampling=Sampling())
+        model.complete(ModelRequest([{"role": "user", "content": "again"}], sampling=Sampling()))
 
 
 def test_fake_raises_queued_exception_and_respects_max_tokens() -> None:
     model = FakeChatModel([RuntimeError("boom"), "a b c d e"], auto=False)
     with pytest.raises(RuntimeError):
-        model.complete([{"role": "user", "content": "x"}], sampling=Sampling())
-    done = model.complete([{"role": "user", "content": "x"}], sampling=Sampling(max_tokens=2))
+        model.complete(ModelRequest([{"role": "user", "content": "x"}], sampling=Sampling()))
+    done = model.complete(ModelRequest([{"role": "user", "content": "x"}], sampling=Sampling(max_tokens=2)))
     assert done.text == "a b" and done.finish_reason == "length"
 
 
@@ -33,7 +35,7 @@ def test_real_models_forbidden_in_unit_tests(tmp_path) -> None:
     gguf.write_bytes(b"GGUF" + b"\0" * 64)
     model = LlamaCppModel(LlamaBase(gguf, n_ctx=512, n_threads=1))
     with pytest.raises(RealModelsForbidden):
-        model.complete([{"role": "user", "content": "x"}], sampling=Sampling())
+        model.complete(ModelRequest([{"role": "user", "content": "x"}], sampling=Sampling()))
 
 
 def test_missing_and_non_gguf_model_files(tmp_path) -> None:
@@ -49,7 +51,9 @@ def test_missing_and_non_gguf_model_files(tmp_path) -> None:
 def test_prompt_too_long_is_clear() -> None:
     model = FakeChatModel(context_window=32)
     with pytest.raises(PromptTooLongError) as info:
-        check_prompt_fits(model, [{"role": "user", "content": "word " * 100}], 64, who="WeQ")
+        fit_prompt(
+            model, ModelRequest([{"role": "user", "content": "word " * 100}], Sampling(), cache_key="WeQ")
+        )
     assert "context window is 32" in info.value.message and "n_ctx" in info.value.hint
 
 
@@ -89,5 +93,7 @@ def test_think_stream_handles_split_tags() -> None:
 
 def test_fake_thinking_budget_cuts_thinking_and_keeps_answer() -> None:
     model = FakeChatModel(["<think>one two three four five six</think>The answer"], auto=False)
-    done = model.complete([{"role": "user", "content": "q"}], sampling=Sampling(), thinking_budget=3)
+    done = model.complete(
+        ModelRequest([{"role": "user", "content": "q"}], sampling=Sampling(), thinking_budget=3)
+    )
     assert done.thinking == "one two three" and done.text == "The answer"

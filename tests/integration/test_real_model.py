@@ -13,7 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from qsm.agents import LlamaBase, LlamaCppModel, ModelPool, OpenAIChatModel, Sampling, bundled_model_path
+from qsm.agents import (
+    LlamaBase,
+    LlamaCppModel,
+    ModelPool,
+    ModelRequest,
+    OpenAIChatModel,
+    Sampling,
+    bundled_model_path,
+)
 from qsm.agents.roles import VerdictReply, chat
 from qsm.agents.settings import AgentSettings, ModelSettings
 from qsm.agents.structured import generate_structured
@@ -34,11 +42,13 @@ def base() -> LlamaBase:
 def test_streams_and_counts_tokens(base: LlamaBase) -> None:
     model = LlamaCppModel(base)
     pieces: list[str] = []
-    done = model.complete(MESSAGES, sampling=Sampling(temperature=0, max_tokens=24), on_token=pieces.append)
+    done = model.complete(
+        ModelRequest(MESSAGES, sampling=Sampling(temperature=0, max_tokens=24), on_token=pieces.append)
+    )
     assert "".join(pieces) == done.raw_text and done.text
     assert done.prompt_tokens == model.count_tokens(MESSAGES) > 10
     assert 0 < done.completion_tokens <= 25
-    again = model.complete(MESSAGES, sampling=Sampling(temperature=0, max_tokens=24))
+    again = model.complete(ModelRequest(MESSAGES, sampling=Sampling(temperature=0, max_tokens=24)))
     assert again.text == done.text  # greedy decoding is deterministic, also on a warm prefix
 
 
@@ -56,7 +66,9 @@ def test_grammar_constrained_json_validates(base: LlamaBase) -> None:
 
 def test_oversize_prompt_refused_before_generation(base: LlamaBase) -> None:
     with pytest.raises(PromptTooLongError, match="context window is 1024"):
-        LlamaCppModel(base).complete(chat("s", "word " * 2000), sampling=Sampling(max_tokens=16))
+        LlamaCppModel(base).complete(
+            ModelRequest(chat("s", "word " * 2000), sampling=Sampling(max_tokens=16))
+        )
 
 
 def test_parallel_calls_use_separate_instances(base: LlamaBase) -> None:
@@ -67,7 +79,7 @@ def test_parallel_calls_use_separate_instances(base: LlamaBase) -> None:
         outs = list(
             pool.map(
                 lambda k: model.complete(
-                    MESSAGES, sampling=Sampling(temperature=0, max_tokens=12), cache_key=k
+                    ModelRequest(MESSAGES, sampling=Sampling(temperature=0, max_tokens=12), cache_key=k)
                 ),
                 ["a", "b"],
             )
@@ -80,7 +92,7 @@ def test_missing_lora_adapter_is_clear(base: LlamaBase, tmp_path: Path) -> None:
 
     model = LlamaCppModel(base, adapter=tmp_path / "missing-lora.gguf")
     with pytest.raises(ModelNotFoundError, match="LoRA adapter"):
-        model.complete(MESSAGES, sampling=Sampling(max_tokens=4))
+        model.complete(ModelRequest(MESSAGES, sampling=Sampling(max_tokens=4)))
 
 
 def _free_port() -> int:
@@ -130,7 +142,7 @@ def test_openai_backend_against_llama_cpp_server() -> None:
         model = OpenAIChatModel(settings)
         pieces: list[str] = []
         done = model.complete(
-            MESSAGES, sampling=Sampling(temperature=0, max_tokens=24), on_token=pieces.append
+            ModelRequest(MESSAGES, sampling=Sampling(temperature=0, max_tokens=24), on_token=pieces.append)
         )
         assert done.text and "".join(pieces) == done.raw_text
         verdict = generate_structured(
@@ -144,7 +156,7 @@ def test_openai_backend_against_llama_cpp_server() -> None:
         server.terminate()
         server.wait(timeout=30)
     with pytest.raises(ModelCallError, match="cannot reach"):
-        OpenAIChatModel(settings).complete(MESSAGES, sampling=Sampling(max_tokens=4))
+        OpenAIChatModel(settings).complete(ModelRequest(MESSAGES, sampling=Sampling(max_tokens=4)))
 
 
 def test_whole_team_run_on_the_bundled_model(tmp_path: Path) -> None:
@@ -212,8 +224,10 @@ def test_thinking_budget_forces_the_answer(base: LlamaBase) -> None:
     """s1 budget forcing: an R1-style template opens <think>; cut it after 8 tokens, force </think>."""
     model = LlamaCppModel(base, chat_template=R1_STYLE)
     msgs = chat("Think step by step, then answer.", "What is 17*3?")
-    free = model.complete(msgs, sampling=Sampling(temperature=0, max_tokens=120))
-    capped = model.complete(msgs, sampling=Sampling(temperature=0, max_tokens=120), thinking_budget=8)
+    free = model.complete(ModelRequest(msgs, sampling=Sampling(temperature=0, max_tokens=120)))
+    capped = model.complete(
+        ModelRequest(msgs, sampling=Sampling(temperature=0, max_tokens=120), thinking_budget=8)
+    )
     assert "</think>" in capped.raw_text and capped.thinking
     assert free.raw_text.startswith(capped.thinking.strip()), (
         "greedy: the cut thought is the free run's start"
@@ -232,12 +246,12 @@ def test_warm_prefix_answers_are_byte_identical_to_cold(tmp_path: Path) -> None:
     for q in ("Say hello.", "Name a colour.", "Say hello again."):
         for agent in ("A", "B"):
             answers[(agent, q)] = warm.complete(
-                chat(system + agent, q), sampling=greedy, cache_key=agent
+                ModelRequest(chat(system + agent, q), sampling=greedy, cache_key=agent)
             ).raw_text
     warm_base.close()
     cold_base = LlamaBase(bundled_model_path(), n_ctx=1024, n_threads=1, max_instances=1)
     cold = LlamaCppModel(cold_base)
     for (agent, q), text in answers.items():
         cold_base.close()  # nothing cached
-        assert cold.complete(chat(system + agent, q), sampling=greedy).raw_text == text
+        assert cold.complete(ModelRequest(chat(system + agent, q), sampling=greedy)).raw_text == text
     cold_base.close()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from qsm.agents import LlamaCppModel, ModelPool, Sampling
+from qsm.agents import LlamaCppModel, ModelPool, ModelRequest, Sampling
 from qsm.agents.messages import Draft, Plan, UserRequest
 from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, PlanReply, VerdictReply
 from qsm.agents.shipped import SHIPPED_ROLES, shipped_adapter_path
@@ -43,28 +43,33 @@ def test_shipped_adapters_answer_in_their_roles_formats(pool: ModelPool) -> None
     model = {role: pool.model_for(role, settings.agent(role)) for role in SHIPPED_ROLES}
     request = UserRequest(text="What is 17 + 25?")
     plan_reply = model["QSM"].complete(
-        prompts.plan_prompt(ROLE_PROMPTS["QSM.plan"], request), sampling=GREEDY
+        ModelRequest(prompts.plan_prompt(ROLE_PROMPTS["QSM.plan"], request), sampling=GREEDY)
     )
     plan = PlanReply.model_validate(json.loads(plan_reply.text))
     assert plan.route_to == "WeQ", "plain arithmetic is WeQ's, not a cost question"
     draft = model["WeQ"].complete(
-        prompts.draft_prompt(ROLE_PROMPTS["WeQ.draft"], request, Plan(goal=plan.goal, steps=plan.steps), 1.0),
-        sampling=GREEDY,
+        ModelRequest(
+            prompts.draft_prompt(
+                ROLE_PROMPTS["WeQ.draft"], request, Plan(goal=plan.goal, steps=plan.steps), 1.0
+            ),
+            sampling=GREEDY,
+        )
     )
     assert "42" in draft.text and len(draft.text) < 120
     caps = "4000 tokens, 120 s, 12 calls"
     budget = model["SOM"].complete(
-        prompts.budget_prompt(
-            ROLE_PROMPTS["SOM.budget"], Plan(goal=plan.goal, steps=plan.steps), 1.0, "WeQ", caps
-        ),
-        sampling=GREEDY,
+        ModelRequest(
+            prompts.budget_prompt(
+                ROLE_PROMPTS["SOM.budget"], Plan(goal=plan.goal, steps=plan.steps), 1.0, "WeQ", caps
+            ),
+            sampling=GREEDY,
+        )
     )
     assert BudgetReply.model_validate(json.loads(budget.text)).complexity in ("low", "medium", "high")
+    draft_ = Draft(text=draft.text, author="WeQ", candidate=0)
     verdict = model["Ref"].complete(
-        prompts.verify_prompt(ROLE_PROMPTS["Ref.verify"], request, Draft(text=draft.text, author="WeQ", candidate=0),
-                              1.0),
-        sampling=GREEDY,
-    )  # fmt: skip
+        ModelRequest(prompts.verify_prompt(ROLE_PROMPTS["Ref.verify"], request, draft_, 1.0), sampling=GREEDY)
+    )
     assert VerdictReply.model_validate(json.loads(verdict.text)).decision in ("accept", "revise", "reject")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qsm.agents import OpenAIChatModel, Sampling
+from qsm.agents import ModelRequest, OpenAIChatModel, Sampling
 from qsm.agents.settings import ModelSettings
 from qsm.cli import cli
 from qsm.errors import ModelCallError
@@ -30,7 +30,7 @@ def test_api_key_never_in_errors_reprs_logs_or_files(tmp_path: Path, monkeypatch
     )
     assert SECRET not in repr(model)
     with pytest.raises(ModelCallError) as info:
-        model.complete([{"role": "user", "content": "hi"}], sampling=Sampling(max_tokens=4))
+        model.complete(ModelRequest([{"role": "user", "content": "hi"}], sampling=Sampling(max_tokens=4)))
     assert SECRET not in str(info.value) and SECRET not in caplog.text
     cfg = tmp_path / "qsm.toml"
     cfg.write_text(

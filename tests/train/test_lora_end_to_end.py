@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qsm.agents import LlamaBase, LlamaCppModel, Sampling, bundled_model_path
+from qsm.agents import LlamaBase, LlamaCppModel, ModelRequest, Sampling, bundled_model_path
 from qsm.agents.roles import PlanReply
 from qsm.train import LoraSettings, PeftTrainer, TrainLayout, export_adapter, llama_tools_dir, seed_examples
 from qsm.train.parity import served_parity
@@ -51,8 +51,8 @@ def test_tiny_lora_trains_exports_and_is_served_faithfully(tmp_path: Path) -> No
     base = LlamaBase(bundled_model_path(), n_ctx=1024, n_threads=2, max_instances=1)
     greedy = Sampling(temperature=0.0, max_tokens=64)
     prompt = held_out[0].chat
-    before = LlamaCppModel(base).complete(prompt, sampling=greedy).text
-    after = LlamaCppModel(base, adapter=gguf).complete(prompt, sampling=greedy).text
+    before = LlamaCppModel(base).complete(ModelRequest(prompt, sampling=greedy)).text
+    after = LlamaCppModel(base, adapter=gguf).complete(ModelRequest(prompt, sampling=greedy)).text
     base.close()
     assert after != before, "the served adapter changes the output"
     assert after.lstrip().startswith("{") and not before.lstrip().startswith("{")

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from qsm.agents.backend import ChatMessage, ChatModel, Completion, TokenCallback
+from qsm.agents.backend import ChatMessage, ChatModel, Completion, ModelRequest, TokenCallback
 from qsm.agents.messages import ToolCall
 from qsm.agents.settings import Sampling
 from qsm.agents.structured import retry_conversation
@@ -91,20 +91,24 @@ def ask_for_tool_call(
     """:func:`request_tool_call` that also returns the completions. A :class:`ToolCallError` it raises
     carries them in ``completions`` too."""
     schema = toolbox.call_schema()
-    native = bool(getattr(model, "supports_tools", False))
+    native = model.supports_tools
     conversation = list(messages)
     completions: list[Completion] = []
     error = ""
     reply = ""
     for attempt in range(retries + 1):
         current = sampling if attempt == 0 else sampling.model_copy(update={"temperature": 0.0})
-        common: dict[str, Any] = {"sampling": current, "on_token": on_token, "deadline": deadline}
-        if native:
-            completion = model.complete(  # type: ignore[call-arg]
-                conversation, cache_key=cache_key, tools=toolbox.openai_tools(), **common
+        completion = model.complete(
+            ModelRequest(
+                conversation,
+                current,
+                json_schema=None if native else schema,
+                tools=toolbox.openai_tools() if native else None,
+                on_token=on_token,
+                deadline=deadline,
+                cache_key=cache_key,
             )
-        else:
-            completion = model.complete(conversation, cache_key=cache_key, json_schema=schema, **common)
+        )
         completions.append(completion)
         raw = _native_call(completion) if native else None
         reply = json.dumps(raw) if raw is not None else completion.text

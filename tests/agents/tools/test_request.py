@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from qsm.agents import FakeChatModel, OpenAIChatModel, Sampling, allow_real_models
-from qsm.agents.backend import ChatMessage, Completion
+from qsm.agents.backend import ChatMessage, Completion, ModelRequest
 from qsm.agents.settings import ModelSettings
 from qsm.agents.tools import (
     ToolCall,
@@ -109,15 +109,13 @@ class NativeModel:
 
     def __init__(self, *replies: tuple[list[dict[str, str]], str]) -> None:
         self.replies = list(replies)
-        self.kwargs: list[dict[str, Any]] = []
-        self.messages: list[list[ChatMessage]] = []
+        self.requests: list[ModelRequest] = []
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
         return 10
 
-    def complete(self, messages: list[ChatMessage], **kwargs: Any) -> Completion:
-        self.kwargs.append(kwargs)
-        self.messages.append(messages)
+    def complete(self, request: ModelRequest) -> Completion:
+        self.requests.append(request)
         calls, text = self.replies.pop(0)
         extra = {"tool_calls": calls} if calls else {}
         return Completion(text, text, "", 10, 5, 0.01, self.name, extra=extra)
@@ -136,14 +134,14 @@ def test_native_tool_calls_where_the_backend_has_them(messages: list[ChatMessage
     )
     with pytest.raises(ToolCallError, match="to_unit: Field required"):
         request_tool_call(model, messages, toolbox, sampling=SAMPLING, retries=0)
-    assert model.kwargs[0]["tools"] == toolbox.openai_tools() and "json_schema" not in model.kwargs[0]
+    assert model.requests[0].tools == toolbox.openai_tools() and model.requests[0].json_schema is None
     assert request_tool_call(model, messages, toolbox, sampling=SAMPLING).arguments == {
         "expression": "17 + 25"
     }
     call = request_tool_call(model, messages, toolbox, sampling=SAMPLING)
     assert call.arguments == {"expression": "2 + 2"}
-    assert model.kwargs[3]["sampling"].temperature == 0.0
-    retry = model.messages[3]
+    assert model.requests[3].sampling.temperature == 0.0
+    retry = model.requests[3].messages
     assert json.loads(retry[-2]["content"]) == {"tool": "nonsense", "arguments": "{}"}
     assert "there is no tool named 'nonsense'" in retry[-1]["content"]
     assert model.replies == []
@@ -185,7 +183,7 @@ def test_openai_backend_sends_tools_and_reads_streamed_tool_calls(messages: list
         model = OpenAIChatModel(ModelSettings(backend="openai", url="http://127.0.0.1:9/v1", name="m"))
         model._client = httpx.Client(base_url=model.base_url, transport=httpx.MockTransport(handler))
         attempt = ask_for_tool_call(model, messages, toolbox, sampling=SAMPLING)
-        plain = model.complete(messages, sampling=SAMPLING, json_schema=toolbox.call_schema())
+        plain = model.complete(ModelRequest(messages, SAMPLING, json_schema=toolbox.call_schema()))
     assert attempt.call == ToolCall(tool="calculator", arguments={"expression": "17+25"})
     completion = attempt.completions[0]
     assert completion.finish_reason == "stop" and completion.prompt_tokens == 50
