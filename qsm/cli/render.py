@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -26,39 +26,35 @@ class EventPrinter:
             self._open_line = False
 
     def __call__(self, event: RunEvent) -> None:
-        data: dict[str, Any] = event.model_dump()
         if not (self.tokens or self.trace):
             return
         if event.type == "step":
             self._newline()
-            cand = f" #{data['candidate']}" if data.get("candidate") is not None else ""
+            cand = f" #{event.candidate}" if event.candidate is not None else ""
             step = (event.node or "").removeprefix(f"{event.agent}.")
             click.secho(f"[{event.agent} · {step}{cand}] ", fg="cyan", bold=True, nl=False)
             self._open_line = True
         elif event.type == "token" and self.tokens:
-            if data.get("thinking") and not self.thinking:
+            if event.thinking and not self.thinking:
                 return
             # model text: no escape sequences reach the terminal
-            click.secho(terminal_safe(data["text"]), nl=False, dim=bool(data.get("thinking")))
+            click.secho(terminal_safe(event.text), nl=False, dim=event.thinking)
             self._open_line = True
         elif event.type == "message" and self.trace:
             self._newline()
-            env = data["envelope"]
-            cost = env.get("cost", {})
-            tokens = cost.get("prompt_tokens", 0) + cost.get("completion_tokens", 0)
-            spend = f"  ({tokens} tok, {cost.get('seconds', 0):.2f} s)" if tokens else ""
+            env, cost = event.envelope, event.envelope.cost
+            tokens = cost.prompt_tokens + cost.completion_tokens
+            spend = f"  ({tokens} tok, {cost.seconds:.2f} s)" if tokens else ""
             click.secho(
-                f"  ⟶ {env['source']} -> {env['target']} {env['type']:<11} {env['id']}{spend}",
+                f"  ⟶ {env.source} -> {env.target} {env.type:<11} {env.id}{spend}",
                 fg="bright_black",
             )
-        elif event.type in ("repair", "budget"):
+        elif event.type == "repair" or event.type == "budget":
             self._newline()
             text = (
-                f"repaired JSON after {data.get('attempts')} attempts"
-                if event.type == "repair"
-                else data["message"]
+                f"repaired JSON after {event.attempts} attempts" if event.type == "repair" else event.message
             )
-            click.secho(f"  ! {event.agent}: {terminal_safe(str(text))}", fg="yellow")
+            click.secho(f"  ! {event.agent}: {terminal_safe(text)}", fg="yellow")
 
     def finish(self) -> None:
         self._newline()

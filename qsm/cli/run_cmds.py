@@ -115,7 +115,7 @@ def _execute(
         for event in events:
             printer(event)
             if event.type == "done":
-                result = event.result  # type: ignore[attr-defined]
+                result = event.result
         printer.finish()
     assert result is not None
     print_result(result, as_json=kw.get("as_json", False))

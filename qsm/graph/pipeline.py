@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime
 
 __all__ = ["build_pipeline_graph"]
+from qsm.graph.events import BudgetEvent, FinalEvent, StepEvent
 
 _DEFAULT_PROMPT = {
     "Draft": "WeQ.draft",
@@ -117,7 +118,7 @@ class PipelineSteps:
         try:
             message = self._produce(produced, agent, call, messages, state)
         except BudgetExhausted as exc:
-            emit({"type": "budget", "node": agent.name, "agent": agent.name, "message": exc.message})
+            emit(BudgetEvent(node=agent.name, agent=agent.name, message=exc.message))
             return {"exhausted": exc.message, "spent": call.spent_update()}
         parents = [e.id for _, e, _ in inbound]
         update: Update = {"inbox": {}, "trace": [], "spent": call.spent_update()}
@@ -175,7 +176,7 @@ class PipelineSteps:
 
     def finish(self, state: RunState) -> Update:
         """Turn what reached the user into the run's FinalAnswer (a record, not a channel send)."""
-        emit({"type": "step", "node": FINISH, "agent": None, "candidate": None})
+        emit(StepEvent(node=FINISH))
         outputs = [
             Envelope.model_validate(state["inbox"][c.key])
             for c in self.workflow.channels
@@ -199,7 +200,7 @@ class PipelineSteps:
         final_env = seal(final, source=source, target=USER, parents=parents, node=FINISH)
         report = settle(state.get("spent", {}), None, self.caps, exhausted=bool(exhausted), contributors={})
         cost_env = seal(report, source="ledger", target=USER, parents=[final_env.id], node=FINISH)
-        emit({"type": "final", "node": FINISH, "envelope": final_env.model_dump(mode="json")})
+        emit(FinalEvent(node=FINISH, envelope=final_env))
         return {
             "final": final_env.model_dump(),
             "cost": cost_env.model_dump(),

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from qsm.agents.messages import CostReport, FinalAnswer, FinalStatus, UserRequest
+from qsm.agents.messages import FinalAnswer, FinalStatus, UserRequest
 from qsm.errors import PromptTooLongError, QsmError, SpecError
 from qsm.graph.compile import compiled
 from qsm.graph.envelope import Envelope
+from qsm.graph.events import (
+    DoneEvent,
+    EventType,
+    MessageEvent,
+    NodeDoneEvent,
+    RunEvent,
+    RunResult,
+    RunStatus,
+    as_event,
+)
 from qsm.graph.runtime import Runtime
 from qsm.graph.spec import USER, Workflow
 from qsm.graph.state import new_run_input
@@ -33,96 +43,7 @@ __all__ = [
 ]
 
 
-EventType = Literal[
-    "step",
-    "token",
-    "message",
-    "repair",
-    "budget",
-    "final",
-    "memory",
-    "recall",
-    "route",
-    "tool",
-    "checks",
-    "node_done",
-    "done",
-]
-"""What a :class:`RunEvent` reports:
-
-- ``step``: an agent starts a step (``node``, ``agent``, ``candidate``).
-- ``token``: a piece of an agent's streamed reply (``text``, ``thinking``, ``format``).
-- ``message``: a channel message was sent (``envelope``).
-- ``repair``: an agent's reply needed structured-output repair (``attempts``).
-- ``budget``: an agent's budget share ran out (``message``).
-- ``final``: the final answer (``envelope``).
-- ``memory``: a memory operation was skipped (``message``).
-- ``recall``: notes recalled from memory for an agent (``hits``).
-- ``route``: who routed the request (``router``: student, llm or default; ``route_to``; ``confidence``), or why
-  the student router is not in use (``message``).
-- ``tool``: an agent ran a tool (``tool``, ``arguments``, ``ok``, ``output``: the result or the error).
-- ``checks``: Ref's checks of one draft (``checks``: "name: passed|failed").
-- ``node_done``: a graph node finished.
-- ``done``: the run ended (``result``, a :class:`RunResult`); always the last event.
-"""
-
-RunStatus = Literal[
-    "ok", "rejected", "budget_exhausted", "failed", "incomplete", "running", "interrupted", "error"
-]
-"""Where a run stands: the final answer's status (``ok``, ``rejected``, ``budget_exhausted``, ``failed``),
-or, without a final answer, ``incomplete`` (the graph stopped before one), ``running`` (started and not
-marked finished, e.g. killed), ``interrupted`` (stopped by an exception that was not a qsm error) or
-``error`` (a qsm error stopped it; its message is in ``RunResult.errors``). Only the last four can be
-resumed."""
-
 _FINISHED: frozenset[str] = frozenset(get_args(FinalStatus))
-
-
-class RunEvent(BaseModel):
-    """One event of a run; the fields besides ``type``, ``node`` and ``agent`` depend on ``type``."""
-
-    model_config = ConfigDict(extra="allow")
-    type: EventType
-    node: str | None = None
-    agent: str | None = None
-
-
-class RunResult(BaseModel):
-    thread_id: str
-    final: FinalAnswer | None
-    final_id: str | None
-    status: RunStatus
-    trace: list[Envelope] = Field(default_factory=list)
-    cost: CostReport | None = None
-    receipt: dict[str, Any] | None = None
-    errors: list[str] = Field(default_factory=list)
-
-    @property
-    def verified(self) -> bool:
-        """True when Ref accepted the answer (status ``ok``)."""
-        return self.final is not None and self.final.status == "ok"
-
-    @property
-    def answer(self) -> str | None:
-        """The answer, or None when there is no verified one (see :attr:`best_attempt`)."""
-        if self.final is None or self.final.status in ("rejected", "failed"):
-            return None
-        return self.final.text
-
-    @property
-    def best_attempt(self) -> str:
-        """The chosen candidate's text, verified or not."""
-        return self.final.text if self.final else ""
-
-    @property
-    def text(self) -> str:
-        """What to show a person: the answer, or, when Ref rejected every candidate, the best attempt
-        labelled as unverified."""
-        if self.final is None:
-            return ""
-        if self.final.status == "rejected":
-            return f"No verified answer. Best attempt (rejected by Ref): {self.final.text}"
-        return self.final.text
 
 
 def stream(
@@ -157,7 +78,7 @@ def stream(
             UserRequest(text=prompt, user=user), source=USER, target=entry, parents=[], node="input"
         )
         runtime.runs.start_thread(thread_id, workflow.name, runtime.workflow_yaml(workflow), prompt, user)
-        yield RunEvent(type="message", node="input", envelope=request.model_dump(mode="json"))
+        yield MessageEvent(node="input", envelope=request)
         # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns
         initial = new_run_input(workflow.name, request.model_dump())
         yield from _drive(runtime, workflow, thread_id, initial)
@@ -186,7 +107,7 @@ def stream_resume(
                 f"thread {thread_id} has no checkpoint {checkpoint_id}", hint=f"`qsm history {thread_id}`"
             )
         if not snapshot.next:
-            yield RunEvent(type="done", result=_result(thread_id, snapshot.values), resumed=False)
+            yield DoneEvent(result=_result(thread_id, snapshot.values), resumed=False)
             return
         runtime.runs.set_status(thread_id, "running")
         yield from _drive(runtime, workflow, thread_id, None, checkpoint_id)
@@ -238,10 +159,10 @@ def _drive(
     try:
         for mode, chunk in graph.stream(initial, config, stream_mode=["custom", "updates"]):
             if mode == "custom":
-                yield RunEvent(**chunk)
+                yield as_event(chunk)
             else:
                 for node in chunk:
-                    yield RunEvent(type="node_done", node=node)
+                    yield NodeDoneEvent(node=node)
     except QsmError as err:
         runtime.runs.set_status(thread_id, f"failed: {err.message}"[:300])
         raise
@@ -250,14 +171,14 @@ def _drive(
         raise
     result = _result(thread_id, graph.get_state(_config(thread_id)).values)
     runtime.runs.set_status(thread_id, result.status, result.final_id)
-    yield RunEvent(type="done", result=result)
+    yield DoneEvent(result=result)
 
 
 def _last_result(events: Iterator[RunEvent]) -> RunResult:
     result = None
     for event in events:
         if event.type == "done":
-            result = event.result  # type: ignore[attr-defined]
+            result = event.result
     assert result is not None, "a run always ends with a done event"
     return result
 

@@ -11,6 +11,7 @@ from qsm.agents.messages import Budget, FinalAnswer, Message, UserRequest
 from qsm.graph.agent_call import AgentCall, emit, envelope
 from qsm.graph.budget import Limits
 from qsm.graph.envelope import Envelope
+from qsm.graph.events import MessageEvent, StepEvent
 from qsm.graph.recall import remember_chat
 from qsm.graph.spec import Agent, Workflow
 from qsm.graph.state import RunState
@@ -44,7 +45,7 @@ class StepContext:
         target = dst.name if isinstance(dst, Agent) else dst
         cost = call.meter.cost.model_copy() if call else None
         env = self.book.send(msg, source=source, target=target, parents=parents, cost=cost, node=node)
-        emit({"type": "message", "node": node, "envelope": env.model_dump(mode="json")})
+        emit(MessageEvent(node=node, envelope=env))
         self.rt.record_message(env)
         return env
 
@@ -57,7 +58,7 @@ class StepContext:
         self, agent: Agent, node: str, state: Mapping[str, Any], share: int = 1, candidate: int | None = None
     ) -> AgentCall:
         """Announce ``agent``'s step and give it its model behind the run's budget meter."""
-        emit({"type": "step", "node": node, "agent": agent.name, "candidate": candidate})
+        emit(StepEvent(node=node, agent=agent.name, candidate=candidate))
         return AgentCall(
             self.rt,
             agent,

@@ -66,40 +66,35 @@ class RunView:
         self.result: RunResult | None = None
 
     def handle(self, event: RunEvent) -> None:
-        data = event.model_dump()
         if event.type == "step":
-            key = (event.node, data.get("candidate"))
+            key = (event.node, event.candidate)
             box = self.container.expander(
-                step_title(event.agent, event.node, data.get("candidate")), expanded=False
+                step_title(event.agent, event.node, event.candidate), expanded=False
             )
             self.steps[key] = self.current = _Step(box)
         elif event.type == "token":
-            step = self.steps.get((event.node, data.get("candidate")))
+            step = self.steps.get((event.node, event.candidate))
             if step is not None:
-                step.add(data["text"], bool(data.get("thinking")))
+                step.add(event.text, event.thinking)
         elif event.type == "message":
-            env = Envelope.model_validate(data["envelope"])
+            env = event.envelope
             step = self.steps.get((event.node, env.payload.get("candidate"))) or self.current
             if step is not None:
                 step.paint()
                 render_message(step.box, env)
             else:
                 render_message(self.container, env)
-        elif event.type in ("repair", "budget"):
+        elif event.type == "repair" or event.type == "budget":
             text = (
-                f"{event.agent}'s JSON needed repair ({data.get('attempts')} model call(s))"
+                f"{event.agent}'s JSON needed repair ({event.attempts} model call(s))"
                 if event.type == "repair"
-                else f"{event.agent}: {data['message']}"
+                else f"{event.agent}: {event.message}"
             )
             self.container.warning(text, icon="⚠️")
         elif event.type == "done":
             for step in self.steps.values():
                 step.paint()
-            self.result = (
-                data["result"]
-                if isinstance(data["result"], RunResult)
-                else RunResult.model_validate(data["result"])
-            )
+            self.result = event.result
 
 
 def render_message(where: Any, env: Envelope) -> None:

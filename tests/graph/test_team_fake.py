@@ -134,7 +134,7 @@ def test_streams_tokens_with_speaking_agent(tmp_path) -> None:
     assert "".join(e.text for e in weq_tokens if e.thinking) == "add them"
     assert events[-1].result.final.thinking == "add them" and events[-1].result.text == "It is 4"
     messages = [e for e in events if e.type == "message"]
-    assert all(e.envelope["id"].split(":")[0] for e in messages) and len(messages) == 9
+    assert all(e.envelope.id.split(":")[0] for e in messages) and len(messages) == 9
 
 
 def test_topology_and_traffic_export(tmp_path) -> None:

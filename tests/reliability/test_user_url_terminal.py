@@ -125,7 +125,7 @@ def test_model_text_reaches_the_terminal_without_escape_sequences(tmp_path: Path
         for event in stream(Workflow.from_yaml(REVIEW), "hi", runtime=rt):
             printer(event)
             if event.type == "done":
-                result = event.result  # type: ignore[attr-defined]
+                result = event.result
         printer.finish()
         assert result is not None
         print_result(result)

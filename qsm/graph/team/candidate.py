@@ -17,6 +17,7 @@ from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit, envelope
 from qsm.graph.envelope import Envelope
+from qsm.graph.events import BudgetEvent, ChecksEvent, ToolEvent
 from qsm.graph.recall import recall_lessons, recall_notes, write_lesson
 from qsm.graph.state import add_costs
 from qsm.graph.step_context import Update
@@ -39,16 +40,15 @@ def _run_tool(ctx: TeamContext, call: ToolCall, agent: str, candidate: int) -> T
         raise RuntimeError("a tool step ran without the team's toolbox; callers check ctx.toolbox first")
     result = toolbox.run(call)
     emit(
-        {
-            "type": "tool",
-            "node": "draft",
-            "agent": agent,
-            "candidate": candidate,
-            "tool": call.tool,
-            "arguments": call.arguments,
-            "ok": result.ok,
-            "output": result.output if result.ok else result.error,
-        }
+        ToolEvent(
+            node="draft",
+            agent=agent,
+            candidate=candidate,
+            tool=call.tool,
+            arguments=call.arguments,
+            ok=result.ok,
+            output=result.output if result.ok else result.error,
+        )
     )
     return result
 
@@ -107,8 +107,17 @@ def _model_tool_call(
     try:
         tool_call = call.tool_call(messages, toolbox)
     except ToolCallError as err:
-        emit({"type": "tool", "node": "draft", "agent": call.agent.name, "candidate": candidate,
-              "tool": "", "arguments": {}, "ok": False, "output": err.message})  # fmt: skip
+        emit(
+            ToolEvent(
+                node="draft",
+                agent=call.agent.name,
+                candidate=candidate,
+                tool="",
+                arguments={},
+                ok=False,
+                output=err.message,
+            )
+        )
         return None
     result = _run_tool(ctx, tool_call, call.agent.name, candidate)
     return (tool_call, result) if result.ok else None
@@ -279,7 +288,7 @@ def _first_sentence(text: str) -> str:
 
 
 def _settle_exhausted(call: AgentCall, exc: BudgetExhausted, i: int) -> Command:
-    emit({"type": "budget", "node": call.node, "agent": call.agent.name, "message": exc.message})
+    emit(BudgetEvent(node=call.node, agent=call.agent.name, message=exc.message))
     return Command(
         update={"settled": {str(i): "exhausted"}, "exhausted": exc.message, "spent": call.spent_update()},
         goto="QSM.collapse",
@@ -353,15 +362,7 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
             checks=summary,
             judged_by="checks",
         )
-    emit(
-        {
-            "type": "checks",
-            "node": "Ref.verify",
-            "agent": ctx.reflector.name,
-            "candidate": i,
-            "checks": summary,
-        }
-    )
+    emit(ChecksEvent(node="Ref.verify", agent=ctx.reflector.name, candidate=i, checks=summary))
     env = ctx.steps.send(verdict, ctx.reflector, ctx.coordinator, [draft_env.id], call, "Ref.verify")
     if verdict.decision == "reject":
         write_lesson(ctx.rt, request.text, the_draft, verdict, [draft_env.id, env.id], ctx.reflector.name)

@@ -18,6 +18,7 @@ from qsm.agents.router import RouterStudent
 from qsm.agents.tools import CapacityCheck, Toolbox, builtin_toolbox
 from qsm.errors import QsmError
 from qsm.graph.agent_call import emit
+from qsm.graph.events import RouteEvent
 from qsm.graph.spec import Agent, Workflow
 from qsm.graph.step_context import StepContext
 from qsm.graph.team.analysis import RequestAnalysis, analyze
@@ -79,16 +80,15 @@ class TeamContext:
         try:
             student = RouterStudent.load(self.settings.router_path)
         except QsmError as err:
-            emit({"type": "route", "agent": self.coordinator.name, "message": f"router: {err.message}"})
+            emit(RouteEvent(agent=self.coordinator.name, message=f"router: {err.message}"))
             return None
         if student.embedder != self.embedder.name:
             emit(
-                {
-                    "type": "route",
-                    "agent": self.coordinator.name,
-                    "message": f"router: trained on {student.embedder}, memory embeds with {self.embedder.name}; "
+                RouteEvent(
+                    agent=self.coordinator.name,
+                    message=f"router: trained on {student.embedder}, memory embeds with {self.embedder.name}; "
                     "QSM's LLM routes instead",
-                }
+                )
             )
             return None
         return student

@@ -16,6 +16,7 @@ from qsm.graph.agent_call import emit, envelope
 from qsm.graph.collapse import Candidate, rank, vote
 from qsm.graph.economics import settle
 from qsm.graph.envelope import Envelope
+from qsm.graph.events import FinalEvent, StepEvent
 from qsm.graph.spec import USER
 from qsm.graph.step_context import Update
 from qsm.graph.team.context import TeamContext
@@ -27,13 +28,13 @@ def collapse(ctx: TeamContext, state: dict[str, Any]) -> Command:
     expected, settled = state.get("expected", 0), state.get("settled", {})
     if len(settled) < expected:
         return Command(goto=END)  # other candidates are still in flight; the last one to settle collapses
-    emit({"type": "step", "node": "QSM.collapse", "agent": ctx.coordinator.name, "candidate": None})
+    emit(StepEvent(node="QSM.collapse", agent=ctx.coordinator.name))
     final, parents, update = _measure(ctx, state, _candidates(state))
     envs = [
         ctx.steps.send(final, ctx.coordinator, USER, parents, None, "QSM.collapse"),
         ctx.steps.send(final, ctx.coordinator, ctx.economist, parents, None, "QSM.collapse"),
     ]
-    emit({"type": "final", "node": "QSM.collapse", "envelope": envs[0].model_dump(mode="json")})
+    emit(FinalEvent(node="QSM.collapse", envelope=envs[0]))
     return Command(
         update={**update, "final": envs[0].model_dump(), "trace": [e.model_dump() for e in envs]},
         goto="SOM.settle",
@@ -108,7 +109,7 @@ def _measure(
 
 
 def settle_costs(ctx: TeamContext, state: dict[str, Any]) -> Update:
-    emit({"type": "step", "node": "SOM.settle", "agent": ctx.economist.name, "candidate": None})
+    emit(StepEvent(node="SOM.settle", agent=ctx.economist.name))
     final_env = Envelope.model_validate(state["final"])
     final = final_env.message_as(FinalAnswer)
     budget_env = envelope(state.get("budget"))

@@ -18,6 +18,7 @@ from qsm.graph import prompts
 from qsm.graph.agent_call import emit
 from qsm.graph.economics import allocate
 from qsm.graph.envelope import Envelope
+from qsm.graph.events import RouteEvent, StepEvent
 from qsm.graph.state import add_costs
 from qsm.graph.step_context import Update
 from qsm.graph.team.analysis import RequestAnalysis
@@ -57,7 +58,7 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
     req_env, request = Envelope.model_validate(state["request"]), ctx.steps.request(state)
     analysis = ctx.analysis(request.text)
     route = analysis.route
-    emit({"type": "step", "node": "QSM.plan", "agent": ctx.coordinator.name, "candidate": None})
+    emit(StepEvent(node="QSM.plan", agent=ctx.coordinator.name))
     errors: list[str] = []
     spent: dict[str, Any] = {}
     # The student routes unless it cannot tell WeQ's requests from SOM's; QSM's LLM plans only a request
@@ -96,14 +97,13 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
             return {"exhausted": exc.message, "spent": call.spent_update()}
         spent = call.spent_update()
     emit(
-        {
-            "type": "route",
-            "node": "QSM.plan",
-            "agent": ctx.coordinator.name,
-            "router": result.router,
-            "route_to": result.route_to,
-            "confidence": result.confidence,
-        }
+        RouteEvent(
+            node="QSM.plan",
+            agent=ctx.coordinator.name,
+            router=result.router,
+            route_to=result.route_to,
+            confidence=result.confidence,
+        )
     )
     env = ctx.steps.send(result, ctx.coordinator, ctx.economist, [req_env.id], call, "QSM.plan")
     return {"plan": env.model_dump(), "trace": [env.model_dump()], "spent": spent, "errors": errors}
@@ -122,7 +122,7 @@ def budget(ctx: TeamContext, state: dict[str, Any]) -> Update:
     errors: list[str] = []
     call = None
     if route is not None:  # the student's complexity sets the scale, whoever planned
-        emit({"type": "step", "node": "SOM.budget", "agent": ctx.economist.name, "candidate": None})
+        emit(StepEvent(node="SOM.budget", agent=ctx.economist.name))
         complexity = route.complexity
         rationale = f"{complexity} complexity (student router, confidence {route.complexity_confidence:.2f})"
         if the_plan.router == "llm" and len(the_plan.steps) > 1:  # QSM planned several steps
@@ -165,7 +165,7 @@ def dispatch(ctx: TeamContext, state: dict[str, Any]) -> Command:
     plan_env, budget_env = Envelope.model_validate(state["plan"]), Envelope.model_validate(state["budget"])
     the_plan = plan_env.message_as(Plan)
     drafter = ctx.drafter(the_plan)
-    emit({"type": "step", "node": "QSM.dispatch", "agent": ctx.coordinator.name, "candidate": None})
+    emit(StepEvent(node="QSM.dispatch", agent=ctx.coordinator.name))
     instruction = the_plan.goal + (" Steps: " + "; ".join(the_plan.steps) if the_plan.steps else "")
     envs = [
         ctx.steps.send(
