@@ -54,7 +54,7 @@ class Plan(Message):
     kind: ClassVar[str] = "plan"
     goal: str
     steps: list[str] = Field(default_factory=list)
-    route_to: Literal["WeQ", "SOM"] = "WeQ"
+    route_to: str = Field("WeQ", description="the drafting agent: the team's communicator or its economist")
     needs_memory: bool = False
     router: Literal["student", "llm", "default"] = Field(
         "llm", description="who decided the route: the student classifier, QSM's LLM, or the default"

@@ -1,5 +1,11 @@
 """The four roles: what each agent is told, and the small JSON replies it is asked for.
 
+The schemas name agents (who drafts, whose weight is which). They are built per team with
+:func:`plan_reply_type` and :func:`budget_reply_type` so that a workflow that renames its agents asks for
+its own names; the default team gets :class:`PlanReply` and :class:`BudgetReply` themselves, the schemas
+the shipped adapters were trained on. Read replies by role (``route_to`` against the names,
+:meth:`WeightSplit.split`), never by a default name.
+
 Reply schemas are deliberately small (enums, short strings, few items) so that a 135M model under a
 grammar still produces something valid; bigger models fill them better. Code turns replies into the
 channel messages in :mod:`qsm.agents.messages`.
@@ -7,23 +13,32 @@ channel messages in :mod:`qsm.agents.messages`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import functools
+import re
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from qsm.agents.backend import ChatMessage
 
 __all__ = [
     "AGENT_NAMES",
     "CONFIDENCE_SCORE",
+    "DEFAULT_NAMES",
     "ROLE_PROMPTS",
     "BudgetReply",
     "DiagnosisReply",
     "PlanReply",
     "Role",
+    "TeamNames",
     "VerdictReply",
+    "WeightSplit",
+    "Weights",
+    "budget_reply_type",
     "chat",
     "clip",
+    "plan_reply_type",
+    "role_prompt",
     "verdict_score",
 ]
 
@@ -34,6 +49,18 @@ AGENT_NAMES: dict[str, Role] = {
     "SOM": "economist",
     "Ref": "reflector",
 }
+
+
+class TeamNames(NamedTuple):
+    """The team's agent names by role: what reply schemas and role prompts call them."""
+
+    coordinator: str = "QSM"
+    communicator: str = "WeQ"
+    economist: str = "SOM"
+    reflector: str = "Ref"
+
+
+DEFAULT_NAMES = TeamNames()
 
 Short = Annotated[str, StringConstraints(max_length=120)]
 
@@ -49,7 +76,18 @@ class PlanReply(_Reply):
     needs_memory: bool
 
 
-class Weights(_Reply):
+class WeightSplit(_Reply):
+    """What every weights reply has, whatever its fields are called: three weights in this order."""
+
+    def split(self) -> tuple[int, int, int]:
+        """The coordinator's, the drafter's and the reviewer's weight."""
+        coordinator, drafter, reviewer = self.model_dump().values()
+        return int(coordinator), int(drafter), int(reviewer)
+
+
+# The default team's weights; the drafter's (WeQ's or SOM's) is called WeQ, as in training. No docstring:
+# it would enter the JSON schema as a description and change the schema the adapters were trained on.
+class Weights(WeightSplit):
     QSM: int = Field(ge=1, le=10)
     WeQ: int = Field(ge=1, le=10)
     Ref: int = Field(ge=1, le=10)
@@ -75,6 +113,32 @@ class ProblemReply(_Reply):
 class DiagnosisReply(_Reply):
     problems: list[ProblemReply] = Field(min_length=1, max_length=3)
     instruction: str = Field(max_length=240)
+
+
+_ANY: Any = Literal  # Literal[...] over names known only at run time
+
+
+@functools.cache
+def plan_reply_type(names: TeamNames = DEFAULT_NAMES) -> type[PlanReply]:
+    """QSM's plan reply for a team called ``names``: ``route_to`` is one of its communicator's and its
+    economist's names. The default team gets :class:`PlanReply` itself."""
+    if (names.communicator, names.economist) == (DEFAULT_NAMES.communicator, DEFAULT_NAMES.economist):
+        return PlanReply
+    route_to = _ANY[names.communicator, names.economist]
+    return create_model("PlanReply", __base__=PlanReply, route_to=(route_to, ...))
+
+
+@functools.cache
+def budget_reply_type(names: TeamNames = DEFAULT_NAMES) -> type[BudgetReply]:
+    """SOM's budget reply for a team called ``names``: the weights are named after its coordinator, its
+    communicator (the drafter's weight, whoever drafts) and its reflector. The default team gets
+    :class:`BudgetReply` itself; read the weights with :meth:`WeightSplit.split`."""
+    named = (names.coordinator, names.communicator, names.reflector)
+    if named == (DEFAULT_NAMES.coordinator, DEFAULT_NAMES.communicator, DEFAULT_NAMES.reflector):
+        return BudgetReply
+    fields: dict[str, Any] = {f"w{i}": (int, Field(ge=1, le=10, alias=name)) for i, name in enumerate(named)}
+    weights = create_model("Weights", __base__=WeightSplit, **fields)
+    return create_model("BudgetReply", __base__=BudgetReply, weights=(weights, ...))
 
 
 CONFIDENCE_SCORE = {"low": 0.35, "medium": 0.65, "high": 0.9}
@@ -122,6 +186,18 @@ ROLE_PROMPTS: dict[str, str] = {
     ),
     "custom": "You are {name}, a member of an AI team. Do your part of the work described below.",
 }
+
+
+def role_prompt(key: str, names: TeamNames = DEFAULT_NAMES) -> str:
+    """The role prompt ``key`` of :data:`ROLE_PROMPTS`, speaking of the team's agents by their names."""
+    text = ROLE_PROMPTS[key]
+    if names == DEFAULT_NAMES:
+        return text
+    renamed = dict(zip(DEFAULT_NAMES, names, strict=True))
+    return _DEFAULT_NAME.sub(lambda m: renamed[m.group(0)], text)
+
+
+_DEFAULT_NAME = re.compile(r"\b(?:" + "|".join(DEFAULT_NAMES) + r")\b")
 
 
 def chat(system: str, user: str) -> list[ChatMessage]:

@@ -23,7 +23,15 @@ from qsm.agents.messages import (
     Task,
     Verdict,
 )
-from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, DiagnosisReply, PlanReply, VerdictReply, verdict_score
+from qsm.agents.roles import (
+    ROLE_PROMPTS,
+    DiagnosisReply,
+    VerdictReply,
+    budget_reply_type,
+    plan_reply_type,
+    role_prompt,
+    verdict_score,
+)
 from qsm.errors import BudgetExhausted
 from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit
@@ -82,6 +90,7 @@ class PipelineSteps:
         self.workflow = workflow
         self.book = self.ctx.book
         self.caps = self.ctx.caps
+        self.names = workflow.team_names()  # what the Plan and Budget reply schemas call the agents
         self.commit = self.ctx.commit
 
     def node(self, agent: Agent) -> Any:
@@ -109,8 +118,11 @@ class PipelineSteps:
             return {}
         produced = next(iter(agent.output_types("pipeline")))
         call = self.ctx.call(agent, agent.name, state)
-        default = ROLE_PROMPTS.get(
-            _DEFAULT_PROMPT.get(produced, ""), ROLE_PROMPTS["custom"].format(name=agent.name)
+        key = _DEFAULT_PROMPT.get(produced, "")
+        default = (
+            role_prompt(key, self.names)
+            if key in ROLE_PROMPTS
+            else ROLE_PROMPTS["custom"].format(name=agent.name)
         )
         messages = prompts.pipeline_prompt(
             call.system_prompt(default), [(s, e.message(), w) for s, e, w in inbound]
@@ -144,13 +156,14 @@ class PipelineSteps:
                 return Task(instruction=text, assignee=target, candidate=0)
             return FinalAnswer(text=text, thinking=done.thinking, collapse="pipeline")
         if produced == "Plan":
-            plan = call.structured(messages, PlanReply)
+            plan = call.structured(messages, plan_reply_type(self.names))
             return Plan(
                 goal=plan.goal, steps=plan.steps, route_to=plan.route_to, needs_memory=plan.needs_memory
             )
         if produced == "Budget":
-            reply = call.structured(messages, BudgetReply)
-            weights = {"QSM": reply.weights.QSM, "WeQ": reply.weights.WeQ, "Ref": reply.weights.Ref}
+            reply = call.structured(messages, budget_reply_type(self.names))
+            q, d, r = reply.weights.split()
+            weights = {self.names.coordinator: q, self.names.communicator: d, self.names.reflector: r}
             return allocate(
                 self.caps,
                 state.get("spent", {}),

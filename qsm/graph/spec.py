@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qsm.agents.messages import MESSAGE_TYPES
-from qsm.agents.roles import Role
+from qsm.agents.roles import DEFAULT_NAMES, Role, TeamNames
 from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
 from qsm.graph.builtin_team import TEAM_AGENTS, TEAM_CHANNELS, TEAM_DESCRIPTION, TEAM_ROLES, required_channels
 from qsm.graph.channels import Channel
@@ -154,6 +154,16 @@ class Workflow(BaseModel):
                 hint="give each of coordinator, economist, communicator, reflector to one agent",
             )
         return matches[0]
+
+    def team_names(self) -> TeamNames:
+        """What reply schemas and role prompts call the agents: for each team role, the one agent that has
+        it, or the default name where none or several do (a pipeline need not have all four)."""
+
+        def name(role: str, default: str) -> str:
+            matches = [a.name for a in self.agents if a.role == role]
+            return matches[0] if len(matches) == 1 else default
+
+        return TeamNames(**{role: name(role, default) for role, default in DEFAULT_NAMES._asdict().items()})
 
     def check(self) -> Workflow:
         """Refuse unknown agents, duplicate names, and channels whose type does not match their ends."""

@@ -10,7 +10,7 @@ from typing import Any
 from langgraph.types import Command, Send
 
 from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, ToolCall, ToolResult, Verdict
-from qsm.agents.roles import ROLE_PROMPTS, DiagnosisReply, VerdictReply, chat, verdict_score
+from qsm.agents.roles import DiagnosisReply, VerdictReply, chat, verdict_score
 from qsm.agents.settings import Sampling
 from qsm.agents.tools import Toolbox, ToolCallError, ToolError
 from qsm.errors import BudgetExhausted, StructuredOutputError
@@ -230,7 +230,7 @@ def _write(
     notes = [] if analysis.notes else recall_notes(ctx.rt, request.text, request.user, author.name)
     fmt = analysis.answer_format
     messages = prompts.draft_prompt(
-        call.system_prompt(ROLE_PROMPTS[key]),
+        call.system_prompt(ctx.prompt(key)),
         request,
         the_plan,
         ctx.steps.book.strength(ctx.coordinator.name, author.name, "Task"),
@@ -395,7 +395,7 @@ def _model_verdict(
     request = ctx.steps.request(branch)
     reply = call.structured(
         prompts.verify_prompt(
-            call.system_prompt(ROLE_PROMPTS["Ref.verify"]),
+            call.system_prompt(ctx.prompt("Ref.verify")),
             request,
             the_draft,
             ctx.steps.book.strength(the_draft.author, ctx.reflector.name, "Draft"),
@@ -439,7 +439,7 @@ def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
         try:
             reply = call.structured(
                 prompts.diagnose_prompt(
-                    call.system_prompt(ROLE_PROMPTS["Ref.diagnose"]), request, the_draft, verdict
+                    call.system_prompt(ctx.prompt("Ref.diagnose")), request, the_draft, verdict
                 ),
                 DiagnosisReply,
             )

@@ -14,6 +14,7 @@ import numpy as np
 
 from qsm.agents.inline_notes import content_words
 from qsm.agents.messages import Plan
+from qsm.agents.roles import budget_reply_type, plan_reply_type, role_prompt
 from qsm.agents.router import RouterStudent
 from qsm.agents.tools import CapacityCheck, Toolbox, builtin_toolbox
 from qsm.errors import QsmError
@@ -49,6 +50,9 @@ class TeamContext:
         self.communicator = workflow.by_role("communicator")
         self.economist = workflow.by_role("economist")
         self.reflector = workflow.by_role("reflector")
+        self.names = workflow.team_names()
+        self.plan_reply = plan_reply_type(self.names)
+        self.budget_reply = budget_reply_type(self.names)
         rs = runtime.settings.runtime
         self.settings = rs
         self.fan_out = workflow.fan_out or rs.fan_out
@@ -112,7 +116,14 @@ class TeamContext:
 
     # -- agents -------------------------------------------------------------------------------------
     def drafter(self, plan: Plan | None) -> Agent:
-        return self.economist if plan is not None and plan.route_to == "SOM" else self.communicator
+        """The agent the plan routes to (by name: the economist's, else the communicator)."""
+        return (
+            self.economist if plan is not None and plan.route_to == self.economist.name else self.communicator
+        )
+
+    def prompt(self, key: str) -> str:
+        """The role prompt ``key`` naming this team's agents."""
+        return role_prompt(key, self.names)
 
     def _toolbox(self) -> Toolbox:
         """The built-in tools (with memory search when memory is open) and SOM's capacity check."""

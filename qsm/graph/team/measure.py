@@ -9,7 +9,6 @@ from langgraph.graph import END
 from langgraph.types import Command
 
 from qsm.agents.messages import Budget, Draft, FinalAnswer, Verdict
-from qsm.agents.roles import ROLE_PROMPTS
 from qsm.errors import BudgetExhausted
 from qsm.graph import prompts
 from qsm.graph.agent_call import emit, envelope
@@ -79,7 +78,7 @@ def _measure(
         try:
             merged = call.text(
                 prompts.merge_prompt(
-                    call.system_prompt(ROLE_PROMPTS["QSM.merge"]),
+                    call.system_prompt(ctx.prompt("QSM.merge")),
                     ctx.steps.request(state),
                     [c.draft for c in usable],
                 )

@@ -11,7 +11,6 @@ from langgraph.types import Command, Send
 
 from qsm.agents.inline_notes import content_words
 from qsm.agents.messages import Plan, Task
-from qsm.agents.roles import ROLE_PROMPTS, BudgetReply, PlanReply
 from qsm.agents.router import RouteDecision
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
@@ -68,7 +67,7 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
         result = Plan(
             goal=request.text[:200],
             steps=[],
-            route_to="SOM" if drafter is ctx.economist else "WeQ",
+            route_to=drafter.name,
             router="student",
             confidence=round(route.confidence, 3),
         )
@@ -77,22 +76,22 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
         call = ctx.steps.call(ctx.coordinator, "QSM.plan", state)
         try:
             reply = call.structured(
-                prompts.plan_prompt(call.system_prompt(ROLE_PROMPTS["QSM.plan"]), request), PlanReply
+                prompts.plan_prompt(call.system_prompt(ctx.prompt("QSM.plan")), request), ctx.plan_reply
             )
-            route_to = reply.route_to
+            economist = reply.route_to == ctx.economist.name
             if route is not None and not _undecided(route, ctx):  # the student knows who drafts
-                route_to = "SOM" if route.drafter_role == "economist" else "WeQ"
+                economist = route.drafter_role == "economist"
             result = Plan(
                 goal=request.text[:200],
                 steps=valid_steps(reply.steps, analysis),
-                route_to=route_to,
+                route_to=(ctx.economist if economist else ctx.communicator).name,
                 needs_memory=reply.needs_memory,
                 router="llm",
                 confidence=round(route.confidence, 3) if route else None,
             )
         except StructuredOutputError as exc:
             errors.append(str(exc))
-            result = Plan(goal=request.text[:200], steps=[], route_to="WeQ", router="default")
+            result = Plan(goal=request.text[:200], steps=[], route_to=ctx.communicator.name, router="default")
         except BudgetExhausted as exc:
             return {"exhausted": exc.message, "spent": call.spent_update()}
         spent = call.spent_update()
@@ -137,13 +136,13 @@ def budget(ctx: TeamContext, state: dict[str, Any]) -> Update:
         try:
             reply = call.structured(
                 prompts.budget_prompt(
-                    call.system_prompt(ROLE_PROMPTS["SOM.budget"]), the_plan, strength, drafter.name, limits
+                    call.system_prompt(ctx.prompt("SOM.budget")), the_plan, strength, drafter.name, limits
                 ),
-                BudgetReply,
+                ctx.budget_reply,
             )
             complexity, rationale = reply.complexity, reply.rationale
-            w = reply.weights
-            weights = {ctx.coordinator.name: w.QSM, drafter.name: w.WeQ, ctx.reflector.name: w.Ref}
+            q, d, r = reply.weights.split()
+            weights = {ctx.coordinator.name: q, drafter.name: d, ctx.reflector.name: r}
         except StructuredOutputError as exc:
             errors.append(str(exc))
             complexity, rationale = "medium", "default split (SOM's reply was unusable)"
