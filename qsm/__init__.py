@@ -2,7 +2,7 @@
 
 The scripting surface is small::
 
-    from qsm import Workflow, Agent, Channel, run, stream
+    from qsm import Workflow, Agent, Channel, run, stream, Conversation
 
 Names are imported lazily so that ``import qsm.ids`` (used by every subpackage) stays cheap and free
 of import cycles.
@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "Agent",
     "Channel",
+    "Conversation",
     "QsmError",
     "QsmSettings",
     "RunResult",
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Agent": "qsm.graph",
     "Channel": "qsm.graph",
+    "Conversation": "qsm.graph",
     "Workflow": "qsm.graph",
     "RunResult": "qsm.graph",
     "run": "qsm.graph",

@@ -175,6 +175,11 @@ ROLE_PROMPTS: dict[str, str] = {
         "briefly. If notes from memory are given, use them and cite them like [1]. If you are asked to "
         "revise, fix the listed problems."
     ),
+    "WeQ.summarise": (
+        "You are WeQ, the communicator of an AI team. Summarise the conversation below in at most three "
+        "sentences for your team: keep the names, numbers and facts the user asked about and was told, so "
+        "that a follow-up question can be understood. Reply with the summary only."
+    ),
     "Ref.verify": (
         "You are Ref, the reviewer of an AI team. Check whether the answer correctly and fully answers the "
         "request. decision: accept if it is correct, revise if it can be fixed, reject if it is wrong or "

@@ -11,6 +11,7 @@ from qsm.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from qsm.graph.channels import Channel, ChannelBook
+    from qsm.graph.conversation import Conversation
     from qsm.graph.envelope import Envelope
     from qsm.graph.runner import RunEvent, RunResult, history, load_result, resume, run, stream, stream_resume
     from qsm.graph.runtime import Runtime
@@ -20,6 +21,7 @@ __all__ = [
     "Agent",
     "Channel",
     "ChannelBook",
+    "Conversation",
     "Envelope",
     "RunEvent",
     "RunResult",
@@ -35,6 +37,7 @@ __all__ = [
 
 _EXPORTS = {
     "qsm.graph.channels": ("Channel", "ChannelBook"),
+    "qsm.graph.conversation": ("Conversation",),
     "qsm.graph.envelope": ("Envelope",),
     "qsm.graph.runner": (
         "RunEvent",

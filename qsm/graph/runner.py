@@ -26,6 +26,7 @@ from qsm.graph.events import (
 from qsm.graph.runtime import Runtime
 from qsm.graph.spec import USER, Workflow
 from qsm.graph.state import new_run_input
+from qsm.graph.turn_history import carry_over
 from qsm.userid import check_user_id
 
 __all__ = [
@@ -79,8 +80,11 @@ def stream(
         )
         runtime.runs.start_thread(thread_id, workflow.name, runtime.workflow_yaml(workflow), prompt, user)
         yield MessageEvent(node="input", envelope=request)
-        # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns
-        initial = new_run_input(workflow.name, request.model_dump())
+        # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns,
+        # and QSM and WeQ see the latest of them (older ones summarised by WeQ)
+        earlier, spent = yield from carry_over(runtime, workflow, thread_id)
+        conversation = earlier.model_dump(mode="json") if earlier else None
+        initial = new_run_input(workflow.name, request.model_dump(), conversation, spent)
         yield from _drive(runtime, workflow, thread_id, initial)
     finally:
         if own:
@@ -106,7 +110,9 @@ def stream_resume(
             raise QsmError(
                 f"thread {thread_id} has no checkpoint {checkpoint_id}", hint=f"`qsm history {thread_id}`"
             )
-        if not snapshot.next:
+        # a step stopped after its tasks stored their writes (Ctrl-C while a task ran in LangGraph's
+        # worker thread) lists no next node but still has tasks: the resume commits them and goes on
+        if not snapshot.next and not snapshot.tasks:
             yield DoneEvent(result=_result(thread_id, snapshot.values), resumed=False)
             return
         runtime.runs.set_status(thread_id, "running")

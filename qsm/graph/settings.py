@@ -35,6 +35,13 @@ class RuntimeSettings(BaseModel):
     repair_limit: int = Field(1, ge=0, le=8, description="revise rounds Ref may ask for per candidate")
     collapse: CollapseMode = "ref_rank"
     max_prompt_chars: int = Field(24000, ge=100, description="refuse user prompts longer than this outright")
+    history_tokens: int = Field(
+        512,
+        ge=0,
+        le=8192,
+        description="earlier turns of a conversation that reach QSM and WeQ, in tokens; WeQ summarises the "
+        "older turns beyond it (0: none)",
+    )
     recall_k: int = Field(4, ge=0, le=32, description="memory entries WeQ may put into a draft's context")
     recall_min_score: float = Field(0.35, ge=-1.0, le=1.0, description="cosine similarity a note needs")
     remember_chats: bool = Field(True, description="store each finished run under /users/<user>/chats")

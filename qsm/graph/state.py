@@ -58,13 +58,23 @@ class RunState(TypedDict, total=False):
     spent: Annotated[dict[str, dict[str, Any]], add_costs]
     exhausted: Annotated[str, first_set]
     errors: Annotated[list[str], operator.add]
+    conversation: dict[str, Any] | None
+    """The earlier turns of the thread this run sees (:class:`qsm.graph.turns.EarlierTurns`), fixed when
+    the run starts; None on a thread's first turn."""
 
 
-def new_run_input(workflow: str, request: dict[str, Any]) -> dict[str, Any]:
+def new_run_input(
+    workflow: str,
+    request: dict[str, Any],
+    conversation: dict[str, Any] | None = None,
+    spent: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The graph input that starts a run on a thread: the workflow's name, the request (the trace's first
     message), and every other key of :class:`RunState` reset, so nothing of an earlier run on the same
     thread (its budget spent, drafts, verdicts, settled questions, answer, cost or trace) reaches this one.
-    The thread's checkpoint history still holds the earlier runs."""
+    The thread's checkpoint history still holds the earlier runs; what of them the agents see is
+    ``conversation`` (the earlier turns, see :mod:`qsm.graph.turns`), and ``spent`` is what preparing it
+    cost (WeQ's summary of older turns), charged to this run."""
     return {
         "workflow": workflow,
         "request": request,
@@ -80,7 +90,8 @@ def new_run_input(workflow: str, request: dict[str, Any]) -> dict[str, Any]:
         "cost": None,
         "receipt": None,
         "trace": Overwrite([request]),
-        "spent": Overwrite({}),
+        "spent": Overwrite(spent or {}),
         "exhausted": Overwrite(""),
         "errors": Overwrite([]),
+        "conversation": conversation,
     }

@@ -47,9 +47,16 @@ def _own_turn(result: RunResult, prompt: str, answer: str) -> None:
     assert result.cost is not None and not result.cost.exhausted
 
 
-def _same_spend(turn: RunResult, alone: RunResult) -> None:
+def _same_spend(turn: RunResult, alone: RunResult, carried: RunResult | None = None) -> None:
+    """The turn spends what it would on a thread of its own; on a team thread its prompts also carry the
+    turn before (``carried``: more prompt tokens, never that turn's spend on top)."""
     assert turn.cost is not None and alone.cost is not None
-    assert (turn.cost.calls, turn.cost.tokens) == (alone.cost.calls, alone.cost.tokens)
+    assert turn.cost.calls == alone.cost.calls
+    if carried is None:
+        assert turn.cost.tokens == alone.cost.tokens
+    else:
+        assert carried.cost is not None
+        assert alone.cost.tokens < turn.cost.tokens < alone.cost.tokens + carried.cost.tokens
     assert turn.cost.by_agent.keys() == alone.cost.by_agent.keys()
 
 
@@ -74,7 +81,7 @@ def test_second_turn_on_a_team_thread_is_its_own_run(tmp_path: Path) -> None:
     _own_turn(second, SECOND, SECOND_ANSWER)
     assert not {e.id for e in first.trace} & {e.id for e in second.trace}
     assert [e.type for e in second.trace] == [e.type for e in alone.trace]
-    _same_spend(second, alone)  # not the two turns' sum
+    _same_spend(second, alone, carried=first)  # not the two turns' sum
     assert thread is not None and thread.status == "ok" and thread.final_id == second.final_id
     # the thread's history still holds the first turn: time travel reaches its end, answer and all
     assert len(ends) == 2 and earlier.text == FIRST_ANSWER and earlier.final_id == first.final_id

@@ -24,6 +24,7 @@ from qsm.graph.step_context import Update
 from qsm.graph.team.analysis import RequestAnalysis
 from qsm.graph.team.checks import Check, run_checks
 from qsm.graph.team.context import TeamContext
+from qsm.graph.turns import earlier, with_history
 
 __all__ = ["diagnose", "draft", "judge_text", "verify"]
 
@@ -229,11 +230,12 @@ def _write(
     note = (best, analysis.notes.notes[best], analysis.question) if analysis.notes and best else None
     notes = [] if analysis.notes else recall_notes(ctx.rt, request.text, request.user, author.name)
     fmt = analysis.answer_format
-    messages = prompts.draft_prompt(
+    task_strength = ctx.steps.book.strength(ctx.coordinator.name, author.name, "Task")
+    prompt = prompts.draft_prompt(
         call.system_prompt(ctx.prompt(key)),
         request,
         the_plan,
-        ctx.steps.book.strength(ctx.coordinator.name, author.name, "Task"),
+        task_strength,
         notes=[f"{n.quote} (from {n.path})" for n in notes],
         repair=repair_env.message() if repair_env else None,
         previous=previous_env.message() if previous_env else None,
@@ -241,6 +243,7 @@ def _write(
         note=note,
         answer_format=fmt.instruction() if fmt else "",
     )
+    messages = with_history(prompt, earlier(branch), task_strength)  # the turns before this one
     text = ""
     if fmt is not None and fmt.projectable:  # answer freely, then bring the answer into the format
         completion = call.text(messages)

@@ -18,10 +18,12 @@ from qsm.graph.agent_call import emit
 from qsm.graph.economics import allocate
 from qsm.graph.envelope import Envelope
 from qsm.graph.events import RouteEvent, StepEvent
+from qsm.graph.spec import USER
 from qsm.graph.state import add_costs
 from qsm.graph.step_context import Update
 from qsm.graph.team.analysis import RequestAnalysis
 from qsm.graph.team.context import TeamContext
+from qsm.graph.turns import earlier, resolved_text, with_history
 
 __all__ = ["after_budget", "after_plan", "budget", "dispatch", "plan", "valid_steps"]
 
@@ -47,6 +49,12 @@ def valid_steps(steps: list[str], analysis: RequestAnalysis) -> list[str]:
     return kept
 
 
+def _routing(ctx: TeamContext, state: dict[str, Any]) -> RequestAnalysis:
+    """What the router decides on: the request, or a follow-up read with the turn before it ("How many
+    people live there?" after "What is the capital of France?")."""
+    return ctx.analysis(resolved_text(earlier(state), ctx.steps.request(state).text))
+
+
 def _undecided(route: RouteDecision, ctx: TeamContext) -> bool:
     """The student is not sure enough, and the doubt is about who drafts (WeQ or SOM)."""
     resource = route.probabilities["intent.resource"]
@@ -56,7 +64,8 @@ def _undecided(route: RouteDecision, ctx: TeamContext) -> bool:
 def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
     req_env, request = Envelope.model_validate(state["request"]), ctx.steps.request(state)
     analysis = ctx.analysis(request.text)
-    route = analysis.route
+    routing = _routing(ctx, state)  # a follow-up is routed with the turn before it
+    route = routing.route
     emit(StepEvent(node="QSM.plan", agent=ctx.coordinator.name))
     errors: list[str] = []
     spent: dict[str, Any] = {}
@@ -76,14 +85,19 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
         call = ctx.steps.call(ctx.coordinator, "QSM.plan", state)
         try:
             reply = call.structured(
-                prompts.plan_prompt(call.system_prompt(ctx.prompt("QSM.plan")), request), ctx.plan_reply
+                with_history(
+                    prompts.plan_prompt(call.system_prompt(ctx.prompt("QSM.plan")), request),
+                    earlier(state),
+                    ctx.steps.book.strength(USER, ctx.coordinator.name, "UserRequest"),
+                ),
+                ctx.plan_reply,
             )
             economist = reply.route_to == ctx.economist.name
             if route is not None and not _undecided(route, ctx):  # the student knows who drafts
                 economist = route.drafter_role == "economist"
             result = Plan(
                 goal=request.text[:200],
-                steps=valid_steps(reply.steps, analysis),
+                steps=valid_steps(reply.steps, routing),
                 route_to=(ctx.economist if economist else ctx.communicator).name,
                 needs_memory=reply.needs_memory,
                 router="llm",
@@ -116,8 +130,7 @@ def budget(ctx: TeamContext, state: dict[str, Any]) -> Update:
     plan_env = Envelope.model_validate(state["plan"])
     the_plan = plan_env.message_as(Plan)
     drafter = ctx.drafter(the_plan)
-    analysis = ctx.analysis(ctx.steps.request(state).text)
-    route = analysis.route
+    route = _routing(ctx, state).route
     errors: list[str] = []
     call = None
     if route is not None:  # the student's complexity sets the scale, whoever planned
@@ -177,7 +190,7 @@ def dispatch(ctx: TeamContext, state: dict[str, Any]) -> Command:
         )
         for i in range(ctx.fan_out)
     ]
-    branch = {k: state.get(k) for k in ("request", "plan", "budget", "spent")}
+    branch = {k: state.get(k) for k in ("request", "plan", "budget", "spent", "conversation")}
     sends = [
         Send("draft", {**branch, "task": e.model_dump(), "candidate": i, "round": 0})
         for i, e in enumerate(envs)
