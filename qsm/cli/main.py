@@ -32,6 +32,12 @@ COMMANDS: dict[str, LazyCommand] = {
             "run_cmds:history_cmd",
             "List THREAD_ID's checkpoints, newest first; `qsm resume THREAD --from ID` goes back to one.",
         ),
+        (
+            "chat",
+            "chat_cmd:chat_cmd",
+            "Talk with the team: a conversation whose earlier turns reach the agents, answers streamed as they "
+            "are written.",
+        ),
         ("threads", "run_cmds:threads_cmd", "List past runs (threads), newest first."),
         (
             "trace",
