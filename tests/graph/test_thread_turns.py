@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from qsm.agents import FakeChatModel
 from qsm.cli import cli
-from qsm.graph import RunResult, Workflow, history, resume, run
+from qsm.graph import RunResult, Runtime, Workflow, history, resume, run
+from qsm.graph.compile import compiled
 from qsm.graph.state import RunState, new_run_input
+from qsm.settings import load_settings
 from tests.helpers import ACCEPT, BUDGET, PLAN, fake_runtime, team_fakes
 
 FIRST, SECOND = "What is 2+2?", "How many legs does a spider have?"
@@ -155,3 +157,10 @@ def test_qsm_ask_thread_continues_with_a_new_turn(tmp_path: Path) -> None:
     assert "How many people live there?" in second["final"]["text"]  # the fake model echoes the request
     assert second["trace"][0]["id"] != first["trace"][0]["id"] and len(second["trace"]) == len(first["trace"])
     assert second["cost"]["calls"] == first["cost"]["calls"]
+    # the second turn carries the first (its question and answer), which QSM's and WeQ's prompts are built from
+    with Runtime(load_settings(cfg), memory=None, ledger=None) as runtime:
+        values = compiled(runtime, Workflow.default()).get_state({"configurable": {"thread_id": "T"}}).values
+    carried = values["conversation"]["turns"]
+    assert [(t["question"], t["answer"]) for t in carried] == [
+        ("What is the capital of France?", first["final"]["text"])
+    ]
