@@ -5,6 +5,13 @@ generate at once (the weights are mmapped, so the instances share their pages). 
 instance, preferring the one that last served the same ``cache_key`` (normally the agent name) with the
 same adapter, so llama.cpp's prefix reuse keeps that agent's system prompt warm. Switching an
 instance's LoRA adapter clears its KV cache.
+
+Loading never touches the process's stdout or stderr: llama-cpp-python silences a quiet load by pointing
+file descriptors 1 and 2 at /dev/null and back (``suppress_stdout_stderr``), which is not thread-safe;
+two loads at once (fan-out) could leave stdout at /dev/null for good, and whatever another thread printed
+meanwhile (streamed tokens) was lost. :func:`_construct` loads one instance at a time, with that
+redirection switched off; llama.cpp's own log still goes through llama-cpp-python's log callback, which
+prints errors only.
 """
 
 from __future__ import annotations
@@ -72,16 +79,13 @@ class LlamaBase:
     # -- loading -------------------------------------------------------------------------------
     def _load(self) -> _Slot:
         ensure_real_models_allowed("llama.cpp")
-        from llama_cpp import Llama
-
         try:
-            llama = Llama(
+            llama = _construct(
                 model_path=str(self.path),
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
                 n_gpu_layers=self.n_gpu_layers,
-                verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
             raise ModelNotFoundError(
@@ -365,6 +369,41 @@ class LlamaCppModel:
 
     def close(self) -> None:
         """Views do not own the base; the pool closes it."""
+
+
+_load_lock = threading.Lock()  # swapping the redirection out and back must not interleave between loads
+_REDIRECT = "suppress_stdout_stderr"  # the name llama-cpp-python's modules import it under
+
+
+class _KeepStreams:
+    """Stands in for llama-cpp-python's ``suppress_stdout_stderr`` while qsm loads: leaves fd 1 and 2 be."""
+
+    def __init__(self, disable: bool = True) -> None:
+        pass
+
+    def __enter__(self) -> _KeepStreams:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _construct(**params: Any) -> Any:
+    """A quiet ``llama_cpp.Llama(**params)`` that leaves stdout and stderr alone (see the module), one load
+    at a time in this process."""
+    import llama_cpp._internals
+    import llama_cpp.llama
+
+    modules = [m for m in (llama_cpp.llama, llama_cpp._internals) if hasattr(m, _REDIRECT)]
+    with _load_lock:
+        saved = [getattr(m, _REDIRECT) for m in modules]
+        for module in modules:
+            setattr(module, _REDIRECT, _KeepStreams)
+        try:
+            return llama_cpp.llama.Llama(**params, verbose=False)
+        finally:
+            for module, original in zip(modules, saved, strict=True):
+                setattr(module, _REDIRECT, original)
 
 
 def _prime(llama: Any, prompt: list[int]) -> None:
