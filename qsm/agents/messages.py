@@ -21,6 +21,7 @@ __all__ = [
     "FinalAnswer",
     "FinalStatus",
     "Message",
+    "MessageType",
     "Note",
     "Plan",
     "RepairPlan",
@@ -217,6 +218,23 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         ToolResult,
     )
 }
+
+
+MessageType = Literal[
+    "UserRequest",
+    "Plan",
+    "Task",
+    "Budget",
+    "Draft",
+    "Verdict",
+    "RepairPlan",
+    "CostReport",
+    "FinalAnswer",
+    "Note",
+    "ToolCall",
+    "ToolResult",
+]
+"""The name of a channel message's type: a key of :data:`MESSAGE_TYPES` (what envelopes and specs name)."""
 
 
 def message_type(name: str) -> type[Message]:

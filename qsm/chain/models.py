@@ -11,8 +11,10 @@ __all__ = [
     "PROOF_FORMAT",
     "AnchorInfo",
     "BatchInfo",
+    "BatchState",
     "Hex32",
     "LeafValue",
+    "LedgerBackend",
     "LedgerReceipt",
     "LedgerStatus",
     "OutputKind",
@@ -28,6 +30,10 @@ Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
 HexAddress = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
 OutputKind = Literal["final_answer", "message"]
 """What a recorded output is: a run's final answer, or (with ``ledger.anchor_messages``) a channel message."""
+BatchState = Literal["sealed", "signed", "broadcast", "mined", "final", "failed"]
+"""Where a batch stands in the anchoring state machine (:data:`qsm.chain.outbox_schema.TRANSITIONS`)."""
+LedgerBackend = Literal["embedded", "rpc", "fake"]
+"""Which chain a ledger anchors on: the embedded one, a node over JSON-RPC, or the in-memory fake."""
 
 
 def hex32(value: bytes) -> str:
@@ -51,7 +57,7 @@ class BatchInfo(BaseModel):
     """One anchored (or to-be-anchored) batch, for `qsm ledger status` and the UI's ledger explorer."""
 
     batch_id: int
-    state: str
+    state: BatchState
     root: Hex32
     leaf_count: int
     sealed_at: float
@@ -67,7 +73,7 @@ class BatchInfo(BaseModel):
 
 
 class LedgerStatus(BaseModel):
-    backend: str
+    backend: LedgerBackend
     enabled: bool
     chain_id: int | None
     contract: str | None

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Literal
 
-from qsm.chain.models import OutputKind
+from qsm.chain.models import BatchState, OutputKind
 
 __all__ = [
     "BATCH_STATES",
@@ -22,7 +21,6 @@ __all__ = [
     "tx_from_row",
 ]
 
-BatchState = Literal["sealed", "signed", "broadcast", "mined", "final", "failed"]
 BATCH_STATES: tuple[BatchState, ...] = ("sealed", "signed", "broadcast", "mined", "final", "failed")
 OPEN_STATES: tuple[BatchState, ...] = ("sealed", "signed", "broadcast", "mined")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import builtins
 import time
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qsm.agents.messages import AgentCost, Message, message_type
+from qsm.agents.messages import AgentCost, Message, MessageType, message_type
 from qsm.ids import content_id
 
 __all__ = ["Envelope", "StepCost", "seal"]
@@ -25,7 +25,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str
-    type: str
+    type: MessageType
     source: str
     target: str
     parents: list[str] = Field(default_factory=list)
@@ -63,7 +63,7 @@ def seal(
     cid = content_id(message.kind, {"type": type_name, "payload": payload, "parents": sorted(parents)})
     return Envelope(
         id=cid,
-        type=type_name,
+        type=cast(MessageType, type_name),  # validated: a message class outside MESSAGE_TYPES is refused
         source=source,
         target=target,
         parents=sorted(parents),

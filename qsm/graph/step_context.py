@@ -39,14 +39,17 @@ class StepContext:
         parents: list[str],
         call: AgentCall | None,
         node: str,
+        *,
+        final: bool = False,
     ) -> Envelope:
-        """Seal ``msg`` on the channel src -> dst (validated by the book), stream it and record it."""
+        """Seal ``msg`` on the channel src -> dst (validated by the book), stream it and record it (as the
+        run's final answer when ``final``)."""
         source = src.name if isinstance(src, Agent) else src
         target = dst.name if isinstance(dst, Agent) else dst
         cost = call.meter.cost.model_copy() if call else None
         env = self.book.send(msg, source=source, target=target, parents=parents, cost=cost, node=node)
         emit(MessageEvent(node=node, envelope=env))
-        self.rt.record_message(env)
+        self.rt.record_message(env, final=final)
         return env
 
     def limits(self, state: Mapping[str, Any]) -> Limits:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qsm.agents import ModelPool
+from qsm.agents import FakeChatModel, ModelPool
 from qsm.chain import FakeLedger, Ledger, LedgerProtocol
 from qsm.graph import Runtime, Workflow, run
 from qsm.settings import load_settings
@@ -50,3 +50,28 @@ def test_the_ledger_in_use_decides_whether_messages_are_recorded(tmp_path: Path)
         result = run(Workflow.default(), "What is 2+2?", runtime=rt)
     assert sum(ledger.status().outputs.values()) == 1, ledger.status()
     assert result.receipt is not None and result.receipt["content_id"] == result.final_id
+
+
+PIPELINE = """
+name: one-boss
+kind: pipeline
+agents:
+  Boss: {role: coordinator}
+channels:
+  - "user -> Boss: UserRequest"
+  - "Boss -> user: FinalAnswer"
+"""
+
+
+def test_only_the_runs_final_answer_is_recorded_as_one(tmp_path: Path) -> None:
+    """In a pipeline an agent's FinalAnswer to the user is a channel message; the run's final answer is
+    the one ``finish`` makes of what reached the user (another id)."""
+    settings = load_settings(overrides={"data_dir": str(tmp_path / "d")})
+    ledger = FakeLedger(anchor_messages=True)
+    models = ModelPool(overrides={"Boss": FakeChatModel(["42"], auto=False)})
+    with Runtime(settings, models=models, memory=None, ledger=ledger) as rt:
+        result = run(Workflow.from_yaml(PIPELINE), "What is 6*7?", runtime=rt)
+    assert result.text == "42" and result.receipt is not None and result.receipt["kind"] == "final_answer"
+    boss_says = next(env for env in result.trace if env.source == "Boss" and env.id != result.final_id)
+    assert ledger.record(boss_says.id).kind == "message"
+    assert ledger.record(result.final_id or "").kind == "final_answer"

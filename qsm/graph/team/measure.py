@@ -30,8 +30,8 @@ def collapse(ctx: TeamContext, state: dict[str, Any]) -> Command:
     emit(StepEvent(node="QSM.collapse", agent=ctx.coordinator.name))
     final, parents, update = _measure(ctx, state, _candidates(state))
     envs = [
-        ctx.steps.send(final, ctx.coordinator, USER, parents, None, "QSM.collapse"),
-        ctx.steps.send(final, ctx.coordinator, ctx.economist, parents, None, "QSM.collapse"),
+        ctx.steps.send(final, ctx.coordinator, USER, parents, None, "QSM.collapse", final=True),
+        ctx.steps.send(final, ctx.coordinator, ctx.economist, parents, None, "QSM.collapse", final=True),
     ]
     emit(FinalEvent(node="QSM.collapse", envelope=envs[0]))
     return Command(
