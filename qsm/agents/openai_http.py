@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -31,6 +35,11 @@ class OpenAIChatModel:
     """Streams ``/chat/completions`` from ``settings.url`` (which ends in ``/v1``).
 
     A ``thinking_budget`` cannot be forced through this API; the server's own reasoning limits apply.
+    A request's ``deadline`` bounds the whole exchange: until the reply starts, every connect, write and
+    read waits at most until the deadline (or ``model.timeout_s``, when that is sooner); once it streams,
+    the socket is shut at the deadline, so a server that falls silent or trickles bytes is cut off there.
+    A call the deadline ends returns what arrived so far with ``finish_reason = "deadline"``, like the other
+    backends, and the budget meter then stops the run.
     Token counts come from the server's usage report when it sends one; the prompt-size check before a
     call uses a conservative estimate (3 characters per token), and the server's own context error is
     turned into :class:`PromptTooLongError`.
@@ -108,6 +117,9 @@ class OpenAIChatModel:
                 else {"type": "json_object", "schema": json_schema}
             )
         started = time.perf_counter()
+        limit = self.settings.timeout_s
+        left = limit if deadline is None else max(0.001, deadline - time.monotonic())
+        cutoff = _Cutoff(deadline)
         pieces: list[str] = []
         reasoning: list[str] = []
         usage: dict[str, int] = {}
@@ -115,7 +127,12 @@ class OpenAIChatModel:
         finish: FinishReason = "length"
         first: float | None = None
         try:
-            with self._client.stream("POST", "/chat/completions", json=body) as response:
+            with (
+                self._client.stream(
+                    "POST", "/chat/completions", json=body, timeout=httpx.Timeout(min(limit, left))
+                ) as response,
+                cutoff.watching(response),
+            ):
                 if response.status_code >= 400:
                     self._raise_for(response)
                 for line in response.iter_lines():
@@ -142,17 +159,12 @@ class OpenAIChatModel:
                     if deadline is not None and time.monotonic() > deadline:
                         finish = "deadline"
                         break
-        except httpx.ConnectError as exc:
-            raise ModelCallError(
-                f"cannot reach the model server at {self.shown_url}: {exc}",
-                hint="start the server (e.g. `python -m llama_cpp.server --model M.gguf`) or fix model.url",
-            ) from None
-        except httpx.TimeoutException:
-            raise ModelCallError(
-                f"the model server at {self.shown_url} did not answer within {self.settings.timeout_s} s",
-                hint="raise model.timeout_s or check the server's load",
-            ) from None
-        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+        except httpx.HTTPError as exc:
+            timed_out_at_deadline = isinstance(exc, httpx.TimeoutException) and left < limit
+            if not (timed_out_at_deadline or cutoff.fired.is_set()):
+                raise self._failure(exc) from None
+            finish = "deadline"  # the deadline ended the wait: what arrived stands
+        except json.JSONDecodeError as exc:
             raise ModelCallError(
                 f"bad reply from {self.shown_url}: {exc}", hint="is it OpenAI-compatible?"
             ) from None
@@ -173,6 +185,19 @@ class OpenAIChatModel:
             extra={"tool_calls": [calls[i] for i in sorted(calls)]} if calls else {},
         )
 
+    def _failure(self, exc: httpx.HTTPError) -> ModelCallError:
+        if isinstance(exc, httpx.ConnectError):
+            return ModelCallError(
+                f"cannot reach the model server at {self.shown_url}: {exc}",
+                hint="start the server (e.g. `python -m llama_cpp.server --model M.gguf`) or fix model.url",
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            return ModelCallError(
+                f"the model server at {self.shown_url} did not answer within {self.settings.timeout_s} s",
+                hint="raise model.timeout_s or check the server's load",
+            )
+        return ModelCallError(f"bad reply from {self.shown_url}: {exc}", hint="is it OpenAI-compatible?")
+
     def _raise_for(self, response: httpx.Response) -> None:
         response.read()
         detail = response.text[:500]
@@ -188,6 +213,35 @@ class OpenAIChatModel:
 
     def close(self) -> None:
         self._client.close()
+
+
+class _Cutoff:
+    """Shuts a streaming reply's socket at ``deadline``: a read blocked on a server that sends nothing
+    more, or too little to finish a line, then ends at once instead of after a whole read timeout."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.fired = threading.Event()
+
+    @contextlib.contextmanager
+    def watching(self, response: httpx.Response) -> Iterator[None]:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if self.deadline is None or not isinstance(sock, socket.socket):  # no deadline, or not a socket
+            yield
+            return
+        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._shut, (sock,))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def _shut(self, sock: socket.socket) -> None:
+        self.fired.set()
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _add_tool_call_piece(calls: dict[int, dict[str, str]], piece: dict[str, Any]) -> None:
