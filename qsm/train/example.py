@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict
 
-from qsm.agents.backend import ChatMessage
+from qsm.agents.backend import ChatMessage, Role
 from qsm.agents.roles import BudgetReply, DiagnosisReply, PlanReply, VerdictReply
 from qsm.ids import content_id
 from qsm.train.errors import TrainingError
@@ -23,6 +24,7 @@ __all__ = [
     "RoleName",
     "Split",
     "TaskKey",
+    "Turn",
     "example_id",
     "parse_role",
     "read_examples",
@@ -52,6 +54,14 @@ REPLY_TYPES: dict[str, type[BaseModel]] = {
 }
 
 
+class Turn(TypedDict):
+    """One message of an example's prompt (a :class:`~qsm.agents.backend.ChatMessage` pydantic validates:
+    an unknown role is refused when a dataset is read)."""
+
+    role: Role
+    content: str
+
+
 class Example(BaseModel):
     """``messages`` = system + user, rendered by the same functions the graph uses; ``target`` = the
     assistant reply to learn; ``gold`` = labels for judging any reply (route, complexity, decision,
@@ -64,7 +74,7 @@ class Example(BaseModel):
     task: TaskKey
     category: str
     group: str
-    messages: list[dict[str, str]]
+    messages: list[Turn]
     target: str = Field(min_length=1)
     gold: dict[str, Any]
     source: Literal["seed", "teacher"] = "seed"
@@ -72,7 +82,7 @@ class Example(BaseModel):
     @property
     def chat(self) -> list[ChatMessage]:
         """The messages as the model backends take them."""
-        return [{"role": m["role"], "content": m["content"]} for m in self.messages]  # type: ignore[typeddict-item]
+        return [{"role": m["role"], "content": m["content"]} for m in self.messages]
 
 
 def example_id(task: str, messages: list[Any], target: str) -> str:

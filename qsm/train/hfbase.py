@@ -81,7 +81,9 @@ def load_base(base: Path | None, device: str) -> tuple[Any, Any]:
     path = resolve_model_path(base)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-        model = AutoModelForCausalLM.from_pretrained(
+        # Any: transformers wraps PreTrainedModel.to in @wraps(torch.nn.Module.to), which mypy reads as an
+        # unbound function (the device taken for `self`); callers get the model untyped anyway
+        model: Any = AutoModelForCausalLM.from_pretrained(
             str(path.parent), gguf_file=path.name, dtype=torch.float32
         )
     except (ValueError, OSError, KeyError, NotImplementedError) as exc:
@@ -89,8 +91,7 @@ def load_base(base: Path | None, device: str) -> tuple[Any, Any]:
             f"transformers cannot load {path} as a training base: {exc}",
             hint="use a GGUF whose architecture and quantization transformers' gguf loader supports",
         ) from None
-    # transformers wraps PreTrainedModel.to in @wraps(torch.nn.Module.to), so mypy reads `device` as `self`
-    return model.to(device), tokenizer  # type: ignore[arg-type]
+    return model.to(device), tokenizer
 
 
 def load_base_config(base: Path | None) -> dict[str, Any]:

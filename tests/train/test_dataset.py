@@ -125,3 +125,15 @@ def test_unreadable_dataset_lines_are_reported_with_their_number(tmp_path: Path)
     assert "--force" in err.value.hint
     with pytest.raises(TrainingError, match="no dataset file"):
         load_split(layout, "QSM", "train")
+
+
+def test_an_example_with_an_unknown_chat_role_is_refused(tmp_path: Path) -> None:
+    layout = TrainLayout(tmp_path)
+    build_dataset("WeQ", DataSettings(examples_per_role=20), layout)
+    path = layout.split("WeQ", "val")
+    first = json.loads(path.read_text().splitlines()[0])
+    assert [m["role"] for m in read_examples(path)[0].chat] == ["system", "user"]
+    first["messages"][0]["role"] = "narrator"
+    path.write_text(json.dumps(first) + "\n")
+    with pytest.raises(TrainingError, match=r"val\.jsonl:1 is not a valid example"):
+        read_examples(path)
