@@ -6,6 +6,7 @@ Commands inside: /new, /resume, /history, /thread, /help, /quit.
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +128,7 @@ class _Printer:
     def play(self, events: Iterator[RunEvent], *, resuming: bool = False) -> None:
         printer = EventPrinter(tokens=True, trace=self.trace, thinking=self.thinking)
         result: RunResult | None = None
+        previous = signal.signal(signal.SIGINT, _stopping)
         try:
             for event in events:
                 printer(event)
@@ -137,6 +139,10 @@ class _Printer:
                         return
                     result = event.result
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not end the chat here
+            close = getattr(events, "close", None)
+            if close is not None:  # Ctrl-C between two events: stop the run now, marked interrupted
+                close()
             printer.finish()
             click.secho("stopped. /resume finishes this turn; or ask something else", fg="yellow")
             return
@@ -146,9 +152,18 @@ class _Printer:
             if err.hint:
                 click.echo(f"  hint: {err.hint}")
             return
+        finally:
+            signal.signal(signal.SIGINT, previous)
         printer.finish()
         if result is not None:
             _answer(result)
+
+
+def _stopping(signum: int, frame: object) -> None:
+    """Ctrl-C during a turn: say that the step's model calls finish first (their work is kept for /resume),
+    then stop the turn."""
+    click.secho("\nstopping: the agents' current calls finish first…", fg="yellow")
+    raise KeyboardInterrupt
 
 
 def _answer(result: RunResult) -> None:

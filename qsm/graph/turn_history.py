@@ -43,7 +43,7 @@ def carry_over(
         return None, {}
     values = compiled(runtime, workflow).get_state({"configurable": {"thread_id": thread_id}}).values
     before = EarlierTurns.model_validate(values.get("conversation") or {})
-    last = _last_turn(values, runtime, thread_id)
+    last = _last_turn(values, "interrupted")  # a new turn started: the one before it will not finish
     turns = EarlierTurns(summary=before.summary, turns=[*before.turns, *([last] if last else [])])
     if turns.empty:
         return None, {}
@@ -80,8 +80,9 @@ def _with_budget(turns: EarlierTurns, used: int, budget: int) -> EarlierTurns:
     return turns.model_copy(update={"budget_chars": max(turns.size, turns.size * budget // max(1, used))})
 
 
-def _last_turn(values: dict[str, Any], runtime: Runtime, thread_id: str) -> Turn | None:
-    """The turn the thread's last checkpoint holds: its question, and its answer if it has a verified one."""
+def _last_turn(values: dict[str, Any], unfinished: str) -> Turn | None:
+    """The turn a checkpoint holds: its question, and its answer if it has a verified one; ``unfinished``
+    is its status when it has no answer yet."""
     if not values.get("request"):
         return None
     question = Envelope.model_validate(values["request"]).message_as(UserRequest).text
@@ -89,8 +90,7 @@ def _last_turn(values: dict[str, Any], runtime: Runtime, thread_id: str) -> Turn
         final = Envelope.model_validate(values["final"]).message_as(FinalAnswer)
         verified = final.status not in ("rejected", "failed")
         return Turn(question=question, answer=final.text if verified else None, status=final.status)
-    info = runtime.runs.thread(thread_id)
-    return Turn(question=question, status=info.status.split(":")[0] if info else "incomplete")
+    return Turn(question=question, status=unfinished)
 
 
 def _summarise(
@@ -140,10 +140,9 @@ def thread_turns(thread_id: str, runtime: Runtime) -> list[Turn]:
         request = snap.values.get("request")
         if request and request.get("id") not in seen:
             seen.add(request["id"])
-            last = _last_turn(snap.values, runtime, thread_id)
+            # the newest turn may still be running; an earlier one without an answer was stopped
+            last = _last_turn(snap.values, info.status.split(":")[0] if not turns else "interrupted")
             if last is not None:
-                if not snap.values.get("final") and turns:  # an earlier turn stopped before its answer
-                    last = last.model_copy(update={"status": "interrupted"})
                 turns.append(last)
         parent = snap.parent_config["configurable"].get("checkpoint_id") if snap.parent_config else None
         snap = by_id.get(parent) if parent else None

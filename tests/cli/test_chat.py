@@ -108,12 +108,12 @@ def test_qsm_chat_two_turns_history_ctrl_c_resume_new(tmp_path: Path) -> None:
         term.expect(r"\[WeQ · draft")
         time.sleep(0.3)
         term.send("\x03")  # Ctrl-C while WeQ writes
+        term.expect(r"stopping: the agents' current calls finish first")
         term.expect(r"stopped\. /resume finishes this turn")
         term.expect(r"you › ")  # the chat is still there
         term.send("/history\n")
         term.expect(rf"3\. you: {re.escape(SEA)}\n\s*qsm: \(no answer: interrupted\)")
         term.expect(r"you › ")
-        time.sleep(2)  # let the stopped step's worker finish storing its writes
         term.send("/resume\n")
         term.expect(r"qsm › [^\n]*sea salty\?\n\s*\[ok")
         term.expect(r"you › ")
