@@ -67,6 +67,7 @@ def ls_command(ctx: click.Context, path: str, limit: int | None, as_json: bool) 
     """List the directories and entries at PATH (a view path lists what the view matches)."""
     with _memory(ctx) as memory:
         listing = memory.ls(path, limit=limit)
+        partial = [] if listing.view is not None else memory.partial_ingests(listing.path)
     if as_json:
         _dump(listing.model_dump(mode="json"))
         return
@@ -80,6 +81,11 @@ def ls_command(ctx: click.Context, path: str, limit: int | None, as_json: bool) 
         click.echo(_entry_line(entry))
     if not listing.dirs and not listing.entries:
         click.echo(f"{listing.path} is empty")
+    for doc in partial:
+        click.echo(
+            f"note: {doc.source} was only partly ingested into {doc.path} ({doc.chunks} chunks stored); "
+            f"`qsm memory ingest {doc.source} --under {doc.path}` completes it"
+        )
 
 
 @memory_group.command("tree")
@@ -150,15 +156,20 @@ def ingest_command(ctx: click.Context, files: tuple[Path, ...], under: str | Non
     reports, failures = [], []
     with _memory(ctx, create=True) as memory:
         for file in files:
+            bar = _IngestProgressBar()
             try:
-                report = memory.ingest(file, under=under)
+                report = memory.ingest(file, under=under, progress=bar)
             except QsmError as err:
                 failures.append(f"{file}: {err.message}" + (f" ({err.hint})" if err.hint else ""))
                 continue
+            finally:
+                bar.close()
             reports.append(report)
             if not as_json:
+                resumed = " (completed an interrupted ingest)" if report.resumed else ""
                 click.echo(
-                    f"{file}: {report.added} chunks added, {report.skipped} already present -> {report.under}"
+                    f"{file}: {report.added} chunks added, {report.skipped} already present -> "
+                    f"{report.under}{resumed}"
                 )
     if as_json:
         _dump([r.model_dump(mode="json") for r in reports])
@@ -167,6 +178,46 @@ def ingest_command(ctx: click.Context, files: tuple[Path, ...], under: str | Non
             f"{len(failures)} of {len(files)} files were not ingested:\n  " + "\n  ".join(failures),
             hint="the other files were ingested; fix these and run the command again",
         )
+
+
+class _IngestProgressBar:
+    """Progress of one document's ingest on stderr: a bar on a terminal; otherwise a line per tenth
+    of the document (nothing for a document that fits in one batch)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._done = 0
+        self._printed_tenth = 0
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, step: Any) -> None:
+        if self._tty:
+            if self._bar is None:
+                label = f"{step.file} ({_amount(step.total, step.unit)})"
+                self._bar = click.progressbar(length=max(step.total, 1), label=label, file=sys.stderr)
+                self._bar.__enter__()
+            self._bar.update(step.done - self._done)
+        else:
+            tenth = step.done * 10 // max(step.total, 1)
+            if step.done < step.total and tenth > self._printed_tenth:
+                self._printed_tenth = tenth
+                click.echo(
+                    f"{step.file}: {tenth * 10}% of {_amount(step.total, step.unit)}, {step.chunks} chunks "
+                    f"({step.added} new)",
+                    err=True,
+                )
+        self._done = step.done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def _amount(total: int, unit: str) -> str:
+    if unit == "pages":
+        return f"{total} pages"
+    return f"{total / 1e6:.1f} MB" if total >= 1e6 else f"{total / 1e3:.0f} KB"
 
 
 @memory_group.command("export")

@@ -1,21 +1,43 @@
-"""Reading user documents (txt, md, pdf) and cutting them into chunks for ``/knowledge/...``."""
+"""Reading user documents (txt, md, pdf) and cutting them into chunks for ``/knowledge/...``.
+
+Ingestion streams: the document is read and chunked as it goes, and chunks are embedded and stored
+in batches, so memory stays bounded and other processes can use the memory between batches. While a
+document is being ingested the memory index holds a marker for it; one that a crash or kill left
+behind says the document is only partly stored, and ingesting the same document again completes it
+(chunk ids are content ids, so nothing already stored is embedded or added twice).
+"""
 
 from __future__ import annotations
 
+import codecs
+import io
 import logging
 import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
+from typing import Literal
 
 from qsm.errors import MemoryStoreError
 from qsm.store.engine import MemoryEngine
-from qsm.store.models import IngestReport
+from qsm.store.models import IngestReport, MemoryEntry
 from qsm.store.paths import normalize_path, slug
 
-__all__ = ["SUPPORTED_SUFFIXES", "Chunk", "chunk_text", "ingest_file", "read_document"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Chunk",
+    "IngestProgress",
+    "chunk_text",
+    "ingest_file",
+    "iter_chunks",
+    "read_document",
+]
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf")
 MAX_FILE_BYTES = 50 * 1024 * 1024
+INGEST_BATCH = 64  # chunks embedded and stored together: bounded memory, a lock released between batches
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -27,8 +49,20 @@ class Chunk:
     section: str
 
 
-def read_document(file: Path) -> str:
-    """The text of a txt/md/pdf file; :class:`MemoryStoreError` says what to do when it cannot."""
+@dataclass(frozen=True)
+class IngestProgress:
+    """Where an ingest stands after a batch: ``done`` of ``total`` bytes (text) or pages (PDF)."""
+
+    file: str
+    done: int
+    total: int
+    unit: Literal["bytes", "pages"]
+    chunks: int
+    added: int
+
+
+def _check_document(file: Path) -> int:
+    """The size of a document we can ingest; :class:`MemoryStoreError` says why not."""
     suffix = file.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise MemoryStoreError(
@@ -42,6 +76,33 @@ def read_document(file: Path) -> str:
         raise MemoryStoreError(
             f"{file.name} is {size // 2**20} MiB; the limit is 50 MiB", hint="split it first"
         )
+    return size
+
+
+def _not_utf8(file: Path) -> MemoryStoreError:
+    return MemoryStoreError(
+        f"{file.name} is not UTF-8 text", hint="re-save it as UTF-8 (e.g. iconv -t UTF-8)"
+    )
+
+
+def _check_utf8(file: Path) -> None:
+    """Decode the whole file once, a block at a time, so a bad byte stops ingest before it writes."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 16), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _not_utf8(file) from None
+    except OSError as exc:
+        raise MemoryStoreError(f"cannot read {file}: {exc.strerror}") from None
+
+
+def read_document(file: Path) -> str:
+    """The text of a txt/md/pdf file; :class:`MemoryStoreError` says what to do when it cannot."""
+    suffix = file.suffix.lower()
+    _check_document(file)
     if suffix == ".pdf":
         return _read_pdf(file)
     try:
@@ -55,83 +116,168 @@ def read_document(file: Path) -> str:
 
 
 def _read_pdf(file: Path) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    encrypted = MemoryStoreError(
-        f"{file.name} is an encrypted PDF", hint="decrypt it first (e.g. qpdf --decrypt in.pdf out.pdf)"
-    )
-    pypdf_log = logging.getLogger("pypdf")
-    level = pypdf_log.level
-    pypdf_log.setLevel(logging.CRITICAL)  # its warnings about damaged files would reach the terminal
-    try:
-        reader = PdfReader(str(file))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise encrypted
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except MemoryStoreError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        if "decrypt" in str(exc).lower():
-            raise encrypted from None
-        raise MemoryStoreError(
-            f"cannot read {file.name} as a PDF: {exc}",
-            hint="check it opens in a PDF viewer, or export it as text",
-        ) from None
-    finally:
-        pypdf_log.setLevel(level)
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    pages = _PdfPages(file)
+    text = "\n\n".join(p.strip() for p in pages.texts() if p.strip())
     if not text:
-        raise MemoryStoreError(
-            f"{file.name} has no text layer (a scanned PDF?)", hint="run OCR on it first (e.g. ocrmypdf)"
-        )
+        raise pages.no_text()
     return text
+
+
+class _PdfPages:
+    """A PDF's pages' text, one page at a time; errors become :class:`MemoryStoreError`."""
+
+    def __init__(self, file: Path) -> None:
+        from pypdf import PdfReader
+
+        self.file = file
+        with self._errors():
+            self._reader = PdfReader(str(file))
+            if self._reader.is_encrypted and not self._reader.decrypt(""):
+                raise self._encrypted()
+            self.count = len(self._reader.pages)
+
+    def texts(self) -> Iterator[str]:
+        for index in range(self.count):
+            with self._errors():
+                text = self._reader.pages[index].extract_text() or ""
+            yield text
+
+    def no_text(self) -> MemoryStoreError:
+        return MemoryStoreError(
+            f"{self.file.name} has no text layer (a scanned PDF?)", hint="run OCR on it first (e.g. ocrmypdf)"
+        )
+
+    def _encrypted(self) -> MemoryStoreError:
+        return MemoryStoreError(
+            f"{self.file.name} is an encrypted PDF",
+            hint="decrypt it first (e.g. qpdf --decrypt in.pdf out.pdf)",
+        )
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        from pypdf.errors import PdfReadError
+
+        pypdf_log = logging.getLogger("pypdf")
+        level = pypdf_log.level
+        pypdf_log.setLevel(logging.CRITICAL)  # its warnings about damaged files would reach the terminal
+        try:
+            yield
+        except MemoryStoreError:
+            raise
+        except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+            if "decrypt" in str(exc).lower():
+                raise self._encrypted() from None
+            raise MemoryStoreError(
+                f"cannot read {self.file.name} as a PDF: {exc}",
+                hint="check it opens in a PDF viewer, or export it as text",
+            ) from None
+        finally:
+            pypdf_log.setLevel(level)
 
 
 def chunk_text(text: str, chunk_chars: int = 800, overlap: int = 100) -> list[Chunk]:
     """Paragraph-aware chunks of about ``chunk_chars``: a markdown heading starts a new chunk, long
     paragraphs split at sentence ends, and each chunk repeats the last ~``overlap`` characters of the
     previous one in the same section."""
-    chunks: list[Chunk] = []
+    return list(iter_chunks(_blocks(text), chunk_chars, overlap))
+
+
+def iter_chunks(blocks: Iterable[str], chunk_chars: int = 800, overlap: int = 100) -> Iterator[Chunk]:
+    """:func:`chunk_text` over paragraphs (blocks) as they come, holding one chunk at a time."""
     section = ""
     current: list[str] = []
+    index = 0
 
-    def flush() -> None:
+    def flush() -> Chunk | None:
+        nonlocal index
         body = "\n\n".join(current).strip()
-        if body:
-            chunks.append(Chunk(len(chunks), body, section))
         current.clear()
+        if not body:
+            return None
+        index += 1
+        return Chunk(index - 1, body, section)
 
-    for block in _blocks(text):
+    for block in blocks:
         heading = _HEADING.match(block.splitlines()[0])
         if heading:
-            flush()
+            if chunk := flush():
+                yield chunk
             section = heading.group(2)
         for piece in _pieces(block, chunk_chars):
             size = sum(len(p) + 2 for p in current)
             if current and size + len(piece) > chunk_chars:
                 tail = _tail(current[-1], overlap)
-                flush()
+                if chunk := flush():
+                    yield chunk
                 if tail:
                     current.append(tail)
             current.append(piece)
-    flush()
-    return chunks
+    if chunk := flush():
+        yield chunk
 
 
 def _blocks(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     blocks: list[str] = []
     for block in re.split(r"\n\s*\n", text):
-        lines = block.strip("\n").splitlines()
-        # a heading glued to the paragraph below it still starts its own block
-        start = 0
-        for i, line in enumerate(lines):
-            if i > start and _HEADING.match(line):
-                blocks.append("\n".join(lines[start:i]).strip())
-                start = i
-        blocks.append("\n".join(lines[start:]).strip())
+        blocks.extend(_split_block(block))
+    return blocks
+
+
+def _split_block(block: str) -> list[str]:
+    """One paragraph's text as blocks: a heading glued to the paragraph below it starts its own."""
+    blocks: list[str] = []
+    lines = block.strip("\n").splitlines()
+    start = 0
+    for i, line in enumerate(lines):
+        if i > start and _HEADING.match(line):
+            blocks.append("\n".join(lines[start:i]).strip())
+            start = i
+    blocks.append("\n".join(lines[start:]).strip())
     return [b for b in blocks if b]
+
+
+class _TextBlocks:
+    """The blocks of a UTF-8 text file, read a line at a time (as :func:`_blocks` splits them);
+    ``done`` is how many bytes have been read so far."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.done = 0
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            with self.file.open("rb") as raw:
+                text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline=None)
+                lines: list[str] = []
+                for line in text:
+                    if line.strip():
+                        lines.append(line)
+                        continue
+                    self.done = raw.tell()
+                    if lines:
+                        yield from _split_block("".join(lines))
+                        lines = []
+                self.done = raw.tell()
+                if lines:
+                    yield from _split_block("".join(lines))
+        except UnicodeDecodeError:
+            raise _not_utf8(self.file) from None
+        except OSError as exc:
+            raise MemoryStoreError(f"cannot read {self.file}: {exc.strerror}") from None
+
+
+class _PdfBlocks:
+    """The blocks of a PDF, a page at a time; ``done`` counts pages."""
+
+    def __init__(self, pages: _PdfPages) -> None:
+        self.pages = pages
+        self.done = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for text in self.pages.texts():
+            self.done += 1
+            yield from _blocks(text.strip())
 
 
 def _pieces(block: str, limit: int) -> list[str]:
@@ -166,38 +312,80 @@ def _tail(text: str, overlap: int) -> str:
 
 
 def ingest_file(
-    engine: MemoryEngine, file: Path, under: str | None, as_agent: str, topic: str | None
+    engine: MemoryEngine,
+    file: Path,
+    under: str | None,
+    as_agent: str,
+    topic: str | None,
+    progress: Callable[[IngestProgress], None] | None = None,
+    batch: int = INGEST_BATCH,
 ) -> IngestReport:
-    """Chunk ``file`` into entries at ``under`` (default ``/knowledge/<file stem>``); chunks already
-    present (same content id) are skipped, so ingesting a file twice adds nothing."""
+    """Chunk ``file`` into entries at ``under`` (default ``/knowledge/<file stem>``), ``batch`` chunks
+    at a time; chunks already present (same content id) are skipped, so ingesting a file twice adds
+    nothing and ingesting a partly ingested file again completes it. ``progress`` hears of each batch."""
     file = Path(file)
     target = engine.entry_path(under or f"/knowledge/{slug(file.stem)}")
     engine.policy.require(as_agent, "write", normalize_path(target))
-    chunks = chunk_text(read_document(file), engine.options.chunk_chars, engine.options.chunk_overlap)
-    if not chunks:
-        raise MemoryStoreError(f"{file.name} contains no text to ingest")
-    at = engine.now()  # one moment for the whole document
-    entries = [
-        engine.new_entry(
-            chunk.text,
-            target,
-            writer=as_agent,
-            operation="ingest",
-            topic=topic,
-            source=file.name,
-            extra={"chunk": chunk.index, "section": chunk.section}
-            if chunk.section
-            else {"chunk": chunk.index},
-            at=at,
-        )
-        for chunk in chunks
-    ]
-    stored, added = engine.store(entries)
+    size = _check_document(file)
+    blocks: _TextBlocks | _PdfBlocks
+    unit: Literal["bytes", "pages"]
+    if file.suffix.lower() == ".pdf":
+        pages = _PdfPages(file)
+        blocks, total, unit, empty = _PdfBlocks(pages), pages.count, "pages", pages.no_text()
+    else:
+        _check_utf8(file)
+        blocks, total, unit = _TextBlocks(file), size, "bytes"
+        empty = MemoryStoreError(f"{file.name} contains no text to ingest")
+    with engine.lock:
+        at, resumed = engine.sidecar.start_ingest(target, file.name, engine.now())
+    chunks = iter_chunks(blocks, engine.options.chunk_chars, engine.options.chunk_overlap)
+    entry_ids: list[str] = []
+    added = 0
+    while part := list(islice(chunks, batch)):
+        entries = [
+            engine.new_entry(
+                chunk.text,
+                target,
+                writer=as_agent,
+                operation="ingest",
+                topic=topic,
+                source=file.name,
+                extra={"chunk": chunk.index, "section": chunk.section}
+                if chunk.section
+                else {"chunk": chunk.index},
+                at=at,  # one moment for the whole document, also when an ingest is completed later
+            )
+            for chunk in part
+        ]
+        added += _store_batch(engine, entries)
+        entry_ids += [e.id for e in entries]
+        with engine.lock:
+            engine.sidecar.ingest_progress(target, file.name, len(entry_ids))
+        if progress is not None:
+            progress(IngestProgress(file.name, blocks.done, total, unit, len(entry_ids), added))
+    with engine.lock:
+        engine.sidecar.finish_ingest(target, file.name)
+    if not entry_ids:
+        raise empty
     return IngestReport(
         file=str(file),
         under=target,
-        chunks=len(chunks),
-        added=len(added),
-        skipped=len(chunks) - len(added),
-        entry_ids=[e.id for e in stored],
+        chunks=len(entry_ids),
+        added=added,
+        skipped=len(entry_ids) - added,
+        entry_ids=entry_ids,
+        resumed=resumed,
     )
+
+
+def _store_batch(engine: MemoryEngine, entries: list[MemoryEntry]) -> int:
+    """Store the entries not present yet, embedding them without holding the memory's lock (other
+    threads and processes read and write meanwhile); return how many were added."""
+    with engine.lock:
+        present = {e.id for e in engine.fetch([e.id for e in entries])}
+    fresh = list({e.id: e for e in entries if e.id not in present}.values())
+    if not fresh:
+        return 0
+    vectors = engine.embedder.embed([e.text for e in fresh])
+    with engine.lock:
+        return len(engine.store(fresh, vectors)[1])

@@ -12,7 +12,7 @@ from qsm.errors import MemoryStoreError
 from qsm.store.curation import dedupe_subtree, delete_entry, relocate_entry, summarise_subtree
 from qsm.store.engine import MemoryEngine
 from qsm.store.filters import all_of, translate
-from qsm.store.ingest import ingest_file
+from qsm.store.ingest import IngestProgress, ingest_file
 from qsm.store.listing import ReadScope, build_tree, create_view, list_directory
 from qsm.store.models import (
     CurationRecord,
@@ -24,6 +24,7 @@ from qsm.store.models import (
     LogOperation,
     MemoryEntry,
     Operation,
+    PartialIngest,
     Scalar,
     SearchHit,
     TreeNode,
@@ -185,10 +186,23 @@ class DirectoryMemory:
             return delete_entry(self._engine, entry_id, as_agent)
 
     def ingest(
-        self, file: Path | str, *, under: str | None = None, as_agent: str = "user", topic: str | None = None
+        self,
+        file: Path | str,
+        *,
+        under: str | None = None,
+        as_agent: str = "user",
+        topic: str | None = None,
+        progress: Callable[[IngestProgress], None] | None = None,
     ) -> IngestReport:
+        """Stream ``file`` into the memory a batch at a time (others may use it between batches);
+        ``progress`` hears of each batch. Ingesting a document again adds only what is missing, so it
+        completes one that a crash left partly ingested (:meth:`partial_ingests`)."""
+        return ingest_file(self._engine, Path(file), under, as_agent, topic, progress)
+
+    def partial_ingests(self, under: str = "/") -> list[PartialIngest]:
+        """Documents whose ingest started and never finished, at or below ``under``."""
         with self._engine.lock:
-            return ingest_file(self._engine, Path(file), under, as_agent, topic)
+            return self._engine.sidecar.partial_ingests(normalize_path(under))
 
     def create_view(
         self,
@@ -281,6 +295,7 @@ class DirectoryMemory:
                 "directories": len(self._engine.sidecar.dir_counts("/")),
                 "views": len(self._engine.sidecar.views()),
                 "curation_records": len(self._engine.sidecar.log()),
+                "partial_ingests": len(self._engine.sidecar.partial_ingests()),
             }
 
     def share(self) -> DirectoryMemory:

@@ -21,6 +21,7 @@ __all__ = [
     "LogOperation",
     "MemoryEntry",
     "Operation",
+    "PartialIngest",
     "Provenance",
     "Scalar",
     "SearchHit",
@@ -204,6 +205,18 @@ class IngestReport(BaseModel):
     added: int
     skipped: int = Field(description="chunks already present (same content id)")
     entry_ids: list[str]
+    resumed: bool = Field(False, description="an earlier ingest of this document had not finished")
+
+
+class PartialIngest(BaseModel):
+    """A document whose ingest started and never finished: ingesting it again completes it."""
+
+    model_config = _FROZEN
+
+    path: str
+    source: str = Field(description="the document's file name")
+    started_at: datetime
+    chunks: int = Field(description="chunks stored before it stopped")
 
 
 class ImportReport(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TextIO, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, runtime_checkable
 
 from qsm.store.models import (
     CurationRecord,
@@ -20,6 +20,9 @@ from qsm.store.models import (
     TreeNode,
     ViewDefinition,
 )
+
+if TYPE_CHECKING:
+    from qsm.store.ingest import IngestProgress
 
 __all__ = ["MemoryStore"]
 
@@ -81,7 +84,13 @@ class MemoryStore(Protocol):
     def delete(self, entry_id: str, *, as_agent: str = "user") -> MemoryEntry: ...
 
     def ingest(
-        self, file: Path | str, *, under: str | None = None, as_agent: str = "user", topic: str | None = None
+        self,
+        file: Path | str,
+        *,
+        under: str | None = None,
+        as_agent: str = "user",
+        topic: str | None = None,
+        progress: Callable[[IngestProgress], None] | None = None,
     ) -> IngestReport: ...
 
     def create_view(

@@ -15,7 +15,7 @@ from typing import Any
 from qsm.errors import MemoryStoreError
 from qsm.ids import content_id
 from qsm.sqlitetx import immediate_transaction
-from qsm.store.models import CurationRecord, LogOperation, ViewDefinition
+from qsm.store.models import CurationRecord, LogOperation, PartialIngest, ViewDefinition
 
 __all__ = ["SIDECAR_NAME", "Sidecar", "check_sqlite_file"]
 
@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dirs (path TEXT PRIMARY KEY, entries INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS views (path TEXT PRIMARY KEY, definition TEXT NOT NULL, vector TEXT,
                                   embedder TEXT);
+CREATE TABLE IF NOT EXISTS ingests (path TEXT NOT NULL, source TEXT NOT NULL, started_at TEXT NOT NULL,
+                                    chunks INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (path, source));
 CREATE TABLE IF NOT EXISTS redirects (old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
                                 prev TEXT, at TEXT NOT NULL, by TEXT NOT NULL, operation TEXT NOT NULL,
@@ -186,6 +188,43 @@ class Sidecar:
     def drop_view(self, path: str) -> bool:
         with self._tx() as db:
             return db.execute("DELETE FROM views WHERE path = ?", (path,)).rowcount > 0
+
+    # ingest markers: a document whose ingest started and has not finished ------------------------
+    def start_ingest(self, path: str, source: str, now: datetime) -> tuple[datetime, bool]:
+        """Mark ``source`` as being ingested at ``path``; return when its ingest started and whether
+        an earlier, unfinished one did (its start time is kept)."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT started_at FROM ingests WHERE path = ? AND source = ?", (path, source)
+            ).fetchone()
+            if row is not None:
+                return datetime.fromisoformat(row[0]), True
+            db.execute(
+                "INSERT INTO ingests (path, source, started_at) VALUES (?, ?, ?)",
+                (path, source, now.astimezone(UTC).isoformat()),
+            )
+        return now, False
+
+    def ingest_progress(self, path: str, source: str, chunks: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE ingests SET chunks = MAX(chunks, ?) WHERE path = ? AND source = ?",
+                (chunks, path, source),
+            )
+
+    def finish_ingest(self, path: str, source: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM ingests WHERE path = ? AND source = ?", (path, source))
+
+    def partial_ingests(self, under: str = "/") -> list[PartialIngest]:
+        """Documents whose ingest started and never finished (a crash, a kill), at or below ``under``."""
+        with self._tx() as db:
+            rows = db.execute("SELECT path, source, started_at, chunks FROM ingests ORDER BY path, source")
+            found = [
+                PartialIngest(path=r[0], source=r[1], started_at=datetime.fromisoformat(r[2]), chunks=r[3])
+                for r in rows
+            ]
+        return [f for f in found if under == "/" or f.path == under or f.path.startswith(under + "/")]
 
     # redirects: where a moved or merged entry went ------------------------------------------------
     def add_redirects(self, mapping: Mapping[str, str]) -> None:
