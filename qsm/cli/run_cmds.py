@@ -5,6 +5,7 @@ Each command imports qsm.graph (LangGraph) when it runs, so that `qsm ask --help
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,9 @@ __all__ = ["ask_cmd", "history_cmd", "resume_cmd", "run_cmd", "threads_cmd", "tr
 EXIT_BUDGET = BudgetExhausted.exit_code
 
 
-def run_options(fn: Any) -> Any:
+def run_options(fn: Any, *, resuming: bool = False) -> Any:
+    """The options of a run; ``resuming``: those `qsm resume` takes to override the run's own (a resumed
+    run keeps its thread and user)."""
     options = [
         click.option("--thread", "thread_id", help="Thread id (default: a new one)."),
         click.option(
@@ -51,6 +54,8 @@ def run_options(fn: Any) -> Any:
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         click.option("--show-thinking", is_flag=True, help="Stream <think> text too."),
     ]
+    if resuming:
+        options = options[2:]
     for option in reversed(options):
         fn = option(fn)
     return fn
@@ -97,7 +102,9 @@ def _execute(
 ) -> None:
     from qsm.graph import Runtime, stream, stream_resume
 
-    settings = cli_ctx.settings.with_overrides(_overrides(workflow, kw))
+    overrides = _overrides(workflow, kw)
+    # a resumed run keeps its own settings; the flags given to `qsm resume` override them
+    settings = cli_ctx.settings if resume_thread else cli_ctx.settings.with_overrides(overrides)
     printer = EventPrinter(
         tokens=not (kw.get("quiet") or kw.get("as_json")),
         trace=not (kw.get("quiet") or kw.get("as_json")),
@@ -106,7 +113,7 @@ def _execute(
     result: RunResult | None = None
     with Runtime(settings) as runtime:
         events = (
-            stream_resume(resume_thread, runtime=runtime, checkpoint_id=checkpoint_id)
+            stream_resume(resume_thread, runtime=runtime, checkpoint_id=checkpoint_id, options=overrides)
             if resume_thread
             else stream(
                 workflow, prompt or "", runtime=runtime, thread_id=kw.get("thread_id"), user=kw["user"]
@@ -157,20 +164,19 @@ def run_cmd(cli_ctx: CliContext, spec: Path, prompt: str | None, **kw: Any) -> N
 @click.command("resume")
 @click.argument("thread_id")
 @click.option("--from", "checkpoint_id", help="Re-run from this earlier checkpoint (see `qsm history`).")
-@click.option("--quiet", is_flag=True)
-@click.option("--json", "as_json", is_flag=True)
+@functools.partial(run_options, resuming=True)
 @pass_cli
-def resume_cmd(
-    cli_ctx: CliContext, thread_id: str, checkpoint_id: str | None, quiet: bool, as_json: bool
-) -> None:
-    """Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from."""
+def resume_cmd(cli_ctx: CliContext, thread_id: str, checkpoint_id: str | None, **kw: Any) -> None:
+    """Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from.
+
+    The run keeps the fan-out, repair limit and budget it started with; these options override them."""
     from qsm.graph import Workflow
 
     _execute(
         cli_ctx,
         Workflow.default(),
         None,
-        {"quiet": quiet, "as_json": as_json, "user": "local"},
+        kw | {"user": "local"},
         resume_thread=thread_id,
         checkpoint_id=checkpoint_id,
     )

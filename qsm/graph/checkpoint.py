@@ -5,10 +5,12 @@ are read with :class:`SafeSerializer`, which rebuilds only allow-listed types: t
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -31,6 +33,27 @@ class ThreadInfo(BaseModel):
     updated_at: float
     status: str
     final_id: str | None = None
+    options: dict[str, Any] = {}
+    """The run's own settings (``runtime`` and ``budget`` sections) that a resume reuses."""
+    base_checkpoint: str | None = None
+    """The thread's last checkpoint before this run's input; a run whose graph is still there never
+    started, and a resume restarts it from its request."""
+
+
+_COLUMNS = (
+    "thread_id",
+    "workflow",
+    "workflow_yaml",
+    "request",
+    "user",
+    "created_at",
+    "updated_at",
+    "status",
+    "final_id",
+    "options",
+    "base_checkpoint",
+)
+_ADDED_COLUMNS = ("options", "base_checkpoint")  # absent from run databases of earlier versions
 
 
 class RunStore:
@@ -52,8 +75,13 @@ class RunStore:
                 self._db = _connect(path)
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS qsm_threads (thread_id TEXT PRIMARY KEY, workflow TEXT, workflow_yaml TEXT,"
-                " request TEXT, user TEXT, created_at REAL, updated_at REAL, status TEXT, final_id TEXT)"
+                " request TEXT, user TEXT, created_at REAL, updated_at REAL, status TEXT, final_id TEXT,"
+                " options TEXT, base_checkpoint TEXT)"
             )
+            present = {row[1] for row in self._db.execute("PRAGMA table_info(qsm_threads)")}
+            for column in _ADDED_COLUMNS:
+                if column not in present:
+                    self._db.execute(f"ALTER TABLE qsm_threads ADD COLUMN {column} TEXT")
             self._db.commit()
         except sqlite3.DatabaseError as exc:
             raise QsmError(
@@ -63,15 +91,37 @@ class RunStore:
         self._lock = threading.Lock()
 
     def start_thread(
-        self, thread_id: str, workflow: str, workflow_yaml: str, request: str, user: str
+        self,
+        thread_id: str,
+        workflow: str,
+        workflow_yaml: str,
+        request: str,
+        user: str,
+        options: dict[str, Any] | None = None,
+        base_checkpoint: str | None = None,
     ) -> None:
+        """Record a run (a new thread or a new turn on one) before its graph starts: its request, its own
+        settings (``options``) and the thread's checkpoint before it (``base_checkpoint``)."""
         now = time.time()
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO qsm_threads VALUES (?,?,?,?,?,?,?,?,NULL) ON CONFLICT(thread_id) DO UPDATE SET "
-                "request=excluded.request, updated_at=excluded.updated_at, status=excluded.status, final_id=NULL",
+                f"INSERT INTO qsm_threads ({','.join(_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,NULL,?,?) "
+                "ON CONFLICT(thread_id) DO UPDATE SET request=excluded.request, user=excluded.user, "
+                "updated_at=excluded.updated_at, status=excluded.status, final_id=NULL, "
+                "options=excluded.options, base_checkpoint=excluded.base_checkpoint",
                 # a model URL's password in the spec is never stored (resuming such a thread says so)
-                (thread_id, workflow, redact_urls(workflow_yaml), request, user, now, now, "running"),
+                (
+                    thread_id,
+                    workflow,
+                    redact_urls(workflow_yaml),
+                    request,
+                    user,
+                    now,
+                    now,
+                    "running",
+                    json.dumps(options or {}),
+                    base_checkpoint,
+                ),
             )
 
     def set_status(self, thread_id: str, status: str, final_id: str | None = None) -> None:
@@ -81,15 +131,29 @@ class RunStore:
                 (redact_urls(status), time.time(), final_id, thread_id),
             )
 
+    def set_options(self, thread_id: str, options: dict[str, Any]) -> None:
+        """Replace the settings a thread's run keeps for its resumes (``qsm resume`` with overrides)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE qsm_threads SET options=? WHERE thread_id=?", (json.dumps(options), thread_id)
+            )
+
+    def last_checkpoint(self, thread_id: str) -> str | None:
+        """The id of the thread's newest checkpoint (None before its graph stored any)."""
+        saved = self.saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+        return None if saved is None else str(saved.config["configurable"]["checkpoint_id"])
+
     def thread(self, thread_id: str) -> ThreadInfo | None:
         with self._lock:
-            row = self._db.execute("SELECT * FROM qsm_threads WHERE thread_id=?", (thread_id,)).fetchone()
+            row = self._db.execute(
+                f"SELECT {','.join(_COLUMNS)} FROM qsm_threads WHERE thread_id=?", (thread_id,)
+            ).fetchone()
         return _info(row) if row else None
 
     def threads(self, limit: int = 50) -> list[ThreadInfo]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM qsm_threads ORDER BY updated_at DESC LIMIT ?", (limit,)
+                f"SELECT {','.join(_COLUMNS)} FROM qsm_threads ORDER BY updated_at DESC LIMIT ?", (limit,)
             ).fetchall()
         return [_info(r) for r in rows]
 
@@ -108,15 +172,14 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _info(row: tuple) -> ThreadInfo:
-    keys = (
-        "thread_id",
-        "workflow",
-        "workflow_yaml",
-        "request",
-        "user",
-        "created_at",
-        "updated_at",
-        "status",
-        "final_id",
-    )
-    return ThreadInfo(**dict(zip(keys, row, strict=True)))
+    values = dict(zip(_COLUMNS, row, strict=True))
+    try:
+        options = json.loads(values["options"] or "{}")
+    except json.JSONDecodeError:
+        options = None
+    if not isinstance(options, dict):
+        raise QsmError(
+            f"the run database holds unreadable settings for thread {values['thread_id']!r}",
+            hint="it was changed outside qsm: ask the question again on a new thread",
+        )
+    return ThreadInfo(**(values | {"options": options}))

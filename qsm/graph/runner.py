@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from qsm.agents.messages import FinalAnswer, FinalStatus, UserRequest
 from qsm.errors import PromptTooLongError, QsmError, SpecError
+from qsm.graph.checkpoint import ThreadInfo
 from qsm.graph.compile import compiled
 from qsm.graph.envelope import Envelope
 from qsm.graph.events import (
@@ -27,6 +28,7 @@ from qsm.graph.runtime import Runtime
 from qsm.graph.spec import USER, Workflow
 from qsm.graph.state import new_run_input
 from qsm.graph.turn_history import carry_over
+from qsm.merge import deep_merge
 from qsm.userid import check_user_id
 
 __all__ = [
@@ -73,29 +75,33 @@ def stream(
                 hint="shorten it, put long text into memory (qsm memory ingest), or raise runtime.max_prompt_chars",
             )
         thread_id = thread_id or uuid.uuid4().hex[:12]
-        entry = _entry_agent(workflow)
-        book = runtime.channel_book(workflow)
-        request = book.send(
-            UserRequest(text=prompt, user=user), source=USER, target=entry, parents=[], node="input"
+        runtime.runs.start_thread(
+            thread_id,
+            workflow.name,
+            runtime.workflow_yaml(workflow),
+            prompt,
+            user,
+            options=_run_options(runtime),
+            base_checkpoint=runtime.runs.last_checkpoint(thread_id),
         )
-        runtime.runs.start_thread(thread_id, workflow.name, runtime.workflow_yaml(workflow), prompt, user)
-        yield MessageEvent(node="input", envelope=request)
-        # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns,
-        # and QSM and WeQ see the latest of them (older ones summarised by WeQ)
-        earlier, spent = yield from carry_over(runtime, workflow, thread_id)
-        conversation = earlier.model_dump(mode="json") if earlier else None
-        initial = new_run_input(workflow.name, request.model_dump(), conversation, spent)
-        yield from _drive(runtime, workflow, thread_id, initial)
+        yield from _start_turn(runtime, workflow, thread_id, prompt, user)
     finally:
         if own:
             runtime.close()
 
 
 def stream_resume(
-    thread_id: str, *, runtime: Runtime | None = None, checkpoint_id: str | None = None
+    thread_id: str,
+    *,
+    runtime: Runtime | None = None,
+    checkpoint_id: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Iterator[RunEvent]:
     """Continue a thread from its last checkpoint, or (time travel) re-run it from ``checkpoint_id``:
-    the steps after that checkpoint run again as a new branch of the thread's history."""
+    the steps after that checkpoint run again as a new branch of the thread's history. A run killed
+    before its graph started restarts from its request. The run keeps its own settings (fan-out, repair
+    limit, budget: the ``runtime`` and ``budget`` sections it started with); ``options``, nested like the
+    config (``{"budget": {"seconds": 60}}``), overrides them and is kept for later resumes."""
     own = runtime is None
     runtime = runtime or Runtime.open()
     try:
@@ -103,6 +109,14 @@ def stream_resume(
         if info is None:
             raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
         workflow = Workflow.from_yaml(info.workflow_yaml)
+        stored = deep_merge(info.options, options or {})
+        runtime = runtime.with_settings(runtime.settings.with_overrides(stored))
+        if options:
+            runtime.runs.set_options(thread_id, _run_options(runtime))
+        if checkpoint_id is None and _never_started(runtime, info):
+            runtime.runs.set_status(thread_id, "running")
+            yield from _start_turn(runtime, workflow, thread_id, info.request, info.user)
+            return
         graph = compiled(runtime, workflow)
         config = _config(thread_id, checkpoint_id)
         snapshot = graph.get_state(config)
@@ -127,8 +141,17 @@ def run(workflow: Workflow | None = None, prompt: str = "", **kwargs: Any) -> Ru
     return _last_result(stream(workflow, prompt, **kwargs))
 
 
-def resume(thread_id: str, *, runtime: Runtime | None = None, checkpoint_id: str | None = None) -> RunResult:
-    return _last_result(stream_resume(thread_id, runtime=runtime, checkpoint_id=checkpoint_id))
+def resume(
+    thread_id: str,
+    *,
+    runtime: Runtime | None = None,
+    checkpoint_id: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> RunResult:
+    """Resume to the end and return the result (see :func:`stream_resume`)."""
+    return _last_result(
+        stream_resume(thread_id, runtime=runtime, checkpoint_id=checkpoint_id, options=options)
+    )
 
 
 def load_result(thread_id: str, runtime: Runtime) -> tuple[RunResult, Workflow] | None:
@@ -137,7 +160,12 @@ def load_result(thread_id: str, runtime: Runtime) -> tuple[RunResult, Workflow] 
     if info is None:
         return None
     workflow = Workflow.from_yaml(info.workflow_yaml)
-    values = compiled(runtime, workflow).get_state(_config(thread_id)).values
+    # a turn killed before its graph started has no state yet (the checkpoints hold the earlier turn's)
+    values = (
+        {}
+        if _never_started(runtime, info)
+        else compiled(runtime, workflow).get_state(_config(thread_id)).values
+    )
     result = _result(thread_id, values)
     if result.final is None and info.status not in _FINISHED:
         result = result.model_copy(update=_unfinished(info.status, result.errors))
@@ -247,4 +275,40 @@ def _entry_agent(workflow: Workflow) -> str:
             return channel.target
     raise SpecError(
         f"workflow {workflow.name!r} has no user -> agent channel for UserRequest", hint="add one"
+    )
+
+
+def _start_turn(
+    runtime: Runtime, workflow: Workflow, thread_id: str, prompt: str, user: str
+) -> Iterator[RunEvent]:
+    """Send the request and drive the graph from it: a new turn, or one that never got past its input."""
+    entry = _entry_agent(workflow)
+    book = runtime.channel_book(workflow)
+    request = book.send(
+        UserRequest(text=prompt, user=user), source=USER, target=entry, parents=[], node="input"
+    )
+    yield MessageEvent(node="input", envelope=request)
+    # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns,
+    # and QSM and WeQ see the latest of them (older ones summarised by WeQ)
+    earlier, spent = yield from carry_over(runtime, workflow, thread_id)
+    conversation = earlier.model_dump(mode="json") if earlier else None
+    initial = new_run_input(workflow.name, request.model_dump(), conversation, spent)
+    yield from _drive(runtime, workflow, thread_id, initial)
+
+
+def _run_options(runtime: Runtime) -> dict[str, Any]:
+    """The settings a run keeps for its resumes: fan-out, repair limit, collapse, router and the rest of
+    ``[runtime]``, and the ``[budget]`` caps."""
+    settings = runtime.settings
+    return {
+        "runtime": settings.runtime.model_dump(mode="json"),
+        "budget": settings.budget.model_dump(mode="json"),
+    }
+
+
+def _never_started(runtime: Runtime, info: ThreadInfo) -> bool:
+    """Whether the thread's last run was recorded but killed (or stopped) before its graph stored its
+    input: the thread's last checkpoint is still the one from before the run."""
+    return (
+        info.status not in _FINISHED and runtime.runs.last_checkpoint(info.thread_id) == info.base_checkpoint
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections.abc import Callable, Mapping
@@ -86,6 +87,18 @@ class Runtime:
 
         return cls(load_settings(config, overrides), **kwargs)
 
+    def with_settings(self, settings: QsmSettings) -> Runtime:
+        """A view of this runtime under other run settings (a resumed run's own fan-out and budget): it
+        shares the models, run store, memory and ledger, and compiles its own graphs. Close only this
+        runtime, not the view; ``settings.data_dir`` must be this runtime's."""
+        if settings == self.settings:
+            return self
+        if settings.data_dir != self.data_dir:
+            raise ValueError("a runtime view keeps its runtime's data dir")
+        view = copy.copy(self)
+        view.settings = settings
+        return view
+
     # -- agents ------------------------------------------------------------------------------------
     def agent_settings(self, agent: Agent) -> AgentSettings:
         base = self.settings.agent(agent.name)
@@ -116,11 +129,10 @@ class Runtime:
         return self._yaml[key]
 
     # -- side effects of a run ---------------------------------------------------------------------
-    def record_message(self, env: Envelope, *, final: bool = False) -> None:
-        """Record a channel message when the ledger anchors messages: as a ``final_answer`` when it carries
-        the run's final answer (``final``), else as a ``message`` (a pipeline agent's FinalAnswer too)."""
+    def record_message(self, env: Envelope) -> None:
+        """Record a channel message when the ledger anchors messages; a final answer keeps its own kind."""
         if self.ledger is not None and self.ledger.anchor_messages:
-            self.ledger.record(env.id, kind="final_answer" if final else "message")
+            self.ledger.record(env.id, kind="final_answer" if env.type == "FinalAnswer" else "message")
 
     def commit_final(self, final: Envelope, state: Mapping[str, Any]) -> dict[str, Any] | None:
         """Give the final answer its ledger receipt (memory writes hook in here too)."""
