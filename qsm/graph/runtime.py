@@ -129,10 +129,11 @@ class Runtime:
         return self._yaml[key]
 
     # -- side effects of a run ---------------------------------------------------------------------
-    def record_message(self, env: Envelope) -> None:
-        """Record a channel message when the ledger anchors messages; a final answer keeps its own kind."""
+    def record_message(self, env: Envelope, *, final: bool = False) -> None:
+        """Record a channel message when the ledger anchors messages: as a ``final_answer`` when it carries
+        the run's final answer (``final``), else as a ``message`` (a pipeline agent's FinalAnswer too)."""
         if self.ledger is not None and self.ledger.anchor_messages:
-            self.ledger.record(env.id, kind="final_answer" if env.type == "FinalAnswer" else "message")
+            self.ledger.record(env.id, kind="final_answer" if final else "message")
 
     def commit_final(self, final: Envelope, state: Mapping[str, Any]) -> dict[str, Any] | None:
         """Give the final answer its ledger receipt (memory writes hook in here too)."""
