@@ -10,13 +10,14 @@ Per-agent settings are the ``[defaults]`` table deep-merged with ``[agents.<Name
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from qsm.agents.settings import AgentSettings
 from qsm.chain.settings import LedgerSettings
@@ -43,7 +44,7 @@ _file_values: ContextVar[dict[str, Any] | None] = ContextVar("qsm_config_file_va
 
 
 class UiSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     host: str = "127.0.0.1"
     port: int = Field(8501, ge=1, le=65535)
@@ -85,10 +86,24 @@ class QsmSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _TomlValues(settings_cls))
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty (leave it unset for the default, or name a directory)")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+        try:
+            str(value).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("is not UTF-8 text") from None
+        value = value.expanduser()
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a directory")
+        return value
 
     @field_validator("agents")
     @classmethod
@@ -142,6 +157,12 @@ def load_settings(config: Path | str | None = None, overrides: dict[str, Any] | 
     except ValidationError as exc:
         where = f" (config file {path})" if path else ""
         raise ConfigError(f"invalid setting{where}: {_first_problem(exc)}", hint=_HINT) from None
+    except SettingsError as exc:  # a QSM_* env var holding a table that is not JSON, e.g. QSM_AGENTS='{bad'
+        raise ConfigError(
+            f"invalid setting: {_env_problem(exc)}",
+            hint="a QSM_* env var naming a whole table holds JSON (e.g. QSM_BUDGET='{\"tokens\": 4000}'); "
+            "or set one field: QSM_BUDGET__TOKENS=4000",
+        ) from None
     finally:
         _file_values.reset(token)
     return settings
@@ -166,16 +187,28 @@ def _choose_config(config: Path | str | None) -> Path | None:
     if config is not None:
         path = Path(config).expanduser()
         if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist", hint="pass an existing file to --config")
+            raise ConfigError(
+                f"config file {path} {_not_a_file(path)}", hint="pass an existing file to --config"
+            )
         return path
     if env := os.environ.get("QSM_CONFIG"):
         path = Path(env).expanduser()
         if not path.is_file():
             raise ConfigError(
-                f"QSM_CONFIG points to {path}, which does not exist", hint="unset it or fix the path"
+                f"QSM_CONFIG points to {path}, which {_not_a_file(path)}", hint="unset it or fix the path"
             )
         return path
     return next((p for p in config_file_candidates() if p.is_file()), None)
+
+
+def _not_a_file(path: Path) -> str:
+    return "is a directory, not a file" if path.is_dir() else "does not exist"
+
+
+def _env_problem(exc: SettingsError) -> str:
+    """``error parsing value for field "agents" from source "EnvSettingsSource"`` as the env var's name."""
+    match = re.search(r'field "([^"]+)"', str(exc))
+    return f"QSM_{match.group(1).upper()} is not valid JSON" if match else str(exc)
 
 
 def _lookup_case_insensitive(table: dict[str, Any], name: str) -> Any:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from qsm.agents.backend import (
     ChatMessage,
@@ -141,7 +142,7 @@ class OpenAIChatModel:
                     data = line[5:].strip()
                     if data == "[DONE]":
                         break
-                    chunk = json.loads(data)
+                    chunk = _chunk(data, self.shown_url)
                     usage = chunk.get("usage") or usage
                     for choice in chunk.get("choices", []):
                         delta = choice.get("delta") or {}
@@ -242,6 +243,66 @@ class _Cutoff:
         self.fired.set()
         with contextlib.suppress(OSError):  # already closed
             sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Function(BaseModel):
+    name: str | None = None
+    arguments: str | dict[str, Any] | None = None
+
+
+class _ToolCallPiece(BaseModel):
+    index: int = 0
+    function: _Function | None = None
+
+
+class _Delta(BaseModel):
+    content: str | None = None
+    reasoning_content: str | None = None
+    tool_calls: list[_ToolCallPiece] | None = None
+
+
+class _Choice(BaseModel):
+    delta: _Delta | None = None
+    finish_reason: str | None = None
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _Chunk(BaseModel):
+    """The parts of a streamed ``chat.completion.chunk`` this backend reads (others are ignored)."""
+
+    choices: list[_Choice] = []
+    usage: _Usage | None = None
+
+
+def _chunk(data: str, shown_url: str | None) -> dict[str, Any]:
+    """One streamed event as a dict whose parts have the types :meth:`OpenAIChatModel.complete` reads;
+    anything else is a :class:`ModelCallError` naming what was wrong."""
+    try:
+        chunk = json.loads(data)
+        _Chunk.model_validate(chunk)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        problem = f"{where}: {err['msg']}" if where else "the event is not a JSON object"
+    except ValueError as exc:  # not JSON (json.JSONDecodeError), or JSON no Python number can hold
+        problem = f"not JSON ({exc})"
+    else:
+        usage = chunk.get("usage")
+        if isinstance(usage, dict) and None in (
+            usage.get("prompt_tokens", 0),
+            usage.get("completion_tokens", 0),
+        ):
+            return {**chunk, "usage": None}  # a usage report without counts: the estimate stands
+        return chunk
+    raise ModelCallError(
+        f"malformed reply from the model server at {shown_url}: {problem} (in {data[:120]!r})",
+        hint="qsm reads OpenAI-style streamed chat completions: check that model.url points at an "
+        "OpenAI-compatible server (.../v1) and that it is up to date",
+    )
 
 
 def _add_tool_call_piece(calls: dict[int, dict[str, str]], piece: dict[str, Any]) -> None:

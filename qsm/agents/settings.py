@@ -18,7 +18,7 @@ BackendKind = Literal["llama", "openai", "fake"]
 class Sampling(BaseModel):
     """Decoding settings for one agent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     temperature: float = Field(0.2, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
@@ -35,7 +35,7 @@ class ModelSettings(BaseModel):
     ``"openai"`` talks to an OpenAI-compatible server at ``url``; ``"fake"`` is the scripted test model.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     backend: BackendKind = "llama"
     path: Path | None = None
@@ -79,7 +79,7 @@ class ModelSettings(BaseModel):
 class AgentSettings(BaseModel):
     """Everything one agent needs: model, sampling, system prompt (None = the role's built-in prompt)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: ModelSettings = Field(default_factory=ModelSettings)
     sampling: Sampling = Field(default_factory=Sampling)

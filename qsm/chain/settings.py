@@ -20,7 +20,7 @@ Finality = Literal["finalized", "confirmations"]
 class FeeSettings(BaseModel):
     """EIP-1559 fees: what to offer, when to bump a stuck transaction, and the most to ever pay."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     priority_fee_gwei: float | None = Field(
         None, ge=0, description="tip per gas; None asks the node (eth_maxPriorityFeePerGas), else 1 gwei"
@@ -36,7 +36,7 @@ class FeeSettings(BaseModel):
 class LedgerSettings(BaseModel):
     """``[ledger]`` in qsm.toml, ``QSM_LEDGER__*`` env vars."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = True
     backend: Backend = Field("embedded", description="embedded = in-process EVM under the data dir")

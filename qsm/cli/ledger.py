@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from qsm.chain.models import BatchInfo, ProofFile, VerifyStatus
 from qsm.cli.context import CliContext, pass_cli
-from qsm.errors import LedgerError
+from qsm.errors import ConfigError, LedgerError
 
 __all__ = ["ledger_group"]
 
@@ -99,6 +99,8 @@ def proof_command(cli: CliContext, content_id: str, output: Path | None) -> None
     """Write the proof file of CONTENT_ID (e.g. final:<64 hex>)."""
     from qsm.chain.ledger import open_ledger
 
+    if output is not None:
+        _check_proof_path(output)
     settings = cli.settings
     ledger = open_ledger(settings.ledger, settings.data_dir)
     try:
@@ -109,11 +111,43 @@ def proof_command(cli: CliContext, content_id: str, output: Path | None) -> None
     if output is None:
         click.echo(text)
         return
-    output.write_text(text + "\n", encoding="utf-8")
+    _write_proof(output, text + "\n")
     state = (
         "final" if proof.anchor and proof.anchor.final else ("mined" if proof.anchor else "not yet anchored")
     )
     click.echo(f"wrote {output} (batch {proof.batch_id}, {state})")
+
+
+_PROOF_PATH_HINT = "pass -o a new file name in an existing folder (or leave -o out to print the proof)"
+
+
+def _check_proof_path(output: Path) -> None:
+    """Refuse an ``-o`` qsm cannot or should not write: a missing folder, or a file that is not a proof."""
+    if not output.parent.is_dir():
+        raise ConfigError(
+            f"cannot write the proof to {output}: the folder {output.parent} does not exist", _PROOF_PATH_HINT
+        )
+    if output.exists() and not _is_proof_file(output):
+        raise ConfigError(
+            f"{output} exists and is not a qsm proof file: qsm does not overwrite it", _PROOF_PATH_HINT
+        )
+
+
+def _write_proof(output: Path, text: str) -> None:
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the proof to {output}: {exc.strerror}", _PROOF_PATH_HINT) from None
+
+
+def _is_proof_file(path: Path) -> bool:
+    """Whether ``path`` holds a qsm proof file (of this format or an older one)."""
+    try:
+        with path.open("rb") as handle:
+            data = json.loads(handle.read(1 << 20))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and str(data.get("format", "")).startswith("qsm-ledger-proof/")
 
 
 @ledger_group.command("verify")

@@ -9,7 +9,7 @@ import click
 
 from qsm.cli.context import CliContext
 from qsm.cli.lazy_group import LazyCommand, LazyGroup
-from qsm.errors import QsmError
+from qsm.errors import ConfigError, QsmError
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -86,14 +86,33 @@ COMMANDS: dict[str, LazyCommand] = {
 class _QsmGroup(LazyGroup):
     """Turns every :class:`QsmError` into a two-line message and its exit code (no traceback)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["qsm.args"] = list(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            _check_utf8(ctx.meta.get("qsm.args", ()))
             return super().invoke(ctx)
         except QsmError as err:
             click.secho(f"error: {err.message}", fg="red", err=True)
             if err.hint:
                 click.echo(f"  hint: {err.hint}", err=True)
             ctx.exit(err.exit_code)
+
+
+def _check_utf8(args: list[str]) -> None:
+    """Refuse an argument that is not UTF-8 text (Python hands its bytes on as lone surrogates, which no
+    database, model or file name can take)."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise ConfigError(
+                f"the argument '{shown}' is not UTF-8 text",
+                hint="qsm reads arguments as UTF-8: use a UTF-8 locale (e.g. LANG=C.UTF-8) or re-encode the text",
+            ) from None
 
 
 @click.group(cls=_QsmGroup, lazy_commands=COMMANDS)

@@ -24,12 +24,14 @@ def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: boo
     from qsm.ui.services import CONFIG_ENV
 
     settings = cli_ctx.settings  # validates the config before starting the server
+    if port is not None:
+        settings = settings.with_overrides({"ui": {"port": port}})  # checked like [ui] port: 1..65535
     env = dict(os.environ)
     if cli_ctx.config is not None:
         env[CONFIG_ENV] = str(cli_ctx.config.resolve())
     env["QSM_DATA_DIR"] = str(settings.data_dir)
     host = require_loopback(host or settings.ui.host)  # no login yet: never beyond this machine
-    port = port or settings.ui.port
+    port = settings.ui.port
     click.echo(f"qsm ui on http://{host}:{port} (data: {settings.data_dir}); Ctrl-C to stop")
     command = streamlit_command(host, port, headless=not browser)
     os.execvpe(command[0], command, env)  # Streamlit replaces this process: signals reach the server itself

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 from qsm.agents.backend import ChatModel
 from qsm.agents.pool import ModelPool
 from qsm.agents.settings import AgentSettings
+from qsm.errors import ConfigError
 from qsm.graph.budget import Limits
 from qsm.graph.channels import ChannelBook, StrengthStore
 from qsm.graph.checkpoint import RunStore
@@ -64,7 +65,13 @@ class Runtime:
         self.models = models or ModelPool()
         self.data_dir: Path = settings.data_dir
         if persist:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot use the data dir {self.data_dir}: {exc.strerror}",
+                    hint="set data_dir (--data-dir, QSM_DATA_DIR or qsm.toml) to a directory you can write",
+                ) from None
         self.runs = RunStore(self.data_dir / "runs.sqlite" if persist else None)
         self._strengths = StrengthStore(self.data_dir / "channels.sqlite") if persist else None
         self._owned: list[_Closable] = []

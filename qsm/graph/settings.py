@@ -21,15 +21,18 @@ confidence) or ``checks+model`` (its LLM also judges answers that no check verif
 class BudgetSettings(BaseModel):
     """Hard caps for one run. SOM splits them across agents; the graph stops cleanly when one is spent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    tokens: int = Field(6000, ge=1, description="prompt + completion tokens over all model calls")
-    seconds: float = Field(300.0, gt=0, description="wall-clock seconds for the whole run")
-    calls: int = Field(24, ge=1, description="model calls over all agents")
+    # bounded (and finite, as every setting): the caps go into checkpoints (64-bit numbers), SOM splits them
+    tokens: int = Field(
+        6000, ge=1, le=1_000_000_000, description="prompt + completion tokens over all model calls"
+    )
+    seconds: float = Field(300.0, gt=0, le=1_000_000, description="wall-clock seconds for the whole run")
+    calls: int = Field(24, ge=1, le=1_000_000, description="model calls over all agents")
 
 
 class RuntimeSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     fan_out: int = Field(1, ge=1, le=16, description="candidate drafts run in parallel (superposition)")
     repair_limit: int = Field(1, ge=0, le=8, description="revise rounds Ref may ask for per candidate")

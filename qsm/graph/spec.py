@@ -16,14 +16,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from qsm.agents.messages import MESSAGE_TYPES
 from qsm.agents.roles import DEFAULT_NAMES, Role, TeamNames
+from qsm.agents.settings import AgentSettings
 from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
 from qsm.graph.builtin_team import TEAM_AGENTS, TEAM_CHANNELS, TEAM_DESCRIPTION, TEAM_ROLES, required_channels
 from qsm.graph.channels import Channel
-from qsm.graph.settings import CollapseMode
+from qsm.graph.settings import BudgetSettings, CollapseMode
 from qsm.graph.spec_yaml import dump_spec_yaml, parse_spec_yaml, read_spec_text
 
 __all__ = ["PIPELINE_OUTPUTS", "ROLE_IO", "USER", "Agent", "Workflow", "WorkflowKind"]
@@ -62,6 +63,17 @@ PIPELINE_DEFAULT_OUTPUT = {
 }
 
 
+def _checked(model: type[BaseModel], value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` if it is a valid (partial) ``model``: a spec's overrides are checked when it is loaded,
+    not when a step first uses them."""
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ValueError(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
+    return value
+
+
 class Agent(BaseModel):
     """One agent of a workflow. ``settings`` overrides the config's agent settings (model, sampling...)."""
 
@@ -72,6 +84,11 @@ class Agent(BaseModel):
     system_prompt: str | None = None
     produces: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("settings")
+    @classmethod
+    def _valid_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _checked(AgentSettings, value)
 
     def output_types(self, kind: WorkflowKind) -> frozenset[str]:
         if kind == "pipeline":
@@ -98,6 +115,11 @@ class Workflow(BaseModel):
     repair_limit: int | None = Field(None, ge=0, le=8)
     collapse: CollapseMode | None = None
     budget: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("budget")
+    @classmethod
+    def _valid_budget(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _checked(BudgetSettings, value)
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod

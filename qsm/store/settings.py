@@ -19,7 +19,7 @@ class AccessRuleSettings(BaseModel):
     ``{agent}`` stands for the principal's own name (``/agents/{agent}/**``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     read: list[str] | None = None
     write: list[str] | None = None
@@ -37,7 +37,7 @@ class AccessRuleSettings(BaseModel):
 class MemorySettings(BaseModel):
     """``[memory]`` in qsm.toml / ``QSM_MEMORY__*`` env vars."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     path: Path | None = Field(None, description="memory directory; default: <data_dir>/memory")
     chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); default: on disk")

@@ -21,7 +21,7 @@ ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "d
 class DataSettings(BaseModel):
     """Seed generation, splits and the optional teacher."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     seed: int = Field(7, description="generator seed: the same seed gives the same datasets")
     examples_per_role: int = Field(600, ge=12, le=100_000)
@@ -39,7 +39,7 @@ class DataSettings(BaseModel):
 class LoraSettings(BaseModel):
     """PEFT LoRA supervised fine-tuning (loss only on the assistant reply)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     rank: int = Field(16, ge=1, le=256)
     alpha: float = Field(32.0, gt=0)
@@ -73,7 +73,7 @@ class LoraSettings(BaseModel):
 class EvalSettings(BaseModel):
     """How ``qsm eval`` runs base and adapter through llama.cpp: greedy, no grammar."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     max_tokens: int = Field(160, ge=8, le=4096)
     repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="the agents' default, as served")
@@ -83,7 +83,7 @@ class EvalSettings(BaseModel):
 
 
 class TrainSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     base: Path | None = Field(None, description="base GGUF (None = the bundled SmolLM2-135M-Instruct)")
     dir: Path | None = Field(None, description="where datasets and adapters go (None = <data_dir>/train)")
