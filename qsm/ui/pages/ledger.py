@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from qsm.chain.models import ProofFile
 from qsm.errors import LedgerError
 from qsm.ui import services
 
@@ -12,19 +13,36 @@ def verify_box(ledger, proof) -> None:
     from qsm.chain import verify_proof
 
     result = ledger.verify(proof) if hasattr(ledger, "verify") else verify_proof(proof)
-    ok = result.status == "verified"
-    (st.success if ok else st.warning)(f"**{result.status}**: {result.message}")
+    text = f"**{result.status}**: {result.message}"
+    if result.status == "verified":
+        st.success(text, icon=":material/verified:")
+    elif result.status in ("not_final", "not_anchored"):
+        st.warning(text)  # nothing wrong with the proof: the chain has not got that far yet
+    else:
+        st.error(text, icon=":material/gpp_bad:")  # tampered, or a proof for another chain
     if result.notes:
         st.caption(" · ".join(result.notes))
 
 
-def body() -> None:
-    rt = services.runtime()
-    st.title("Ledger")
-    ledger = rt.ledger
-    if ledger is None:
-        st.info("The ledger is switched off ([ledger] enabled = false). Turn it on to anchor answers.")
-        return
+def read_proof_file(data: bytes, name: str) -> ProofFile:
+    """The uploaded proof, or a :class:`LedgerError` saying in one line why the file is not one."""
+    from pydantic import ValidationError
+
+    try:
+        return ProofFile.model_validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        reason = first["msg"] if first["type"] != "json_invalid" else "it is not valid JSON"
+        raise LedgerError(
+            f"{name} is not a qsm proof file ({where + ': ' if where else ''}{reason}; "
+            f"{exc.error_count()} problem(s) in all)",
+            hint="download a proof from Ledger → Answers (Download proof) or with `qsm ledger proof ID -o FILE`, "
+            "and upload that file unchanged",
+        ) from None
+
+
+def show_status(ledger) -> None:
     status = ledger.status()
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("backend", status.backend)
@@ -37,9 +55,21 @@ def body() -> None:
     )
     if status.last_error:
         st.warning(status.last_error)
+
+
+def body() -> None:
+    rt = services.runtime()
+    st.title("Ledger")
+    ledger = rt.ledger
+    if ledger is None:
+        st.info("The ledger is switched off ([ledger] enabled = false). Turn it on to anchor answers.")
+        return
+    counters = st.container()  # filled after the Anchor button so that it shows the state after anchoring
     if st.button("Anchor pending outputs now", icon=":material/anchor:"):
         done = ledger.anchor_now()
         st.success(f"{len(done)} batch(es) pushed to the chain.")
+    with counters:
+        show_status(ledger)
     batches = ledger.batches(limit=50)
     st.subheader("Batches")
     st.dataframe(
@@ -95,9 +125,7 @@ def body() -> None:
     st.subheader("Verify a proof file")
     uploaded = st.file_uploader("proof JSON", type=["json"])
     if uploaded is not None and st.button("Verify file", key="verify-file"):
-        from qsm.chain import ProofFile
-
-        verify_box(ledger, ProofFile.model_validate_json(uploaded.getvalue()))
+        verify_box(ledger, read_proof_file(uploaded.getvalue(), uploaded.name))
 
 
 services.guarded(body)

@@ -8,10 +8,15 @@ import streamlit as st
 
 from qsm.ui import services
 
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
+
 
 def _flatten(node: Any, depth: int = 0) -> list[tuple[str, str]]:
+    """(path, label) per directory, depth first. Radio labels are markdown, where leading spaces make a
+    code block: the label is indented with no-break spaces and its name escaped instead."""
     count = f" ({node.total})" if node.total is not None else " (view)"
-    rows = [(node.path, "  " * depth + (node.name or "/") + count)]
+    indent = "\u00a0\u00a0\u00a0" * (depth - 1) + "└\u00a0" if depth else ""
+    rows = [(node.path, indent + (node.name or "/").translate(_MARKDOWN_SPECIAL) + count)]
     for child in node.children:
         rows += _flatten(child, depth + 1)
     return rows

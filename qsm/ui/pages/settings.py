@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import streamlit as st
 import tomli_w
 
 from qsm.agents.shipped import resolve_adapter
+from qsm.errors import ConfigError
 from qsm.graph import Workflow, load_result
 from qsm.merge import deep_merge
 from qsm.ui import services
@@ -37,6 +39,10 @@ def agent_form(name: str, current: Any) -> dict[str, Any]:
             )
             or None
         )
+        for where, what in ((c2, "model"), (c1, "LoRA adapter")):
+            value = out["model"]["path" if what == "model" else "adapter"]
+            if value and (problem := gguf_problem(value)):
+                where.error(f"{what} file {problem}")
         shipped = c2.checkbox(
             "shipped role adapter on the bundled base",
             model.shipped_adapter is not False,
@@ -68,6 +74,37 @@ def agent_form(name: str, current: Any) -> dict[str, Any]:
     return out
 
 
+def gguf_problem(value: str) -> str | None:
+    """Why ``value`` cannot be loaded as a GGUF file (``"… does not exist"``, ``"… is not a GGUF file"``),
+    or None when it can."""
+    path = Path(os.path.expandvars(value.strip())).expanduser()
+    if path.is_dir():
+        return f"{path} is a directory, not a file"
+    if not path.is_file():
+        return f"{path} does not exist"
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        return f"{path} cannot be read ({exc.strerror})"
+    if magic != b"GGUF":
+        return f"{path} is not a GGUF file (it does not start with the GGUF magic bytes)"
+    return None
+
+
+def check_model_files(overrides: dict[str, Any]) -> None:
+    """Refuse model and adapter paths that llama.cpp could not load, naming the agent and the field."""
+    for name, agent in overrides["agents"].items():
+        model = agent["model"]
+        for key, what in (("path", "model"), ("adapter", "LoRA adapter")):
+            if model.get(key) and (problem := gguf_problem(model[key])):
+                raise ConfigError(
+                    f"{name}: {what} file {problem}",
+                    hint=f"fix the path in the {name} tab (a .gguf file on this machine), or leave it "
+                    "empty for the bundled one",
+                )
+
+
 def costs_table() -> None:
     rt = services.runtime()
     rows = []
@@ -86,7 +123,10 @@ def costs_table() -> None:
                     "credits": ", ".join(f"{k} {v:.2f}" for k, v in cost.credits.items()),
                 }
             )
-    st.dataframe(rows, hide_index=True, width="stretch") if rows else st.caption("No runs yet.")
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.caption("No runs yet.")
 
 
 def body() -> None:
@@ -118,10 +158,12 @@ def body() -> None:
         costs_table()
     apply_col, save_col = st.columns(2)
     if apply_col.button("Apply to this session", type="primary", icon=":material/check:"):
+        check_model_files(overrides)
         settings.with_overrides(overrides)  # raises ConfigError with the field named
         services.set_overrides(deep_merge(st.session_state.get("qsm_overrides") or {}, overrides))
         st.success("Applied. New runs use these settings.")
     if save_col.button("Save to config file", icon=":material/save:"):
+        check_model_files(overrides)
         settings.with_overrides(overrides)
         path = services.config_path() or Path.cwd() / "qsm.toml"
         existing = path.read_text(encoding="utf-8") if path.is_file() else ""
