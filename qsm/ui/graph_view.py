@@ -24,15 +24,27 @@ def topology_dot(
     trace: list[Envelope] | None = None,
     active_agent: str | None = None,
     active_channel: str | None = None,
+    compact: bool = False,
 ) -> str:
     """Agents as boxes coloured by role; channels as edges whose width follows strength, dashed when
-    dormant, dotted grey when isolated; ``active_*`` highlight the live (or replayed) step."""
+    dormant, dotted grey when isolated; ``active_*`` highlight the live (or replayed) step.
+
+    ``compact`` is for a narrow column (the chat's live graph, a few hundred pixels wide): top to
+    bottom, edge labels without the strength (the line width shows it), so that scaled to the column
+    the labels stay readable."""
     counts = {k: len(v) for k, v in channel_traffic(trace or []).items()}
+    layout = (
+        "rankdir=TB; nodesep=0.25; ranksep=0.45; pad=0.1;"
+        if compact
+        else "rankdir=LR; nodesep=0.5; ranksep=0.9; pad=0.3;"
+    )
+    node_size, edge_size = (22, 18) if compact else (14, 11)
     lines = [
         "digraph qsm {",
-        '  rankdir=LR; bgcolor="transparent"; pad=0.3; nodesep=0.5; ranksep=0.9;',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12, penwidth=1.2];',
-        '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];',
+        f'  {layout} bgcolor="transparent";',
+        f'  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize={node_size}, '
+        'penwidth=1.2, margin="0.15,0.06"];',
+        f'  edge [fontname="Helvetica", fontsize={edge_size}, arrowsize=0.7];',
         f'  "{USER}" [shape=ellipse, fillcolor="#fafafa", label="user"];',
     ]
     for agent in workflow.agents:
@@ -42,7 +54,8 @@ def topology_dot(
             f'  "{agent.name}" [fillcolor="{colour}", penwidth={width}, label="{agent.name}\\n{agent.role}"];'
         )
     for ch in channels:
-        label = f"{ch.type} {ch.strength:.2f}" + (f" ×{counts[ch.key]}" if ch.key in counts else "")
+        strength = "" if compact else f" {ch.strength:.2f}"
+        label = f"{ch.type}{strength}" + (f" ×{counts[ch.key]}" if ch.key in counts else "")
         style = {"active": "solid", "dormant": "dashed", "isolated": "dotted"}[ch.state]
         colour = "#9e9e9e" if ch.state == "isolated" else "#455a64"
         if ch.key == active_channel:

@@ -29,8 +29,13 @@ def step_title(agent: str | None, node: str | None, candidate: int | None) -> st
 
 
 class _Step:
-    def __init__(self, box: Any) -> None:
+    """One step's collapsed box; while the step streams, its text also shows in ``live``, just below the
+    box, so the streaming step is readable without opening it."""
+
+    def __init__(self, box: Any, live: Any, node: str | None) -> None:
         self.box = box
+        self.live: Any | None = live
+        self.node = node
         self.answer = box.empty()
         self.thinking_box = None
         self.text = ""
@@ -54,6 +59,17 @@ class _Step:
             self.answer.code(self.text, language=None, wrap_lines=True)
         if self.thinking_box is not None:
             self.thinking_box.markdown(self.thinking)
+        if self.live is not None and self.text:
+            self.live.code(self.text, language=None, wrap_lines=True)
+        elif self.live is not None and self.thinking:
+            self.live.caption("thinking… " + self.thinking[-400:])
+
+    def settle(self) -> None:
+        """The step has finished streaming: its text stays only in its (collapsed) box."""
+        self.paint()
+        if self.live is not None:
+            self.live.empty()
+            self.live = None
 
 
 class RunView:
@@ -68,10 +84,13 @@ class RunView:
     def handle(self, event: RunEvent) -> None:
         if event.type == "step":
             key = (event.node, event.candidate)
+            for earlier in self.steps.values():
+                if earlier.node != event.node:  # parallel candidates of one node stream side by side
+                    earlier.settle()
             box = self.container.expander(
                 step_title(event.agent, event.node, event.candidate), expanded=False
             )
-            self.steps[key] = self.current = _Step(box)
+            self.steps[key] = self.current = _Step(box, self.container.empty(), event.node)
         elif event.type == "token":
             step = self.steps.get((event.node, event.candidate))
             if step is not None:
@@ -93,7 +112,7 @@ class RunView:
             self.container.warning(text, icon="⚠️")
         elif event.type == "done":
             for step in self.steps.values():
-                step.paint()
+                step.settle()
             self.result = event.result
 
 

@@ -14,7 +14,15 @@ from qsm.graph import Runtime
 from qsm.redact import redact_urls
 from qsm.settings import QsmSettings, load_settings
 
-__all__ = ["CONFIG_ENV", "config_path", "current_settings", "guarded", "runtime", "set_overrides"]
+__all__ = [
+    "CONFIG_ENV",
+    "config_path",
+    "current_settings",
+    "guarded",
+    "live_threads",
+    "runtime",
+    "set_overrides",
+]
 
 CONFIG_ENV = "QSM_UI_CONFIG"
 
@@ -41,6 +49,13 @@ def _runtime(settings_json: str) -> Runtime:
 def runtime() -> Runtime:
     """The shared runtime for the effective settings (config file + env + this session's overrides)."""
     return _runtime(current_settings().model_dump_json())
+
+
+@st.cache_resource
+def live_threads() -> set[str]:
+    """The threads whose runs this app process is driving now: a thread the run store still marks
+    ``running`` but that is not here was stopped without being marked, or its process died."""
+    return set()
 
 
 def guarded(render: Any) -> None:
