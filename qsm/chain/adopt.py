@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qsm.chain.client import ChainClient
-from qsm.chain.contract import ANCHORED_TOPIC, anchor_of_calldata, decode_anchor_of
+from qsm.chain.contract import ANCHORED_TOPIC, anchor_of_calldata, decode_anchor_of, decode_anchored_log
 from qsm.errors import LedgerError
 
 __all__ = ["ExistingAnchor", "existing_anchor"]
@@ -19,6 +19,7 @@ class ExistingAnchor:
     tx_hash: bytes
     block_number: int
     block_hash: bytes
+    batch_id: int  # as the submitter numbered it (the event's batchId)
 
 
 def existing_anchor(client: ChainClient, registry: str, root: bytes) -> ExistingAnchor | None:
@@ -33,9 +34,11 @@ def existing_anchor(client: ChainClient, registry: str, root: bytes) -> Existing
             hint="the node may prune logs; retry later or use a node that keeps them",
         )
     event = logs[0]
+    decoded = decode_anchored_log(event)
     return ExistingAnchor(
         submitter=record.submitter,
         tx_hash=bytes(event["transactionHash"]),
         block_number=int(event["blockNumber"]),
         block_hash=bytes(event["blockHash"]),
+        batch_id=decoded.batch_id if decoded is not None and decoded.batch_id is not None else 0,
     )

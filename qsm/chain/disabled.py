@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from qsm.chain.models import (
     BatchInfo,
@@ -29,7 +31,9 @@ class DisabledLedger:
 
     anchor_messages = False
 
-    def record(self, content_id: str, kind: OutputKind = "final_answer") -> LedgerReceipt:
+    def record(
+        self, content_id: str, kind: OutputKind = "final_answer", content: Mapping[str, Any] | None = None
+    ) -> LedgerReceipt:
         return LedgerReceipt(content_id=content_id, kind=kind, recorded_at=time.time(), state="disabled")
 
     def tick(self) -> TickReport:

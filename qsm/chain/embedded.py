@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from eth_tester import EthereumTester, PyEVMBackend
@@ -65,16 +67,35 @@ class EmbeddedChain(ChainClient):
         super().__init__(Web3(EthereumTesterProvider(self._tester)), "embedded chain")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.writable, self.snapshot_every = path, writable, snapshot_every
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA + SNAPSHOT_SCHEMA)
         self._applied = 0
         self._snapshot_seq = 0
         self._snapshot_rows: dict[bytes, bytes] | None = None  # what snapshot_kv holds, if known
         self.restored_from: int | None = None
-        self._restore_snapshot()
-        self.sync()
+        with self._guard("opened"):
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(_SCHEMA + SNAPSHOT_SCHEMA)
+                self._restore_snapshot()
+                self.sync()
+            except BaseException:
+                self._db.close()
+                raise
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """A broken chain file (not a database, damaged pages, unreadable) becomes a LedgerError that says
+        how to start over; outputs stay queued in the outbox, which is a file of its own."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"the embedded chain file {self.path} cannot be {action}: {exc}",
+                hint=f"restore it from a backup, or move it away to start a new embedded chain "
+                f"(`mv '{self.path}' '{self.path}.broken'`); queued and anchored outputs are then "
+                "anchored again on the new chain",
+            ) from None
 
     def close(self) -> None:
         self._db.close()
@@ -108,9 +129,11 @@ class EmbeddedChain(ChainClient):
 
     def sync(self) -> int:
         """Replay journal entries appended since the last sync (by any process); returns how many."""
-        rows = self._db.execute(
-            "SELECT seq, tx_hash, raw, block_number FROM journal WHERE seq > ? ORDER BY seq", (self._applied,)
-        ).fetchall()
+        with self._guard("read"):
+            rows = self._db.execute(
+                "SELECT seq, tx_hash, raw, block_number FROM journal WHERE seq > ? ORDER BY seq",
+                (self._applied,),
+            ).fetchall()
         for seq, tx_hash, raw, block_number in rows:
             self._replay(seq, bytes(tx_hash), bytes(raw), block_number)
             self._applied = seq
@@ -120,11 +143,11 @@ class EmbeddedChain(ChainClient):
         try:
             self.w3.eth.send_raw_transaction(raw)
         except Exception as exc:
-            raise _journal_error(seq, f"the node refused it ({type(exc).__name__})") from None
+            raise _journal_error(self.path, seq, f"the node refused it ({type(exc).__name__})") from None
         receipt = self.receipt(tx_hash)
         if receipt is None or receipt.block_number != block_number:
             found = receipt.block_number if receipt else None
-            raise _journal_error(seq, f"expected block {block_number}, got {found}")
+            raise _journal_error(self.path, seq, f"expected block {block_number}, got {found}")
 
     def send_raw(self, raw: bytes) -> SendOutcome:
         """Send (after catching up with the journal) and journal the transaction if the chain took it."""
@@ -135,21 +158,24 @@ class EmbeddedChain(ChainClient):
             receipt = self.receipt(tx_hash)
             if receipt is None:  # eth-tester mines on send; no receipt means it was not included
                 raise LedgerError("the embedded chain accepted a transaction but did not mine it")
-            cursor = self._db.execute(  # autocommit: one durable statement
-                "INSERT INTO journal (tx_hash, raw, block_number) VALUES (?, ?, ?)",
-                (bytes(tx_hash), raw, receipt.block_number),
-            )
-            self._applied = int(cursor.lastrowid or self._applied)
-            self._maybe_snapshot()
+            with self._guard("written"):
+                cursor = self._db.execute(  # autocommit: one durable statement
+                    "INSERT INTO journal (tx_hash, raw, block_number) VALUES (?, ?, ?)",
+                    (bytes(tx_hash), raw, receipt.block_number),
+                )
+                self._applied = int(cursor.lastrowid or self._applied)
+                self._maybe_snapshot()
         return outcome
 
     def journal_length(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
+        with self._guard("read"):
+            return int(self._db.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
 
 
-def _journal_error(seq: int, why: str) -> LedgerError:
+def _journal_error(path: Path, seq: int, why: str) -> LedgerError:
     return LedgerError(
-        f"the embedded chain journal cannot be replayed at entry {seq}: {why}",
-        hint="the journal (ledger/embedded-chain.sqlite) was changed or written by another qsm version; "
-        "restore it from a backup, or move it away to start a new embedded chain",
+        f"the embedded chain journal {path} cannot be replayed at entry {seq}: {why}",
+        hint="it was changed or written by another qsm version; restore it from a backup, or move it away "
+        f"to start a new embedded chain (`mv '{path}' '{path}.broken'`); queued and anchored outputs are then "
+        "anchored again on the new chain",
     )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_hash.auto import keccak
 
@@ -31,6 +32,7 @@ from qsm.chain.models import (
 )
 from qsm.chain.proofs import proof_problem
 from qsm.errors import LedgerError
+from qsm.ids import content_id as make_content_id
 from qsm.ids import digest_of, is_content_id
 
 __all__ = ["FakeLedger"]
@@ -47,6 +49,7 @@ class _Output:
     salt: bytes
     recorded_at: float
     batch_id: int | None = None
+    content: dict[str, Any] | None = None
 
 
 @dataclass
@@ -86,15 +89,21 @@ class FakeLedger:
     def anchor_messages(self) -> bool:
         return self._anchor_messages
 
-    def record(self, content_id: str, kind: OutputKind = "final_answer") -> LedgerReceipt:
+    def record(
+        self, content_id: str, kind: OutputKind = "final_answer", content: Mapping[str, Any] | None = None
+    ) -> LedgerReceipt:
         if not isinstance(content_id, str) or not is_content_id(content_id):
             raise LedgerError(
                 f"cannot record {content_id!r}: not a content id", hint="use qsm.ids.content_id()"
             )
+        if content is not None and make_content_id(content_id.split(":", 1)[0], content) != content_id:
+            raise LedgerError(f"cannot record {content_id}: the content given with it has another id")
         with self._lock:
             out = self._outputs.setdefault(
                 content_id, _Output(content_id, kind, secrets.token_bytes(32), self.clock())
             )
+            if content is not None and out.content is None:
+                out.content = dict(content)
             return self._receipt(out)
 
     def _receipt(self, out: _Output) -> LedgerReceipt:
@@ -237,6 +246,7 @@ class FakeLedger:
                 )
             return ProofFile(
                 content_id=content_id,
+                content=out.content,
                 kind=out.kind,
                 leaf=LeafValue(digest=hex32(digest_of(content_id)), salt=hex32(out.salt)),
                 leaf_hash=hex32(batch.tree.leaf(index)),
@@ -245,7 +255,6 @@ class FakeLedger:
                 batch_id=batch.id,
                 leaf_count=len(batch.members),
                 anchor=anchor,
-                issued_at=self.clock(),
             )
 
     def verify(self, proof: ProofFile) -> VerifyResult:
@@ -253,7 +262,7 @@ class FakeLedger:
             return VerifyResult(status=status, message=message, content_id=proof.content_id, root=proof.root)
 
         if problem := proof_problem(proof, None):
-            return result(VerifyStatus.TAMPERED, f"tampered or corrupt proof: {problem}")
+            return result(VerifyStatus.TAMPERED, f"tampered or corrupt proof: {problem[0]}: {problem[1]}")
         with self._lock:
             batch = next((b for b in self._batches if hex32(b.tree.root) == proof.root), None)
             if batch is None or batch.block is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from qsm.chain import faults
 from qsm.chain.disabled import DisabledLedger
@@ -64,6 +66,7 @@ class Ledger:
         self._background: threading.Thread | None = None
         self._background_stop = threading.Event()
         self.last_error: str | None = None
+        self.last_hint: str | None = None
 
     def __repr__(self) -> str:
         return f"Ledger({self.dir}, backend={self.settings.backend})"
@@ -72,8 +75,10 @@ class Ledger:
     def anchor_messages(self) -> bool:
         return self.settings.anchor_messages
 
-    def record(self, content_id: str, kind: OutputKind = "final_answer") -> LedgerReceipt:
-        row, new = self.outbox.record(content_id, kind)
+    def record(
+        self, content_id: str, kind: OutputKind = "final_answer", content: Mapping[str, Any] | None = None
+    ) -> LedgerReceipt:
+        row, new = self.outbox.record(content_id, kind, content)
         if new:
             faults.crash_point("recorded")
         return receipt_of(row)
@@ -95,7 +100,9 @@ class Ledger:
             return TickReport(skipped="idle")
         if now < self._retry_at:
             return TickReport(
-                skipped=f"waiting {self._retry_at - now:.0f}s after an error", error=self.last_error
+                skipped=f"waiting {self._retry_at - now:.0f}s after an error",
+                error=self.last_error,
+                hint=self.last_hint,
             )
         if not seal_due and now - self._last_chain_visit < self.settings.poll_interval_s:
             return TickReport(skipped="polled recently")
@@ -110,7 +117,7 @@ class Ledger:
             self._note_error(err)
             self._backoff_s = min(_MAX_BACKOFF_S, max(1.0, self._backoff_s * 2))
             self._retry_at = now + self._backoff_s
-            return TickReport(sealed=len(sealed), error=err.message)
+            return TickReport(sealed=len(sealed), error=err.message, hint=err.hint or None)
         finally:
             self._lock.release()
         self._clear_error()
@@ -140,6 +147,15 @@ class Ledger:
             self._background = None
 
     def anchor_now(self, timeout_s: float | None = None) -> list[BatchInfo]:
+        return self._anchoring(timeout_s, redeploy=False)
+
+    def redeploy(self, timeout_s: float | None = None) -> list[BatchInfo]:
+        """After the chain lost the registry this ledger deployed (a reset chain, or an older contract):
+        deploy it again and anchor every batch recorded there again, until mined. The embedded chain does
+        this by itself; on an RPC chain it costs gas, so it waits for this call (`qsm ledger redeploy`)."""
+        return self._anchoring(timeout_s, redeploy=True)
+
+    def _anchoring(self, timeout_s: float | None, *, redeploy: bool) -> list[BatchInfo]:
         timeout = timeout_s if timeout_s is not None else self.settings.anchor_timeout_s
         with self._mutex:
             if not self._lock.acquire(timeout_s=min(timeout, 30.0)):
@@ -148,6 +164,12 @@ class Ledger:
                     hint="your outputs are queued and that process anchors them; or retry when it is done",
                 )
             try:
+                if redeploy and not self._worker.reanchor_lost(self._worker.session()):
+                    raise LedgerError(
+                        f"nothing to redeploy: chain {self._worker.session().chain_id} holds the registry of "
+                        "every batch this ledger anchored there",
+                        hint="`qsm ledger status` shows the batches; `qsm ledger anchor` anchors what is queued",
+                    )
                 return self._anchor_until_mined(timeout)
             except LedgerError as err:
                 self._note_error(err)
@@ -178,12 +200,12 @@ class Ledger:
         if err.message != self.last_error:
             log.warning("ledger: %s", err.message)
             self.outbox.set_meta(_LAST_ERROR, err.message)  # so that `qsm ledger status` elsewhere sees it
-        self.last_error = err.message
+        self.last_error, self.last_hint = err.message, err.hint or None
 
     def _clear_error(self) -> None:
         if self.last_error is not None or self.outbox.meta(_LAST_ERROR) is not None:
             self.outbox.delete_meta(_LAST_ERROR)
-        self.last_error = None
+        self.last_error = self.last_hint = None
         self._retry_at, self._backoff_s = 0.0, 0.0
 
     def status(self) -> LedgerStatus:

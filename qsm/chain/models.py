@@ -8,6 +8,9 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 __all__ = [
+    "EMBEDDED_CHAIN_ID",
+    "ID_COVERS",
+    "LEGACY_PROOF_FORMATS",
     "PROOF_FORMAT",
     "AnchorInfo",
     "BatchInfo",
@@ -24,7 +27,15 @@ __all__ = [
     "VerifyStatus",
 ]
 
-PROOF_FORMAT: Final = "qsm-ledger-proof/1"
+PROOF_FORMAT: Final = "qsm-ledger-proof/2"
+LEGACY_PROOF_FORMATS: Final = ("qsm-ledger-proof/1",)
+ID_COVERS: Final = (
+    "content_id = '<kind>:' + sha256(canonical JSON of `content`: sorted keys, no spaces, UTF-8); `content` is "
+    "the message type, its payload (for a FinalAnswer: text, status, citations, note, ...) and its parents' "
+    "ids; not the time it was made, its cost or its channel"
+)
+EMBEDDED_CHAIN_ID: Final = 131277322940537
+"""The chain id of the embedded chain (eth-tester's): an ``embedded`` proof names this chain and no other."""
 
 Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-f]{64}$")]
 HexAddress = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
@@ -90,6 +101,7 @@ class TickReport(BaseModel):
     advanced: int = 0
     skipped: str | None = Field(None, description="why nothing was done with the chain, if so")
     error: str | None = None
+    hint: str | None = Field(None, description="what to do about ``error``")
 
 
 class LeafValue(BaseModel):
@@ -100,20 +112,26 @@ class LeafValue(BaseModel):
 
 
 class AnchorInfo(BaseModel):
+    """Where the root is anchored. ``qsm ledger verify`` checks every field against the chain."""
+
     model_config = ConfigDict(extra="forbid")
 
-    backend: Literal["embedded", "rpc", "fake"]
+    backend: Literal["embedded", "rpc", "fake"] = Field(
+        description="embedded: the chain of the data dir (chain id EMBEDDED_CHAIN_ID); rpc: any node of chain_id"
+    )
     chain_id: int
-    contract: HexAddress
-    tx_hash: Hex32
-    block_number: int
-    submitter: HexAddress
-    final: bool = Field(description="was it final when this proof was written (verify re-checks)")
-    finalized_block: int | None = None
+    contract: HexAddress = Field(description="the AnchorRegistry holding the root")
+    tx_hash: Hex32 = Field(description="the transaction whose Anchored event recorded the root")
+    block_number: int = Field(description="its block; the registry stores the same number for the root")
+    submitter: HexAddress = Field(description="who anchored it (registry slot and event)")
+    final: bool = Field(description="final when this proof was written: then finalized_block is set")
+    finalized_block: int | None = Field(None, description="a final block at or after block_number")
 
 
 class ProofFile(BaseModel):
-    """Everything needed to check an output against the chain: leaf value, Merkle path, root, anchor.
+    """Everything needed to check an output against the chain: the output itself (``content``), its id,
+    leaf value, Merkle path, root, batch and anchor. ``qsm ledger verify`` re-derives the id from
+    ``content`` and checks every other field locally or against the chain.
 
     ``standard`` holds the same proof in the shape OpenZeppelin's ``StandardMerkleTree.verify(root,
     leafEncoding, value, proof)`` takes.
@@ -121,17 +139,23 @@ class ProofFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["qsm-ledger-proof/1"] = PROOF_FORMAT
+    format: Literal["qsm-ledger-proof/2"] = PROOF_FORMAT
     content_id: str
-    kind: OutputKind
+    content: dict[str, Any] | None = Field(
+        None, description="what the id covers (see `covers`); None for outputs recorded without it"
+    )
+    covers: str = Field(ID_COVERS, description="what the id covers; verify requires this exact text")
+    kind: OutputKind = Field(description="final_answer exactly when the id's prefix is 'final'")
     leaf: LeafValue
     leaf_hash: Hex32
     proof: list[Hex32]
     root: Hex32
-    batch_id: int
-    leaf_count: int
+    batch_id: int = Field(
+        description="the submitter's batch number, as its Anchored event states it (this ledger's own batch "
+        "number, unless it adopted an anchor someone else made first)"
+    )
+    leaf_count: int = Field(description="leaves in the batch, as the registry stores it")
     anchor: AnchorInfo | None = Field(None, description="None while the batch is not yet mined")
-    issued_at: float
 
     @property
     def standard(self) -> dict[str, Any]:
@@ -167,6 +191,7 @@ class VerifyResult(BaseModel):
     anchored_block: int | None = None
     finalized_block: int | None = None
     submitter: str | None = None
+    field: str | None = Field(None, description="the proof field that the content or the chain contradicts")
     notes: list[str] = Field(default_factory=list)
 
     @property

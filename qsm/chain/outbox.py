@@ -9,7 +9,8 @@ State machine (every change is one SQLite transaction, logged in ``transitions``
   with the same nonce and higher fees is stored; all hashes are kept), ``reorg`` (mined -> broadcast: the
   receipt vanished, the stored tx is sent again), ``orphan`` (the nonce was used by a foreign tx as of the
   finalized block and none of our hashes has a receipt: sign again), ``revert`` / ``fail`` (receipt with
-  status 0), ``adopt`` / ``unadopt`` (someone else anchored the same root first: use that anchor).
+  status 0), ``adopt`` / ``unadopt`` (someone else anchored the same root first: use that anchor),
+  ``reanchor`` (the chain lost the registry: the embedded chain was reset or replaced; anchor it again).
 
 See :data:`qsm.chain.outbox_schema.TRANSITIONS` for the table of allowed moves.
 """
@@ -20,6 +21,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -33,15 +35,28 @@ from qsm.chain.outbox_schema import (
     BatchRow,
     OutputRow,
     batch_from_row,
+    migrate,
     output_from_row,
 )
 from qsm.errors import LedgerError
-from qsm.ids import digest_of, is_content_id
+from qsm.ids import canonical_json, digest_of, is_content_id
+from qsm.ids import content_id as content_id_of
 from qsm.sqlitetx import immediate_transaction
 
 __all__ = ["Outbox", "OutboxStateError"]
 
 MAX_REVERTS = 3
+_ANCHOR_COLUMNS = (
+    "chain_id",
+    "sender",
+    "nonce",
+    "tx_hash",
+    "block_number",
+    "block_hash",
+    "contract_address",
+    "finalized_block",
+    "event_batch_id",
+)
 
 
 class OutboxStateError(LedgerError):
@@ -62,6 +77,7 @@ class Outbox(OutboxReads):
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.executescript(SCHEMA)
+            migrate(self._conn)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(
                 f"the ledger outbox {path} cannot be opened: {exc}",
@@ -76,16 +92,29 @@ class Outbox(OutboxReads):
         return immediate_transaction(self._conn, self._lock)
 
     # -- outputs -------------------------------------------------------------------------------
-    def record(self, content_id: str, kind: OutputKind) -> tuple[OutputRow, bool]:
-        """Store an output durably (committed with fsync) unless already there; ``(row, newly_recorded)``."""
+    def record(
+        self, content_id: str, kind: OutputKind, content: Mapping[str, Any] | None = None
+    ) -> tuple[OutputRow, bool]:
+        """Store an output durably (committed with fsync) unless already there; ``(row, newly_recorded)``.
+
+        ``content`` is what the id covers (``content_id == prefix:sha256(canonical_json(content))``); it
+        is kept so that the output's proof file can carry it. Recording an id again adds missing content."""
         if not isinstance(content_id, str) or not is_content_id(content_id):
             raise LedgerError(
                 f"cannot record {content_id!r}: not a content id",
                 hint="pass an id from qsm.ids.content_id(), like 'final:<64 hex chars>'",
             )
+        text = None
+        if content is not None:
+            if content_id_of(content_id.split(":", 1)[0], content) != content_id:
+                raise LedgerError(
+                    f"cannot record {content_id}: the content given with it has another id",
+                    hint="pass the object the id was computed from (Envelope.hashed_content())",
+                )
+            text = canonical_json(content).decode("utf-8")
         digest, salt = digest_of(content_id), secrets.token_bytes(32)
         try:
-            return self._insert_output(content_id, kind, digest, salt)
+            return self._insert_output(content_id, kind, digest, salt, text)
         except sqlite3.Error as exc:
             raise LedgerError(
                 f"cannot write {content_id} to the ledger outbox {self.path}: {exc}",
@@ -93,16 +122,21 @@ class Outbox(OutboxReads):
             ) from None
 
     def _insert_output(
-        self, content_id: str, kind: OutputKind, digest: bytes, salt: bytes
+        self, content_id: str, kind: OutputKind, digest: bytes, salt: bytes, content: str | None
     ) -> tuple[OutputRow, bool]:
         with self._write() as conn:
             existing = conn.execute("SELECT * FROM outputs WHERE content_id = ?", (content_id,)).fetchone()
             if existing is not None:
+                if content is not None and existing["content"] is None:
+                    conn.execute("UPDATE outputs SET content = ? WHERE id = ?", (content, existing["id"]))
+                    existing = conn.execute(
+                        "SELECT * FROM outputs WHERE id = ?", (existing["id"],)
+                    ).fetchone()
                 return output_from_row(existing), False
             conn.execute(
-                "INSERT INTO outputs (content_id, kind, digest, salt, leaf, recorded_at, state)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                (content_id, kind, digest, salt, leaf_hash(digest, salt), time.time()),
+                "INSERT INTO outputs (content_id, kind, digest, salt, leaf, recorded_at, state, content)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+                (content_id, kind, digest, salt, leaf_hash(digest, salt), time.time(), content),
             )
             row = conn.execute("SELECT * FROM outputs WHERE content_id = ?", (content_id,)).fetchone()
         return output_from_row(row), True
@@ -193,9 +227,11 @@ class Outbox(OutboxReads):
         """Store a signed raw tx (``sign`` or ``bump``) and move the batch, in one transaction."""
         with self._write() as conn:
             batch = self._transition(conn, batch_id, event, None, **fields)
-            conn.execute(
+            conn.execute(  # a re-anchored batch can sign the very tx it had before (same nonce and fees)
                 "INSERT INTO txs (batch_id, chain_id, sender, nonce, tx_hash, raw, gas, max_fee, priority_fee,"
-                " signed_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live')",
+                " signed_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'live')"
+                " ON CONFLICT(tx_hash) DO UPDATE SET state = 'live', batch_id = excluded.batch_id,"
+                " signed_at = excluded.signed_at, sent_at = NULL WHERE txs.state != 'live'",
                 (
                     batch_id,
                     tx["chain_id"],
@@ -225,6 +261,16 @@ class Outbox(OutboxReads):
         with self._write() as conn:
             conn.execute("UPDATE txs SET state = ? WHERE batch_id = ? AND state = 'live'", (state, batch_id))
             return self._transition(conn, batch_id, event, None, **fields)
+
+    def reanchor(self, batch_id: int, note: str) -> BatchRow:
+        """The chain lost this batch's registry: retire its txs and forget where it was anchored (back to
+        ``sealed``, same leaves and root), in one transaction."""
+        cleared = dict.fromkeys(_ANCHOR_COLUMNS) | {"reverts": 0, "last_error": None}
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE txs SET state = 'dropped' WHERE batch_id = ? AND state = 'live'", (batch_id,)
+            )
+            return self._transition(conn, batch_id, "reanchor", note, **cleared)
 
     # -- meta ------------------------------------------------------------------------------------
     def set_meta(self, key: str, value: str) -> None:

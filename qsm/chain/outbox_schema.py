@@ -17,6 +17,7 @@ __all__ = [
     "OutputRow",
     "TxRow",
     "batch_from_row",
+    "migrate",
     "output_from_row",
     "tx_from_row",
 ]
@@ -37,6 +38,9 @@ TRANSITIONS: dict[str, tuple[tuple[BatchState, ...], BatchState]] = {
     "fail": (("signed", "broadcast", "mined", "sealed"), "failed"),  # reverted too often: needs a person
     "adopt": (("sealed",), "mined"),  # the root is already anchored (e.g. front-run): use that anchor
     "unadopt": (("mined",), "sealed"),  # that adopted anchor was reorganised away: anchor it ourselves
+    # the chain lost the registry the batch was anchored in (reset, replaced, or an older contract): anchor
+    # (or deploy) it again from scratch; its leaves and root stay the same
+    "reanchor": (("signed", "broadcast", "mined", "final"), "sealed"),
 }
 
 SCHEMA = """
@@ -59,7 +63,8 @@ CREATE TABLE IF NOT EXISTS batches (
     reorgs INTEGER NOT NULL DEFAULT 0,
     reverts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    event_batch_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS outputs (
     id INTEGER PRIMARY KEY,
@@ -72,6 +77,7 @@ CREATE TABLE IF NOT EXISTS outputs (
     state TEXT NOT NULL CHECK (state IN ('pending', 'batched')),
     batch_id INTEGER REFERENCES batches(id),
     leaf_index INTEGER,
+    content TEXT,
     CHECK ((state = 'pending') = (batch_id IS NULL))
 );
 CREATE INDEX IF NOT EXISTS outputs_by_state ON outputs(state, id);
@@ -118,6 +124,7 @@ class OutputRow:
     state: str
     batch_id: int | None
     leaf_index: int | None
+    content: str | None = None  # canonical JSON of what the content id covers (None: recorded without it)
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,9 @@ class BatchRow:
     reverts: int
     last_error: str | None
     updated_at: float
+    event_batch_id: int | None = (
+        None  # an adopted anchor's batch id (its submitter's numbering, in its event)
+    )
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,17 @@ class TxRow:
     signed_at: float
     sent_at: float | None
     state: str
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring an outbox written by an older qsm up to this schema (outputs.content, added for proofs that
+    carry their output; batches.event_batch_id, the batch id an adopted anchor's event states)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(outputs)")}
+    if "content" not in columns:
+        conn.execute("ALTER TABLE outputs ADD COLUMN content TEXT")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(batches)")}
+    if "event_batch_id" not in columns:
+        conn.execute("ALTER TABLE batches ADD COLUMN event_batch_id INTEGER")
 
 
 def _blob(value: object) -> bytes | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from qsm.chain.models import (
     BatchInfo,
@@ -26,8 +27,11 @@ class LedgerProtocol(Protocol):
         """Whether channel messages are to be recorded too (``ledger.anchor_messages``)."""
         ...
 
-    def record(self, content_id: str, kind: OutputKind = "final_answer") -> LedgerReceipt:
-        """Queue an output for anchoring; durable before it returns. Recording an id twice is a no-op."""
+    def record(
+        self, content_id: str, kind: OutputKind = "final_answer", content: Mapping[str, Any] | None = None
+    ) -> LedgerReceipt:
+        """Queue an output for anchoring; durable before it returns. Recording an id twice is a no-op.
+        ``content`` is what the id covers (``Envelope.hashed_content()``): proofs then carry the output."""
         ...
 
     def tick(self) -> TickReport:

@@ -88,6 +88,7 @@ class TxSteps:
             tx_hash=found.tx_hash,
             block_number=found.block_number,
             block_hash=found.block_hash,
+            event_batch_id=found.batch_id,
         )
         faults.crash_point("mined")
         return batch

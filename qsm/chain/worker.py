@@ -19,7 +19,7 @@ from pathlib import Path
 from qsm.chain import faults
 from qsm.chain.adopt import existing_anchor
 from qsm.chain.client import ChainClient, Receipt
-from qsm.chain.contract import load_artifact
+from qsm.chain.contract import anchor_of_calldata, decode_anchor_of, load_artifact
 from qsm.chain.embedded import EmbeddedChain
 from qsm.chain.finality import final_block
 from qsm.chain.outbox import Outbox
@@ -45,12 +45,15 @@ class AnchorWorker(TxSteps):
         self._client: ChainClient | None = None
         self._session: ChainSession | None = None
         self._checked_registries: set[str] = set()
+        self._reconciled: set[str] = set()
         self._warned_no_finalized = False
 
     def close(self) -> None:
         if isinstance(self._client, EmbeddedChain):
             self._client.close()
         self._client = self._session = None
+        self._checked_registries.clear()
+        self._reconciled.clear()
 
     def session(self) -> ChainSession:
         """The connected chain (opened on first use; a failed attempt is retried on the next call)."""
@@ -121,7 +124,13 @@ class AnchorWorker(TxSteps):
         return batch
 
     def _registry(self, session: ChainSession) -> str | None:
-        """The AnchorRegistry address on this chain; deploys it (as an outbox job) when none is known."""
+        """The AnchorRegistry address on this chain; deploys it (as an outbox job) when none is known.
+
+        When the chain no longer has the registry the ledger deployed (the embedded chain's file was
+        deleted or replaced, or it holds an older version of the contract), the embedded chain is
+        recovered at once: the deploy and every batch anchored there go back to ``sealed`` and are
+        deployed and anchored again. On an RPC chain that costs fees, so a person decides
+        (`qsm ledger redeploy`)."""
         if self.settings.contract_address:
             return self._checked(session, self.settings.contract_address)
         deploys = [
@@ -134,36 +143,117 @@ class AnchorWorker(TxSteps):
                 hint="set ledger.contract_address to a deployed registry (or check the chain and account)",
             )
         deploy = live[0] if live else self.outbox.create_deploy()
+        lost = (
+            deploy.state in ("mined", "final")
+            and deploy.contract_address is not None
+            and not self._present(session, deploy.contract_address)
+        )
+        if lost:
+            if not isinstance(session.client, EmbeddedChain):
+                raise _registry_gone(session, str(deploy.contract_address), self.outbox)
+            self.reanchor_lost(session)
+            deploy = self.outbox.batch(deploy.id)
         if deploy.state != "final":
             deploy = self._advance_guarded(session, deploy, None)
         if deploy.state in ("mined", "final") and deploy.contract_address:
-            return self._checked(session, deploy.contract_address)
+            address = self._checked(session, deploy.contract_address)
+            if isinstance(session.client, EmbeddedChain) and address not in self._reconciled:
+                self._reconcile(session, address)
+            return address
         return None
 
+    def _present(self, session: ChainSession, address: str) -> bool:
+        """Whether ``address`` holds this version's AnchorRegistry on the session's chain."""
+        if address in self._checked_registries:
+            return True
+        if session.client.code(address) != load_artifact().deployed_bytecode:
+            return False
+        self._checked_registries.add(address)
+        return True
+
     def _checked(self, session: ChainSession, address: str) -> str:
-        if address not in self._checked_registries:
-            if session.client.code(address) != load_artifact().deployed_bytecode:
-                raise LedgerError(
-                    f"no AnchorRegistry at {address} on chain {session.chain_id} (the chain was reset?)",
-                    hint="set ledger.contract_address to a deployed registry, or leave it empty to deploy one",
-                )
-            self._checked_registries.add(address)
+        if not self._present(session, address):
+            raise LedgerError(
+                f"ledger.contract_address {address} holds no AnchorRegistry of this qsm version on chain "
+                f"{session.chain_id} (the chain was reset, or it is an older version of the contract)",
+                hint="point ledger.contract_address at a current registry on this chain, or unset it so that "
+                "the ledger deploys its own (then run `qsm ledger redeploy` to anchor earlier batches there)",
+            )
         return address
+
+    def reanchor_lost(self, session: ChainSession) -> list[BatchRow]:
+        """Send every batch (and deploy) whose registry this chain lacks back to ``sealed``; returns them.
+        ``ledger.contract_address``, when set, is never touched."""
+        batches = [
+            b
+            for b in self.outbox.batches(("signed", "broadcast", "mined", "final"), purpose=None)
+            if b.chain_id == session.chain_id and b.contract_address is not None
+        ]
+        lost = {a for a in {b.contract_address for b in batches} if a and not self._present(session, a)}
+        lost.discard(self.settings.contract_address or "")
+        moved = []
+        for batch in batches:
+            if batch.contract_address in lost:
+                note = f"chain {session.chain_id} has no AnchorRegistry at {batch.contract_address} any more"
+                moved.append(self.outbox.reanchor(batch.id, note))
+        if moved:
+            log.warning(
+                "ledger: chain %s lost the registry %s; deploying it again and re-anchoring %d batch(es)",
+                session.chain_id,
+                ", ".join(sorted(lost)),
+                sum(b.purpose == "anchor" for b in moved),
+            )
+        return moved
+
+    def _reconcile(self, session: ChainSession, registry: str) -> None:
+        """Embedded chain, once per session: if the newest anchor the outbox knows is not in the registry
+        (the chain file was replaced by another or an older one), anchor every missing batch again."""
+        self._reconciled.add(registry)
+        anchored = [
+            b
+            for b in self.outbox.batches(("mined", "final"))
+            if b.chain_id == session.chain_id and b.contract_address == registry
+        ]
+        if not anchored or self._on_chain(session, registry, anchored[-1]):
+            return
+        missing = [b for b in anchored if not self._on_chain(session, registry, b)]
+        for batch in missing:
+            self.outbox.reanchor(batch.id, f"its root is not in the registry at {registry} (chain replaced?)")
+        log.warning(
+            "ledger: %d anchored batch(es) are missing from the embedded chain; re-anchoring", len(missing)
+        )
+
+    @staticmethod
+    def _on_chain(session: ChainSession, registry: str, batch: BatchRow) -> bool:
+        assert batch.root is not None
+        record = decode_anchor_of(batch.root, session.client.call(registry, anchor_of_calldata(batch.root)))
+        return record.exists and record.block_number == batch.block_number
 
     def _check_adopted(self, client: ChainClient, batch: BatchRow) -> BatchRow:
         assert batch.root is not None and batch.contract_address is not None
         found = existing_anchor(client, batch.contract_address, batch.root)
         if found is None:
             log.warning("batch %s: the anchor it adopted was reorganised away", batch.id)
-            return self.outbox.transition(batch.id, "unadopt", "adopted anchor vanished")
+            return self.outbox.transition(batch.id, "unadopt", "adopted anchor vanished", event_batch_id=None)
         if found.block_hash != batch.block_hash:
             batch = self._mined(
-                batch, found.tx_hash, found.block_number, found.block_hash, batch.contract_address
+                batch,
+                found.tx_hash,
+                found.block_number,
+                found.block_hash,
+                batch.contract_address,
+                event_batch_id=found.batch_id,
             )
         return self._maybe_finalize(client, batch)
 
     def _mined(
-        self, batch: BatchRow, tx_hash: bytes, block_number: int, block_hash: bytes, contract: str | None
+        self,
+        batch: BatchRow,
+        tx_hash: bytes,
+        block_number: int,
+        block_hash: bytes,
+        contract: str | None,
+        **extra: object,
     ) -> BatchRow:
         batch = self.outbox.transition(
             batch.id,
@@ -172,6 +262,7 @@ class AnchorWorker(TxSteps):
             block_number=block_number,
             block_hash=block_hash,
             contract_address=contract,
+            **extra,
         )
         faults.crash_point("mined")
         return batch
@@ -255,3 +346,18 @@ class AnchorWorker(TxSteps):
         batch = self.outbox.transition(batch.id, "finalize", finalized_block=final_block)
         faults.crash_point("final")
         return batch
+
+
+def _registry_gone(session: ChainSession, address: str, outbox: Outbox) -> LedgerError:
+    count = sum(
+        1
+        for b in outbox.batches(("signed", "broadcast", "mined", "final"))
+        if b.chain_id == session.chain_id and b.contract_address == address
+    )
+    return LedgerError(
+        f"chain {session.chain_id} has no AnchorRegistry of this qsm version at {address}, where this ledger "
+        "deployed it (the chain was reset, the node is another chain with the same id, or the registry is an "
+        "older version of the contract)",
+        hint=f"run `qsm ledger redeploy` to deploy a new registry on this chain and anchor the {count} "
+        "batch(es) recorded there again (this costs gas); or point ledger.rpc_url back at the node that has it",
+    )

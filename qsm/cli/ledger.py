@@ -1,4 +1,4 @@
-"""`qsm ledger status|anchor|proof|verify|keystore create`: anchor outputs and check proofs.
+"""`qsm ledger status|anchor|redeploy|proof|verify|keystore create`: anchor outputs and check proofs.
 
 Each command imports the part of the ledger it needs when it runs: `verify` loads the proof checks and the
 chain client (plus py-evm for an embedded-chain proof), not the outbox or the anchoring worker.
@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from qsm.chain.models import BatchInfo, ProofFile, VerifyStatus
+from qsm.chain.models import LEGACY_PROOF_FORMATS, BatchInfo, ProofFile, VerifyStatus
 from qsm.cli.context import CliContext, pass_cli
 from qsm.errors import ConfigError, LedgerError
 
@@ -89,6 +89,26 @@ def anchor_command(cli: CliContext, timeout: float | None) -> None:
         click.echo(_batch_line(batch))
 
 
+@ledger_group.command("redeploy")
+@click.option("--timeout", type=float, default=None, help="Seconds to wait for receipts (default: settings).")
+@pass_cli
+def redeploy_command(cli: CliContext, timeout: float | None) -> None:
+    """Deploy the registry again on a chain that lost it (reset, or an older contract), and anchor every
+    batch recorded there again (on an RPC chain this costs gas; the embedded chain does it by itself)."""
+    from qsm.chain.ledger import Ledger, open_ledger
+
+    settings = cli.settings
+    ledger = open_ledger(settings.ledger, settings.data_dir)
+    try:
+        if not isinstance(ledger, Ledger):
+            raise LedgerError("the ledger is disabled", hint="set ledger.enabled = true")
+        batches = ledger.redeploy(timeout_s=timeout)
+    finally:
+        ledger.close()
+    for batch in batches:
+        click.echo(_batch_line(batch))
+
+
 @ledger_group.command("proof")
 @click.argument("content_id")
 @click.option(
@@ -154,16 +174,39 @@ def _is_proof_file(path: Path) -> bool:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--rpc", "rpc_url", help="JSON-RPC endpoint of the proof's chain (embedded proofs: leave out).")
 @click.option("--content-id", help="Also require the proof to be for this content id.")
+@click.option(
+    "--answer",
+    metavar="TEXT|FILE",
+    help="Also check that this answer (text, or a file holding it) is the one the proof carries.",
+)
 @click.pass_context
-def verify_command(ctx: click.Context, file: Path, rpc_url: str | None, content_id: str | None) -> None:
-    """Check a proof file against the chain.
+def verify_command(
+    ctx: click.Context, file: Path, rpc_url: str | None, content_id: str | None, answer: str | None
+) -> None:
+    """Check a proof file against the chain: the output it carries re-derives its content id, and every
+    field it states (batch, leaf count, submitter, tx, block, finality) matches the chain.
 
-    Exit status: 0 verified and final, 10 anchored but not final yet, 11 not anchored, 12 tampered or not a
-    proof file, 13 endpoint is another chain, 6 the chain could not be asked.
+    Exit status: 0 verified and final, 10 anchored but not final yet, 11 not anchored, 12 tampered (a field
+    the content or the chain contradicts is named; also: --answer differs, not a current proof file),
+    13 endpoint is another chain, 6 the chain could not be asked.
     """
     cli: CliContext = ctx.obj
+    raw = file.read_bytes()
+    if legacy := _legacy_format(raw):
+        click.secho(
+            f"TAMPERED: {file} is a {legacy} proof (written by an older qsm): it holds only the content id "
+            "and names the previous AnchorRegistry, so it cannot be checked as it is",
+            fg="red",
+            err=True,
+        )
+        click.echo(
+            "  hint: write it again with `qsm ledger proof <content id>` in the data dir that recorded it "
+            "(that ledger re-anchors its outputs in the current registry)",
+            err=True,
+        )
+        ctx.exit(VerifyStatus.TAMPERED.exit_code)
     try:
-        proof = ProofFile.model_validate_json(file.read_bytes())
+        proof = ProofFile.model_validate_json(raw)
     except (ValidationError, ValueError) as exc:
         click.secho(f"TAMPERED: {file} is not a valid proof file ({_first_error(exc)})", fg="red", err=True)
         ctx.exit(VerifyStatus.TAMPERED.exit_code)
@@ -177,6 +220,7 @@ def verify_command(ctx: click.Context, file: Path, rpc_url: str | None, content_
         rpc_url,
         settings.data_dir,
         expected_content_id=content_id,
+        answer=_answer_text(answer) if answer is not None else None,
         confirmations=settings.ledger.confirmations,
         rpc_timeout_s=settings.ledger.rpc_timeout_s,
     )
@@ -185,6 +229,29 @@ def verify_command(ctx: click.Context, file: Path, rpc_url: str | None, content_
     for note in result.notes:
         click.echo(f"  note: {note}")
     ctx.exit(result.status.exit_code)
+
+
+def _legacy_format(raw: bytes) -> str | None:
+    """The format name of an older proof file (None for anything else)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    fmt = data.get("format") if isinstance(data, dict) else None
+    return fmt if fmt in LEGACY_PROOF_FORMATS else None
+
+
+def _answer_text(value: str) -> str:
+    """``--answer``: the text itself, or the UTF-8 text of the file it names."""
+    path = Path(value)
+    try:
+        if len(value) < 4096 and "\n" not in value and path.is_file():
+            return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"{value} is not a UTF-8 text file", param_hint="--answer") from None
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {value}: {exc.strerror}", param_hint="--answer") from None
+    return value
 
 
 def _first_error(exc: Exception) -> str:

@@ -101,4 +101,6 @@ def print_result(result: RunResult, *, as_json: bool = False) -> None:
         )
     if result.receipt:
         click.secho(f"ledger: {json.dumps(result.receipt)}", fg="bright_black")
+    for error in result.errors:  # e.g. the ledger failed: the answer above stands
+        click.secho(f"warning: {terminal_safe(error)}", fg="yellow", err=True)
     click.secho(f"thread: {result.thread_id}", fg="bright_black")

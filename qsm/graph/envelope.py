@@ -38,6 +38,11 @@ class Envelope(BaseModel):
     def channel(self) -> str:
         return f"{self.source}->{self.target}"
 
+    def hashed_content(self) -> dict[str, Any]:
+        """What ``id`` is the sha256 of (as canonical JSON, after the ``<kind>:`` prefix): type, payload
+        and sorted parents. The ledger keeps it so that a proof carries the message itself."""
+        return _hashed(self.type, self.payload, self.parents)
+
     def message(self) -> Message:
         return message_type(self.type).model_validate(self.payload)
 
@@ -60,7 +65,7 @@ def seal(
 ) -> Envelope:
     payload = message.model_dump(mode="json")
     type_name = type(message).__name__
-    cid = content_id(message.kind, {"type": type_name, "payload": payload, "parents": sorted(parents)})
+    cid = content_id(message.kind, _hashed(type_name, payload, parents))
     return Envelope(
         id=cid,
         type=cast(MessageType, type_name),  # validated: a message class outside MESSAGE_TYPES is refused
@@ -72,3 +77,7 @@ def seal(
         cost=cost or StepCost(),
         node=node,
     )
+
+
+def _hashed(type_name: str, payload: dict[str, Any], parents: list[str]) -> dict[str, Any]:
+    return {"type": type_name, "payload": payload, "parents": sorted(parents)}

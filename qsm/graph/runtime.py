@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from enum import Enum
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 from qsm.agents.backend import ChatModel
 from qsm.agents.pool import ModelPool
 from qsm.agents.settings import AgentSettings
-from qsm.errors import ConfigError
+from qsm.errors import ConfigError, QsmError
 from qsm.graph.budget import Limits
 from qsm.graph.channels import ChannelBook, StrengthStore
 from qsm.graph.checkpoint import RunStore
@@ -22,11 +23,14 @@ from qsm.graph.spec import Agent, Workflow
 from qsm.merge import deep_merge
 
 if TYPE_CHECKING:
+    from qsm.chain.models import OutputKind
     from qsm.chain.protocol import LedgerProtocol
     from qsm.settings import QsmSettings
     from qsm.store.protocol import MemoryStore
 
 __all__ = ["AUTO", "Runtime", "workflow_key"]
+
+log = logging.getLogger(__name__)
 
 
 class _Auto(Enum):
@@ -138,18 +142,42 @@ class Runtime:
     # -- side effects of a run ---------------------------------------------------------------------
     def record_message(self, env: Envelope, *, final: bool = False) -> None:
         """Record a channel message when the ledger anchors messages: as a ``final_answer`` when it carries
-        the run's final answer (``final``), else as a ``message`` (a pipeline agent's FinalAnswer too)."""
+        the run's final answer (``final``), else as a ``message`` (a pipeline agent's FinalAnswer too).
+        A ledger failure is logged and never stops the run."""
         if self.ledger is not None and self.ledger.anchor_messages:
-            self.ledger.record(env.id, kind="final_answer" if final else "message")
+            kind: OutputKind = "final_answer" if final else "message"
+            try:
+                self.ledger.record(env.id, kind=kind, content=env.hashed_content())
+            except Exception as exc:  # the ledger may fail; the run goes on
+                log.warning("ledger: %s was not recorded: %s", env.id, _why(exc))
 
-    def commit_final(self, final: Envelope, state: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Give the final answer its ledger receipt (memory writes hook in here too)."""
+    def commit_final(self, final: Envelope, state: Mapping[str, Any]) -> dict[str, Any]:
+        """Give the final answer its ledger receipt; returns the run-state update (``receipt``, and under
+        ``errors`` what went wrong with the ledger). The ledger may fail: the answer is delivered anyway,
+        and a recorded answer stays queued in the outbox for a later anchor."""
         if self.ledger is None:
-            return None
-        receipt = self.ledger.record(final.id, kind="final_answer")
-        if not self._ledger_in_background:
-            self.ledger.tick()  # the embedded chain answers at once; an RPC chain is ticked in the background
-        return receipt.model_dump(mode="json")
+            return {}
+        try:
+            receipt = self.ledger.record(final.id, kind="final_answer", content=final.hashed_content())
+        except Exception as exc:
+            log.warning("ledger: the answer %s was not recorded: %s", final.id, _why(exc))
+            return {"errors": [f"ledger: the answer was not recorded: {_why(exc)}"]}
+        update: dict[str, Any] = {"receipt": receipt.model_dump(mode="json")}
+        if self._ledger_in_background:  # an RPC chain is ticked in the background
+            return update
+        hint = None
+        try:  # the embedded chain answers at once
+            report = self.ledger.tick()
+            error, hint = report.error, report.hint
+        except Exception as exc:  # tick reports chain trouble; anything else must not lose the answer either
+            log.exception("ledger: tick failed")
+            error = _why(exc)
+        if error:
+            update["errors"] = [
+                f"ledger: {error} (the answer is recorded and stays queued; `qsm ledger status` shows it, "
+                "`qsm ledger anchor` retries)" + (f"; hint: {hint}" if hint else "")
+            ]
+        return update
 
     def close(self) -> None:
         for book in self._books.values():
@@ -183,6 +211,10 @@ class Runtime:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _why(exc: Exception) -> str:
+    return exc.message if isinstance(exc, QsmError) else f"{type(exc).__name__}: {exc}"
 
 
 def workflow_key(workflow: Workflow) -> str:

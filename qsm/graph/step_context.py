@@ -78,7 +78,7 @@ class StepContext:
 
     def commit(self, state: RunState) -> Update:
         """Persist channel strengths, remember the exchange for its user, and give the final answer its
-        ledger receipt."""
+        ledger receipt (a ledger failure is reported in ``errors``, never raised: the answer stands)."""
         from langgraph.config import get_config
 
         self.book.persist()
@@ -88,5 +88,4 @@ class StepContext:
         remember_chat(
             self.rt, request.user, request.text, final_env.message_as(FinalAnswer), final_env.id, thread_id
         )
-        receipt = self.rt.commit_final(final_env, state)
-        return {"receipt": receipt} if receipt else {}
+        return self.rt.commit_final(final_env, state)

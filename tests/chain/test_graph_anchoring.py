@@ -35,6 +35,7 @@ def test_final_answers_are_anchored_and_verifiable(tmp_path: Path, chain: ChainU
                 break
             assert time.monotonic() < deadline, f"not anchored: {rt.ledger.status()}"
             time.sleep(0.5)
-    checked = verify_proof(proof, rpc_url=chain.rpc_url, data_dir=tmp_path / "d")
+    assert proof.content is not None and proof.content["payload"]["text"] == result.final.text
+    checked = verify_proof(proof, rpc_url=chain.rpc_url, data_dir=tmp_path / "d", answer=result.final.text)
     assert checked.status == VerifyStatus.VERIFIED, checked.message
     assert checked.content_id == result.final_id

@@ -79,6 +79,7 @@ def test_tampered_or_forged_proofs_are_rejected(chain: ChainUnderTest, tmp_path:
             "proof": [],
             "root": hex32(forged_root),
             "leaf_hash": hex32(forged_root),
+            "leaf_count": 1,
         }
     )
     assert check(chain, forged, tmp_path) is VerifyStatus.NOT_ANCHORED
