@@ -65,8 +65,8 @@ class TxSteps:
         return batch
 
     def _gas_limit(self, client: ChainClient, purpose: str, tx: TxParams) -> int:
-        """Estimated once per purpose and session (an anchor costs the same for every root; the first one,
-        which also fills the submitter's lastRoot slot, is the dearest), with a 25 % margin."""
+        """Estimated once per purpose and session (an anchor writes one new storage slot, so it costs the
+        same for every root, first or not), with a 25 % margin."""
         if purpose not in self._gas_limits:
             self._gas_limits[purpose] = int(client.estimate_gas(tx) * 1.25) + 10_000
         return self._gas_limits[purpose]
