@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from qsm.chain import faults
 from qsm.chain.adopt import existing_anchor
@@ -253,7 +254,7 @@ class AnchorWorker(TxSteps):
         block_number: int,
         block_hash: bytes,
         contract: str | None,
-        **extra: object,
+        **extra: Any,
     ) -> BatchRow:
         batch = self.outbox.transition(
             batch.id,
