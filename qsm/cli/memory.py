@@ -319,6 +319,16 @@ def view_command(
     click.echo(f"saved view {view.path}; list it with `qsm memory ls {view.path}`")
 
 
+@memory_group.command("drop-view")
+@click.argument("path")
+@click.pass_context
+def drop_view_command(ctx: click.Context, path: str) -> None:
+    """Remove the saved view at PATH (as `qsm memory ls /views` lists it); its entries stay."""
+    with _memory(ctx) as memory:
+        memory.drop_view(path)
+    click.echo(f"removed view {path}")
+
+
 @memory_group.command("curate")
 @click.argument("path", default="/knowledge")
 @click.option(

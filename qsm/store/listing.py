@@ -15,7 +15,7 @@ from qsm.store.filters import Where, all_of, any_of, subtree, translate
 from qsm.store.models import DirInfo, DirListing, MemoryEntry, TreeNode, ViewDefinition
 from qsm.store.paths import VIEWS_ROOT, ancestors, is_under, join, normalize_path, parent_of
 
-__all__ = ["ReadScope", "build_tree", "create_view", "list_directory"]
+__all__ = ["ReadScope", "build_tree", "check_view", "create_view", "list_directory"]
 
 _QUERY_VIEW_K = 20
 
@@ -78,6 +78,13 @@ def _list_views(engine: MemoryEngine, path: str, scope: ReadScope, limit: int | 
             f"there is no view {path}", hint=f"list the views with `qsm memory ls {VIEWS_ROOT}`"
         )
     view, vector, embedder_name = found
+    try:
+        view = check_view(view)
+    except MemoryStoreError as exc:  # saved before views were checked (an old import)
+        raise MemoryStoreError(
+            f"the view {path} is invalid: {exc.message}",
+            hint=f"remove it with `qsm memory drop-view {path}` and create it again",
+        ) from None
     if view.query:
         import numpy as np
 
@@ -148,6 +155,28 @@ def _view_node(view_path: str) -> TreeNode:
     return TreeNode(path=view_path, name=view_path.rsplit("/", 1)[-1], entries=None, total=None, view=True)
 
 
+def check_view(view: ViewDefinition) -> ViewDefinition:
+    """``view`` with its paths normalised, or :class:`MemoryStoreError` saying what is wrong with it
+    (views made here and views read from an export obey the same rules)."""
+    path = normalize_path(view.path)
+    if parent_of(path) != VIEWS_ROOT:
+        raise MemoryStoreError(
+            f"views live directly under {VIEWS_ROOT}, got {path}",
+            hint=f"use a path like {join(VIEWS_ROOT, 'python')}",
+        )
+    query = view.query.strip() if view.query else None
+    if not query and not view.where:
+        raise MemoryStoreError(f"the view {path} needs a query, a facet filter, or both")
+    translate(view.where)  # validates the filter
+    under = normalize_path(view.under)
+    if is_under(under, VIEWS_ROOT):
+        raise MemoryStoreError(
+            f"the view {path} looks under {under}, inside {VIEWS_ROOT}",
+            hint="a view looks in a subtree of entries, e.g. / or /knowledge",
+        )
+    return view.model_copy(update={"path": path, "query": query, "under": under})
+
+
 def create_view(
     engine: MemoryEngine,
     path: str,
@@ -160,25 +189,19 @@ def create_view(
     as_agent: str,
 ) -> ViewDefinition:
     path = normalize_path(path)
-    if parent_of(path) != VIEWS_ROOT:
-        raise MemoryStoreError(
-            f"views live directly under {VIEWS_ROOT}, got {path}",
-            hint=f"use a path like {join(VIEWS_ROOT, 'python')}",
-        )
-    if not (query and query.strip()) and not where:
-        raise MemoryStoreError("a view needs a query, a facet filter, or both")
     engine.policy.require(as_agent, "write", path)
     plain_where = json.loads(json.dumps(dict(where), default=_jsonable)) if where else None
-    translate(plain_where)  # validates
-    view = ViewDefinition(
-        path=path,
-        query=query.strip() if query else None,
-        where=plain_where,
-        under=normalize_path(under),
-        k=k,
-        description=description,
-        created_by=as_agent,
-        created_at=engine.now(),
+    view = check_view(
+        ViewDefinition(
+            path=path,
+            query=query,
+            where=plain_where,
+            under=under,
+            k=k,
+            description=description,
+            created_by=as_agent,
+            created_at=engine.now(),
+        )
     )
     vector = engine.embedder.embed([view.query])[0].tolist() if view.query else None
     engine.sidecar.put_view(view, vector, engine.embedder.name)

@@ -228,11 +228,22 @@ class DirectoryMemory:
             )
 
     def drop_view(self, path: str, *, as_agent: str = "user") -> None:
-        path = normalize_path(path)
+        """Remove the view at ``path``: a valid path, or exactly as listed (a view saved with a
+        malformed path before views were checked can be removed too)."""
         with self._engine.lock:
-            self._engine.policy.require(as_agent, "write", path)
+            stored = [v.path for v in self._engine.sidecar.views()]
+            if path not in stored:
+                path = normalize_path(path)
+            try:
+                rights_path = normalize_path(path)
+            except MemoryStoreError:
+                rights_path = VIEWS_ROOT
+            self._engine.policy.require(as_agent, "write", rights_path)
             if not self._engine.sidecar.drop_view(path):
-                raise MemoryStoreError(f"there is no view {path}")
+                listed = ", ".join(repr(p) for p in stored) or "none"
+                raise MemoryStoreError(
+                    f"there is no view {path}", hint=f"the views are: {listed} (`qsm memory ls {VIEWS_ROOT}`)"
+                )
 
     def views(self) -> list[ViewDefinition]:
         with self._engine.lock:

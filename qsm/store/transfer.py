@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from qsm.errors import MemoryStoreError
 from qsm.store.engine import FORMAT_VERSION, MemoryEngine, entry_order
+from qsm.store.listing import check_view
 from qsm.store.models import CurationRecord, ImportReport, MemoryEntry, ViewDefinition, entry_id
 
 __all__ = ["EXPORT_FORMAT", "export_memory", "import_memory"]
@@ -77,7 +78,7 @@ def import_memory(engine: MemoryEngine, source: TextIO, as_agent: str) -> Import
                 engine.entry_path(entry.path)
                 entries.append(entry)
             elif kind == "view":
-                views.append(ViewDefinition.model_validate(obj))
+                views.append(check_view(ViewDefinition.model_validate(obj)))
             elif kind == "redirect":
                 redirects[str(obj["old"])] = str(obj["new"])
             elif kind == "log":
@@ -86,9 +87,12 @@ def import_memory(engine: MemoryEngine, source: TextIO, as_agent: str) -> Import
                 raise ValueError(f"unknown line type {kind!r}")
         except (ValidationError, ValueError, KeyError, MemoryStoreError) as exc:
             problem = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            first_hint = ""
+            if isinstance(exc, MemoryStoreError):
+                problem, first_hint = exc.message, f"{exc.hint}; " if exc.hint else ""
             raise MemoryStoreError(
                 f"line {number} of the export is invalid: {problem}",
-                hint="nothing was imported; fix or re-export",
+                hint=f"{first_hint}nothing was imported; fix or re-export",
             ) from None
     if not saw_header:
         raise MemoryStoreError("the export is empty", hint="pass a file made by `qsm memory export`")
