@@ -134,14 +134,15 @@ class ChromaBackend:
 
     def get(self, ids: Sequence[str], with_vectors: bool = False) -> list[Record]:
         found: dict[str, Record] = {}
+        unique = list(dict.fromkeys(ids))  # Chroma refuses a request that names an id twice
         with self._guard("reading entries"):
-            for start in range(0, len(ids), self._batch):
+            for start in range(0, len(unique), self._batch):
                 result = self._coll().get(
-                    ids=list(ids[start : start + self._batch]),
+                    ids=unique[start : start + self._batch],
                     include=_INCLUDE_VECTORS if with_vectors else _INCLUDE,
                 )
                 found.update((r.id, r) for r in _records(result))
-        return [found[i] for i in dict.fromkeys(ids) if i in found]
+        return [found[i] for i in unique if i in found]
 
     def find(self, where: Where | None, with_vectors: bool = False) -> list[Record]:
         out: list[Record] = []

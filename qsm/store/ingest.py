@@ -382,7 +382,7 @@ def _store_batch(engine: MemoryEngine, entries: list[MemoryEntry]) -> int:
     """Store the entries not present yet, embedding them without holding the memory's lock (other
     threads and processes read and write meanwhile); return how many were added."""
     with engine.lock:
-        present = {e.id for e in engine.fetch([e.id for e in entries])}
+        present = {e.id for e in engine.fetch(list(dict.fromkeys(e.id for e in entries)))}
     fresh = list({e.id: e for e in entries if e.id not in present}.values())
     if not fresh:
         return 0

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from qsm.cli import cli
 from qsm.errors import MemoryStoreError
-from qsm.store import FakeMemoryStore, MemorySettings, chunk_text, open_memory
+from qsm.store import DirectoryMemory, FakeMemoryStore, MemorySettings, chunk_text, open_memory
 from qsm.store.engine import EngineOptions
 from qsm.store.ingest import INGEST_BATCH, IngestProgress
 
@@ -103,6 +103,18 @@ def test_ingest_holds_a_bounded_amount_of_the_document_in_memory(tmp_path: Path)
         assert report.added == report.chunks > 2000
     # one batch of chunks plus the report's list of chunk ids; the text alone would be 2 MB
     assert peak < 0.6 * doc.stat().st_size
+
+
+def test_a_document_that_repeats_itself_stores_each_chunk_once(
+    memory: DirectoryMemory, tmp_path: Path
+) -> None:
+    unique = document(tmp_path / "part.md", 30_000, seed=6).read_text(encoding="utf-8")
+    doc = tmp_path / "twice.md"
+    doc.write_text(unique + "\n\n" + unique, encoding="utf-8")  # the repeats share batches with originals
+    report = memory.ingest(doc)
+    expected = chunk_text(doc.read_text(encoding="utf-8"))
+    assert report.chunks == len(expected) and report.added == len({c.text for c in expected})
+    assert memory.stats()["entries"] == report.added and memory.partial_ingests() == []
 
 
 KILL_AFTER_FIRST_BATCH = """
