@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from qsm.chain import Ledger, VerifyStatus, verify_proof
 from qsm.chain.anvil import AnvilNode
+from qsm.chain.contract import Artifact
 from qsm.chain.outbox import Outbox
 from qsm.chain.session import EMBEDDED_JOURNAL
 from qsm.cli import cli
@@ -135,6 +136,37 @@ def test_a_replaced_chain_file_reanchors_what_it_lacks(tmp_path: Path) -> None:
         ledger.anchor_now()
         proof = ledger.proof(ids[0])
     assert verify_proof(proof, None, mine).status is VerifyStatus.VERIFIED
+
+
+def test_an_embedded_chain_with_the_previous_registry_moves_to_the_current_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data dir anchored by the previous qsm (AnchorRegistry v1, 75k gas per anchor) upgrades by itself."""
+    data = json.loads((Path(__file__).parent / "data" / "AnchorRegistry.v1.json").read_text())
+    v1 = Artifact(
+        abi=data["abi"],
+        bytecode=bytes.fromhex(data["bytecode"][2:]),
+        deployed_bytecode=bytes.fromhex(data["deployedBytecode"][2:]),
+        compiler=data["compiler"],
+        settings=data["settings"],
+        source_sha256=data["sourceSha256"],
+    )
+    ids = cids(2, "upgrade")
+    with monkeypatch.context() as patched:
+        patched.setattr("qsm.chain.worker.load_artifact", lambda: v1)
+        patched.setattr("qsm.chain.txbuild.load_artifact", lambda: v1)
+        with Ledger(embedded_settings(), tmp_path) as ledger:
+            ledger.record(ids[0])
+            (old,) = ledger.anchor_now()
+            assert old.state == "final"
+            v1_registry = ledger.status().contract
+    with Ledger(embedded_settings(), tmp_path) as ledger:
+        ledger.record(ids[1])
+        ledger.anchor_now()
+        assert ledger.status().batches == {"final": 2} and ledger.status().contract != v1_registry
+        proofs = [ledger.proof(cid) for cid in ids]
+    for proof in proofs:
+        assert verify_proof(proof, None, tmp_path).status is VerifyStatus.VERIFIED
 
 
 @pytest.mark.anvil
