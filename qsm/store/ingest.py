@@ -37,6 +37,7 @@ __all__ = [
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf")
 MAX_FILE_BYTES = 50 * 1024 * 1024
+_MAX_BLOCK_CHARS = 64_000
 INGEST_BATCH = 64  # chunks embedded and stored together: bounded memory, a lock released between batches
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -238,7 +239,9 @@ def _split_block(block: str) -> list[str]:
 
 
 class _TextBlocks:
-    """The blocks of a UTF-8 text file, read a line at a time (as :func:`_blocks` splits them);
+    """The blocks of a UTF-8 text file, read a line at a time (as :func:`_blocks` splits them, except
+    that a paragraph longer than ``_MAX_BLOCK_CHARS`` is cut at a line end, and a longer line anywhere,
+    to bound memory);
     ``done`` is how many bytes have been read so far."""
 
     def __init__(self, file: Path) -> None:
@@ -250,11 +253,15 @@ class _TextBlocks:
             with self.file.open("rb") as raw:
                 text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline=None)
                 lines: list[str] = []
-                for line in text:
+                held = 0
+                for line in iter(lambda: text.readline(_MAX_BLOCK_CHARS), ""):  # a huge line in parts
                     if line.strip():
                         lines.append(line)
-                        continue
+                        held += len(line)
+                        if held < _MAX_BLOCK_CHARS:
+                            continue
                     self.done = raw.tell()
+                    held = 0
                     if lines:
                         yield from _split_block("".join(lines))
                         lines = []

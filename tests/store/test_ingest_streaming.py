@@ -90,8 +90,10 @@ def test_progress_is_reported_per_batch_up_to_the_whole_file(tmp_path: Path) -> 
     assert steps[-1].added == report.added == report.chunks
 
 
-def test_ingest_holds_a_bounded_amount_of_the_document_in_memory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("breaks", ["\n\n", "\n", " "], ids=["paragraphs", "lines only", "one line"])
+def test_ingest_holds_a_bounded_amount_of_the_document_in_memory(tmp_path: Path, breaks: str) -> None:
     doc = document(tmp_path / "large.md", 2_000_000, seed=1)
+    doc.write_text(doc.read_text(encoding="utf-8").replace("\n\n", breaks), encoding="utf-8")
     with open_memory(MemorySettings(embedder="hashing"), tmp_path / "data") as memory:
         memory.ingest(document(tmp_path / "warm-up.md", 50_000, seed=4))  # one-time allocations
         tracemalloc.start()
