@@ -19,6 +19,8 @@ from qsm.graph import Workflow, run
 from qsm.graph.team.analysis import analyze
 from qsm.graph.team.checks import answer_number, run_checks
 from qsm.graph.team.plan import valid_steps
+from qsm.store.embedder import make_embedder
+from qsm.store.settings import MemorySettings
 from tests.helpers import fake_runtime, team_fakes
 
 SHIPPED = {"router": "student", "tools": True, "ref_judge": "checks"}
@@ -303,3 +305,22 @@ def test_an_unrelated_sentence_is_removed_without_a_model_call(tmp_path: Path) -
         and result.text == "Sea water is salty because rivers carry dissolved minerals into it."
     )
     assert len(fakes["WeQ"].calls) == 1  # the repair removed the sentence; WeQ's model was not asked again
+
+
+def test_a_follow_up_answer_is_judged_on_topic_with_the_turn_before_it(tmp_path: Path) -> None:
+    """A bare "Why?" is about nothing; its answer is on topic when read with the question before it."""
+    first = "Sea water is salty because of dissolved minerals."
+    why = "Rivers carry salt from rocks into the sea, and it stays there when the water evaporates."
+    fakes = team_fakes(WeQ=[first, why])
+    with _shipped(tmp_path, fakes) as rt:
+        one = run(Workflow.default(), "Why is the sea salty?", runtime=rt)
+        two = run(Workflow.default(), "Why?", runtime=rt, thread_id=one.thread_id)
+    assert one.status == "ok" and two.status == "ok" and two.text == why
+    verdict = next(e for e in two.trace if e.type == "Verdict").message()
+    assert "on_topic: passed" in verdict.checks
+    # the same answer to "Why?" on a thread of its own is off topic: the check is not vacuous
+    embedder = make_embedder(MemorySettings())
+    alone = run_checks(
+        analyze("Why?", embedder, None), why, expected=None, supports=lambda a, b: True, embed=embedder.embed
+    )
+    assert not next(c for c in alone if c.name == "on_topic").passed

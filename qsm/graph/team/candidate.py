@@ -24,7 +24,7 @@ from qsm.graph.step_context import Update
 from qsm.graph.team.analysis import RequestAnalysis
 from qsm.graph.team.checks import Check, run_checks
 from qsm.graph.team.context import TeamContext
-from qsm.graph.turns import earlier, with_history
+from qsm.graph.turns import earlier, resolved_text, with_history
 
 __all__ = ["diagnose", "draft", "judge_text", "verify"]
 
@@ -174,7 +174,9 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     thinking = ""
     notes: list[Any] = []
     try:
-        trimmed = _trimmed(ctx, analysis, previous_env) if repair_env is not None else None
+        trimmed = (
+            _trimmed(ctx, analysis, previous_env, _topic(ctx, branch)) if repair_env is not None else None
+        )
         exact = (
             _exact_answer(ctx, call, analysis, i, rnd)
             if ctx.toolbox is not None and trimmed is None
@@ -269,13 +271,15 @@ def _candidate_sampling(sampling: Sampling, candidate: int) -> Sampling:
     return sampling.model_copy(update={"temperature": sampling.temperature or 0.7, "seed": candidate})
 
 
-def _trimmed(ctx: TeamContext, analysis: RequestAnalysis, previous_env: Envelope | None) -> str | None:
+def _trimmed(
+    ctx: TeamContext, analysis: RequestAnalysis, previous_env: Envelope | None, topic: RequestAnalysis | None
+) -> str | None:
     """The previous draft without the sentences Ref found unrelated, when that removal is the whole fix."""
     if previous_env is None:
         return None
     previous = previous_env.message_as(Draft)
     recalled = [c.quote for c in previous.citations]
-    failed = [c for c in _checks(ctx, analysis, previous.text, recalled) if not c.passed]
+    failed = [c for c in _checks(ctx, analysis, previous.text, recalled, topic) if not c.passed]
     if not failed or not all(c.drop for c in failed):
         return None
     text = previous.text
@@ -298,8 +302,21 @@ def _settle_exhausted(call: AgentCall, exc: BudgetExhausted, i: int) -> Command:
     )
 
 
+def _topic(ctx: TeamContext, branch: dict[str, Any]) -> RequestAnalysis | None:
+    """What a follow-up's answer must be about: the request read with the turn before it (None on a
+    thread's first turn, where that is the request itself)."""
+    turns = earlier(branch)
+    if turns is None:
+        return None
+    return ctx.analysis(resolved_text(turns, ctx.steps.request(branch).text))
+
+
 def _checks(
-    ctx: TeamContext, analysis: RequestAnalysis, text: str, recalled: list[str] | None = None
+    ctx: TeamContext,
+    analysis: RequestAnalysis,
+    text: str,
+    recalled: list[str] | None = None,
+    topic: RequestAnalysis | None = None,
 ) -> list[Check]:
     expected, decision = None, None
     if ctx.toolbox is not None and analysis.tool_call is not None:
@@ -313,6 +330,7 @@ def _checks(
         supports=ctx.supports,
         embed=ctx.semantic_embed(),
         recalled=recalled,
+        topic=topic,
     )
 
 
@@ -328,7 +346,9 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     request = ctx.steps.request(branch)
     analysis = ctx.analysis(request.text)
     call = ctx.steps.call(ctx.reflector, "Ref.verify", branch, candidate=i)
-    checks = _checks(ctx, analysis, the_draft.text, [c.quote for c in the_draft.citations])
+    checks = _checks(
+        ctx, analysis, the_draft.text, [c.quote for c in the_draft.citations], _topic(ctx, branch)
+    )
     failed = [c for c in checks if not c.passed]
     summary = [f"{c.name}: {'passed' if c.passed else 'failed'}" for c in checks]
     errors: list[str] = []
@@ -430,7 +450,9 @@ def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     if verdict.judged_by == "checks":  # the failed checks are the diagnosis: no model call needed
         recalled = [c.quote for c in the_draft.citations]
         failed = [
-            c for c in _checks(ctx, ctx.analysis(request.text), the_draft.text, recalled) if not c.passed
+            c
+            for c in _checks(ctx, ctx.analysis(request.text), the_draft.text, recalled, _topic(ctx, branch))
+            if not c.passed
         ]
         repair = RepairPlan(
             candidate=i,

@@ -249,11 +249,13 @@ def _junk(text: str) -> Check:
     return Check("junk", True)
 
 
-def _on_topic(analysis: RequestAnalysis, text: str, embed: Embed | None) -> Check | None:
+def _on_topic(
+    analysis: RequestAnalysis, text: str, embed: Embed | None, topic: RequestAnalysis
+) -> Check | None:
     fmt = analysis.answer_format
     if (
         embed is None
-        or analysis.embedding is None
+        or topic.embedding is None
         or (fmt is not None and (fmt.kind in ("one_word", "number", "json_keys", "list") or fmt.strict))
     ):
         return (
@@ -263,8 +265,8 @@ def _on_topic(analysis: RequestAnalysis, text: str, embed: Embed | None) -> Chec
     long = [s for s in sentences if len(s.split()) >= 4]
     if not long:
         return None
-    asked = content_words(analysis.text)
-    sims = embed(long) @ analysis.embedding
+    asked = content_words(topic.text)
+    sims = embed(long) @ topic.embedding
     best = float(sims.max())
     unrelated = []
     for sentence, sim in zip(long, sims, strict=True):
@@ -296,8 +298,10 @@ def run_checks(
     embed: Embed | None,
     decision: bool | None = None,
     recalled: list[str] | None = None,
+    topic: RequestAnalysis | None = None,
 ) -> list[Check]:
-    """Every check that applies to this request and answer, in order."""
+    """Every check that applies to this request and answer, in order. ``topic`` is what the answer must be
+    about when that is more than the request: a follow-up ("Why?") read with the turn before it."""
     checks = [
         _junk(text),
         _phantom_citation(analysis, text, recalled or []),
@@ -306,6 +310,6 @@ def run_checks(
         _decision(text, decision),
         _units(analysis, text),
         _citation(analysis, text) or _memory_citation(text, recalled or [], supports),
-        _on_topic(analysis, text, embed),
+        _on_topic(analysis, text, embed, topic or analysis),
     ]
     return [c for c in checks if c is not None]
