@@ -54,6 +54,11 @@ COMMANDS: dict[str, LazyCommand] = {
             "info_cmds:agents_cmd",
             "Show each agent's effective configuration (config file + env + spec overrides).",
         ),
+        (
+            "workflows",
+            "workflow_cmds:workflows_group",
+            "Your workflows (<data_dir>/workflows/), the built-in team and the examples: list, check, show, add.",
+        ),
         ("memory", "memory:memory_group", "Browse and fill the dynamic-directory memory."),
         ("ledger", "ledger:ledger_group", "Anchor outputs on an Ethereum chain and verify proofs."),
         (

@@ -149,10 +149,15 @@ def ask_cmd(cli_ctx: CliContext, prompt: str, **kw: Any) -> None:
 @run_options
 @pass_cli
 def run_cmd(cli_ctx: CliContext, spec: Path, prompt: str | None, **kw: Any) -> None:
-    """Run the workflow in SPEC (YAML) on PROMPT (default: the spec's `prompt`)."""
+    """Run the workflow in SPEC (YAML) on PROMPT (default: the spec's `prompt`).
+
+    SPEC is a YAML file or the name of a workflow of the library (`qsm workflows` lists them)."""
     from qsm.graph import Workflow
 
-    workflow = Workflow.from_yaml(spec)
+    if spec.exists() or spec.suffix in (".yaml", ".yml") or len(spec.parts) > 1:
+        workflow = Workflow.from_yaml(spec)
+    else:
+        workflow = Workflow.load(str(spec), cli_ctx.settings.data_dir)
     text = prompt or workflow.prompt
     if not text:
         raise QsmError(

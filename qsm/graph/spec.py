@@ -13,6 +13,7 @@ accept, naming both ends and both types.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +32,8 @@ __all__ = ["PIPELINE_OUTPUTS", "ROLE_IO", "USER", "Agent", "Workflow", "Workflow
 
 USER = "user"
 WorkflowKind = Literal["team", "pipeline"]
+SpecPath = tuple[str | int, ...]
+"""Where something is in a spec: keys and list indexes from its top, such as ``("channels", 2)``."""
 
 # What each role can produce and accept. ``custom`` accepts anything and produces what it declares.
 ROLE_IO: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -155,6 +158,14 @@ class Workflow(BaseModel):
             raise SpecError(f"workflow spec {where}: {loc}: {err['msg']}", hint=_SPEC_HINT) from None
         return workflow.check()
 
+    @classmethod
+    def load(cls, name: str, data_dir: Path | None = None) -> Workflow:
+        """The workflow ``name`` of the library (:mod:`qsm.graph.library`): yours in
+        ``<data_dir>/workflows/``, a shipped example, or ``team`` (the built-in team)."""
+        from qsm.graph.library import WorkflowLibrary
+
+        return WorkflowLibrary(data_dir).load(name)
+
     def to_yaml(self) -> str:
         return dump_spec_yaml(self.model_dump(mode="json", exclude_defaults=True))
 
@@ -189,31 +200,65 @@ class Workflow(BaseModel):
 
     def check(self) -> Workflow:
         """Refuse unknown agents, duplicate names, and channels whose type does not match their ends."""
+        for _, problem in self.problems():
+            raise problem
+        return self
+
+    def problems(self) -> Iterator[tuple[SpecPath, SpecError]]:
+        """Every problem :meth:`check` would refuse, each with where it is in the spec (a path of keys and
+        indexes, such as ``("channels", 2)``), so that an editor can show them all at their lines."""
         names = [a.name for a in self.agents]
         if len({n.lower() for n in names}) != len(names):
-            raise SpecError(f"workflow {self.name!r} has duplicate agent names: {names}", hint="rename one")
-        if USER in {n.lower() for n in names}:
-            raise SpecError("'user' is reserved for the person asking", hint="rename that agent")
-        for agent in self.agents:
-            if agent.produces is not None and agent.produces not in MESSAGE_TYPES:
-                raise SpecError(
-                    f"agent {agent.name} produces unknown message type {agent.produces!r}",
-                    hint=f"use one of: {', '.join(sorted(MESSAGE_TYPES))}",
+            yield (
+                ("agents",),
+                SpecError(f"workflow {self.name!r} has duplicate agent names: {names}", hint="rename one"),
+            )
+        for i, agent in enumerate(self.agents):
+            if agent.name.lower() == USER:
+                yield (
+                    ("agents", i, "name"),
+                    SpecError("'user' is reserved for the person asking", hint="rename that agent"),
                 )
-        for channel in self.channels:
-            self._check_channel(channel)
+            if agent.produces is not None and agent.produces not in MESSAGE_TYPES:
+                yield (
+                    ("agents", i, "produces"),
+                    SpecError(
+                        f"agent {agent.name} produces unknown message type {agent.produces!r}",
+                        hint=f"use one of: {', '.join(sorted(MESSAGE_TYPES))}",
+                    ),
+                )
+        for i, channel in enumerate(self.channels):
+            try:
+                self._check_channel(channel)
+            except UnknownAgentError as problem:
+                where = f"channel {channel.source} -> {channel.target}: "
+                yield ("channels", i), UnknownAgentError(where + problem.message, hint=problem.hint)
+            except SpecError as problem:
+                yield ("channels", i), problem
         if self.kind == "team":
-            name_of_role = {role: self.by_role(role).name for role in TEAM_ROLES}
-            present = {(c.source.lower(), c.target.lower(), c.type) for c in self.channels}
-            for source, target, type_name in required_channels(name_of_role):
-                if (source.lower(), target.lower(), type_name) not in present:
-                    raise SpecError(
+            yield from self._team_problems()
+        else:
+            yield from self._pipeline_problems()
+
+    def _team_problems(self) -> Iterator[tuple[SpecPath, SpecError]]:
+        name_of_role = {}
+        for role in TEAM_ROLES:
+            try:
+                name_of_role[role] = self.by_role(role).name
+            except SpecError as problem:
+                yield ("agents",), problem
+        if len(name_of_role) != len(TEAM_ROLES):
+            return
+        present = {(c.source.lower(), c.target.lower(), c.type) for c in self.channels}
+        for source, target, type_name in required_channels(name_of_role):
+            if (source.lower(), target.lower(), type_name) not in present:
+                yield (
+                    ("channels",),
+                    SpecError(
                         f"team workflow {self.name!r} needs a channel {source} -> {target} carrying {type_name}",
                         hint="add it to channels (see `qsm graph` for the default topology)",
-                    )
-        else:
-            self._check_pipeline()
-        return self
+                    ),
+                )
 
     def _check_channel(self, channel: Channel) -> None:
         if channel.source.lower() == USER and channel.target.lower() == USER:
@@ -244,42 +289,64 @@ class Workflow(BaseModel):
                 hint=f"route {channel.type} to an agent that accepts it, or give {channel.target} another role",
             )
 
-    def _check_pipeline(self) -> None:
+    def _pipeline_problems(self) -> Iterator[tuple[SpecPath, SpecError]]:
         import networkx as nx
 
         graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(a.name for a in self.agents)
-        graph.add_edges_from((c.source, c.target) for c in self.channels if USER not in (c.source, c.target))
+        inner = [c for c in self.channels if USER not in (c.source.lower(), c.target.lower())]
+        graph.add_edges_from((c.source, c.target) for c in inner)
         if not nx.is_directed_acyclic_graph(graph):
             cycle = nx.find_cycle(graph)
-            raise SpecError(
-                f"pipeline {self.name!r} has a cycle: {' -> '.join(e[0] for e in cycle)} -> {cycle[-1][1]}",
-                hint="pipelines must be acyclic; use kind: team for the built-in repair loop",
+            closing = next(
+                (i for i, c in enumerate(self.channels) if (c.source, c.target) == tuple(cycle[-1][:2])), None
             )
-        for agent in self.agents:
+            yield (
+                ("channels",) if closing is None else ("channels", closing),
+                SpecError(
+                    f"pipeline {self.name!r} has a cycle: {' -> '.join(e[0] for e in cycle)} -> {cycle[-1][1]}",
+                    hint="pipelines must be acyclic; use kind: team for the built-in repair loop",
+                ),
+            )
+        for i, agent in enumerate(self.agents):
             produced = next(iter(agent.output_types("pipeline")))
             if produced not in PIPELINE_OUTPUTS:
-                raise SpecError(
-                    f"pipeline agent {agent.name} cannot produce {produced}",
-                    hint=f"pipeline agents produce one of: {', '.join(sorted(PIPELINE_OUTPUTS))}",
+                yield (
+                    ("agents", i),
+                    SpecError(
+                        f"pipeline agent {agent.name} cannot produce {produced}",
+                        hint=f"pipeline agents produce one of: {', '.join(sorted(PIPELINE_OUTPUTS))}",
+                    ),
                 )
         if not any(c.source.lower() == USER for c in self.channels):
-            raise SpecError(
-                f"pipeline {self.name!r} has no channel from user", hint="add user -> <agent>: UserRequest"
+            yield (
+                ("channels",),
+                SpecError(
+                    f"pipeline {self.name!r} has no channel from user",
+                    hint="add user -> <agent>: UserRequest",
+                ),
             )
         if not any(c.target.lower() == USER for c in self.channels):
-            raise SpecError(
-                f"pipeline {self.name!r} has no channel to user", hint="add <agent> -> user: <its output>"
+            yield (
+                ("channels",),
+                SpecError(
+                    f"pipeline {self.name!r} has no channel to user", hint="add <agent> -> user: <its output>"
+                ),
             )
         reached: set[str] = set()
         for c in self.channels:
-            if c.source.lower() == USER:
+            if c.source.lower() == USER and c.target in graph:
                 reached |= {c.target} | nx.descendants(graph, c.target)
-        if unreached := [a.name for a in self.agents if a.name not in reached]:
-            raise SpecError(
-                f"pipeline {self.name!r}: {', '.join(unreached)} never receive(s) anything",
-                hint="connect them",
-            )
+        for i, agent in enumerate(self.agents):
+            if agent.name not in reached:
+                yield (
+                    ("agents", i),
+                    SpecError(
+                        f"pipeline {self.name!r}: {agent.name} never receives anything: no channel from the "
+                        "user reaches it",
+                        hint=f"add a channel to {agent.name} from the user or from an agent the user reaches",
+                    ),
+                )
 
 
 _SPEC_HINT = "see examples/*.yaml; a spec has name, kind (team|pipeline), agents: [{name, role}], channels"

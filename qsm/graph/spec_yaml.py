@@ -11,7 +11,15 @@ import yaml
 
 from qsm.errors import SpecError
 
-__all__ = ["MAX_SPEC_BYTES", "MAX_SPEC_DEPTH", "dump_spec_yaml", "parse_spec_yaml", "read_spec_text"]
+__all__ = [
+    "MAX_SPEC_BYTES",
+    "MAX_SPEC_DEPTH",
+    "SpecSyntaxError",
+    "dump_spec_yaml",
+    "parse_spec_yaml",
+    "parse_spec_yaml_nodes",
+    "read_spec_text",
+]
 
 MAX_SPEC_BYTES = 256 * 1024
 MAX_SPEC_DEPTH = 64
@@ -85,6 +93,47 @@ def parse_spec_yaml(text: str, where: str) -> Any:
         raise SpecError(
             f"workflow spec {where} is not valid YAML: {exc}", hint="fix the YAML syntax"
         ) from None
+
+
+class SpecSyntaxError(SpecError):
+    """A spec that is not valid YAML, uses aliases, is nested too deep or is too large; ``line`` and
+    ``column`` (from 1) say where, when the YAML parser knows."""
+
+    def __init__(self, message: str, hint: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.line, self.column = line, column
+
+
+def parse_spec_yaml_nodes(text: str, where: str) -> tuple[Any, yaml.Node | None]:
+    """The value of the YAML ``text`` and its node tree (each node knows its line and column), with the
+    bounds of :func:`parse_spec_yaml`; :class:`SpecSyntaxError` says where the YAML goes wrong."""
+    try:
+        _check_size(len(text.encode("utf-8", "surrogatepass")), where)
+    except SpecError as err:
+        raise SpecSyntaxError(err.message, err.hint) from None
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    except _Refused as exc:
+        mark = loader.peek_event().start_mark if loader.check_event() else None
+        raise SpecSyntaxError(f"workflow spec {where} {exc.message}", exc.hint, *_position(mark)) from None
+    except yaml.MarkedYAMLError as exc:
+        raise SpecSyntaxError(
+            f"workflow spec {where} is not valid YAML: {exc.problem or exc.context}",
+            "fix the YAML syntax",
+            *_position(exc.problem_mark or exc.context_mark),
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecSyntaxError(
+            f"workflow spec {where} is not valid YAML: {exc}", "fix the YAML syntax"
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def _position(mark: Any) -> tuple[int | None, int | None]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
 
 
 def dump_spec_yaml(data: Any) -> str:
