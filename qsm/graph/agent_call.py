@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -13,6 +14,7 @@ from qsm.agents.structured import extract_json, generate_structured, repair_to_s
 from qsm.agents.thinking import ThinkStream
 from qsm.agents.tools import Toolbox, request_tool_call
 from qsm.graph.budget import Limits, MeteredModel
+from qsm.graph.cancel import check, current_signal
 from qsm.graph.envelope import Envelope
 from qsm.graph.events import RepairEvent, RunEvent, TokenEvent
 
@@ -41,7 +43,9 @@ def envelope(data: dict[str, Any] | None) -> Envelope | None:
 
 
 class AgentCall:
-    """One agent's model calls within one step: metered, streamed, with the agent's own settings."""
+    """One agent's model calls within one step: metered, streamed, with the agent's own settings. Every
+    streamed token and every call checks the run's stop signal (``cancel``, by default the running graph's:
+    :mod:`qsm.graph.cancel`) and raises :class:`~qsm.graph.cancel.RunCancelled` once it is set."""
 
     def __init__(
         self,
@@ -53,8 +57,10 @@ class AgentCall:
         spent: dict[str, dict[str, Any]],
         share: int = 1,
         candidate: int | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.agent = agent
+        self.cancel = cancel if cancel is not None else current_signal()
         self.node = node
         self.candidate = candidate
         self.settings = runtime.agent_settings(agent)
@@ -69,6 +75,7 @@ class AgentCall:
         splitter = ThinkStream()
 
         def on_token(piece: str) -> None:
+            check(self.cancel)  # raising here leaves the backend's token loop: the call stops at once
             for thinking, text in splitter.feed(piece):
                 emit(
                     TokenEvent(
@@ -84,6 +91,7 @@ class AgentCall:
         return on_token
 
     def text(self, messages: list[ChatMessage]) -> Completion:
+        check(self.cancel)
         return self.meter.complete(
             ModelRequest(
                 messages,
@@ -94,6 +102,7 @@ class AgentCall:
         )
 
     def structured(self, messages: list[ChatMessage], reply_type: type[T]) -> T:
+        check(self.cancel)
         result = generate_structured(
             self.meter,
             messages,
@@ -112,6 +121,7 @@ class AgentCall:
     ) -> tuple[dict[str, Any], Completion]:
         """One reply decoded under ``schema`` (a grammar on llama.cpp), parsed leniently; ``{}`` when
         even the repaired reply is not an object."""
+        check(self.cancel)
         completion = self.meter.complete(
             ModelRequest(
                 messages,
@@ -128,6 +138,7 @@ class AgentCall:
     def tool_call(self, messages: list[ChatMessage], toolbox: Toolbox) -> ToolCall:
         """A call of one of ``toolbox``'s tools, written by the model under the call grammar (native tool
         calls on OpenAI-compatible servers); raises ToolCallError when no valid call comes back."""
+        check(self.cancel)
         return request_tool_call(
             self.meter,
             messages,

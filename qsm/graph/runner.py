@@ -3,6 +3,7 @@ continues a thread from its last checkpoint (after a crash or a stop)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any, get_args
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 
 from qsm.agents.messages import FinalAnswer, FinalStatus, UserRequest
 from qsm.errors import PromptTooLongError, QsmError, SpecError
+from qsm.graph.cancel import RunCancelled, run_config
 from qsm.graph.checkpoint import ThreadInfo
 from qsm.graph.compile import compiled
 from qsm.graph.envelope import Envelope
@@ -56,11 +58,16 @@ def stream(
     runtime: Runtime | None = None,
     thread_id: str | None = None,
     user: str = "local",
+    cancel: threading.Event | None = None,
 ) -> Iterator[RunEvent]:
     """Start a run on a new (or given) thread and yield its events; the last one is ``done`` with the
     :class:`RunResult` in ``event.result``. On a thread that already holds runs this is a new turn: it
     starts from a clean per-run state (its own budget, answer, cost and trace), and the thread's history
-    keeps the earlier turns for time travel; :func:`stream_resume` continues an interrupted turn instead."""
+    keeps the earlier turns for time travel; :func:`stream_resume` continues an interrupted turn instead.
+
+    Setting ``cancel`` stops the run at its next token (or before its next model call, or between two
+    steps): the last event is then ``done`` with status ``interrupted``, and :func:`stream_resume` finishes
+    the turn from its checkpoint."""
     user = check_user_id(user)  # it names the user's memory: /users/<user>/chats
     own = runtime is None
     runtime = runtime or Runtime.open()
@@ -84,7 +91,7 @@ def stream(
             options=_run_options(runtime),
             base_checkpoint=runtime.runs.last_checkpoint(thread_id),
         )
-        yield from _start_turn(runtime, workflow, thread_id, prompt, user)
+        yield from _start_turn(runtime, workflow, thread_id, prompt, user, cancel=cancel)
     finally:
         if own:
             runtime.close()
@@ -96,12 +103,14 @@ def stream_resume(
     runtime: Runtime | None = None,
     checkpoint_id: str | None = None,
     options: dict[str, Any] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Iterator[RunEvent]:
     """Continue a thread from its last checkpoint, or (time travel) re-run it from ``checkpoint_id``:
     the steps after that checkpoint run again as a new branch of the thread's history. A run killed
     before its graph started restarts from its request. The run keeps its own settings (fan-out, repair
     limit, budget: the ``runtime`` and ``budget`` sections it started with); ``options``, nested like the
-    config (``{"budget": {"seconds": 60}}``), overrides them and is kept for later resumes."""
+    config (``{"budget": {"seconds": 60}}``), overrides them and is kept for later resumes.
+    ``cancel`` stops it as in :func:`stream`."""
     own = runtime is None
     runtime = runtime or Runtime.open()
     try:
@@ -115,7 +124,7 @@ def stream_resume(
             runtime.runs.set_options(thread_id, _run_options(runtime))
         if checkpoint_id is None and _never_started(runtime, info):
             runtime.runs.set_status(thread_id, "running")
-            yield from _start_turn(runtime, workflow, thread_id, info.request, info.user)
+            yield from _start_turn(runtime, workflow, thread_id, info.request, info.user, cancel=cancel)
             return
         graph = compiled(runtime, workflow)
         config = _config(thread_id, checkpoint_id)
@@ -130,7 +139,7 @@ def stream_resume(
             yield DoneEvent(result=_result(thread_id, snapshot.values), resumed=False)
             return
         runtime.runs.set_status(thread_id, "running")
-        yield from _drive(runtime, workflow, thread_id, None, checkpoint_id)
+        yield from _drive(runtime, workflow, thread_id, None, checkpoint_id, cancel)
     finally:
         if own:
             runtime.close()
@@ -187,23 +196,39 @@ def _drive(
     thread_id: str,
     initial: dict[str, Any] | None,
     checkpoint_id: str | None = None,
+    cancel: threading.Event | None = None,
 ) -> Iterator[RunEvent]:
     graph = compiled(runtime, workflow)
-    config = _config(thread_id, checkpoint_id)
+    config = run_config(_config(thread_id, checkpoint_id), cancel)
+    chunks = graph.stream(initial, config, stream_mode=["custom", "updates"])
+    stopped = False
     try:
-        for mode, chunk in graph.stream(initial, config, stream_mode=["custom", "updates"]):
+        for mode, chunk in chunks:
             if mode == "custom":
                 yield as_event(chunk)
             else:
                 for node in chunk:
                     yield NodeDoneEvent(node=node)
+            if cancel is not None and cancel.is_set():  # between steps, or a step without model calls
+                stopped = True
+                break
+    except RunCancelled:  # a step saw the signal at its next token: it left no writes, so it runs again
+        stopped = True
     except QsmError as err:
         runtime.runs.set_status(thread_id, f"failed: {err.message}"[:300])
         raise
     except BaseException:
         runtime.runs.set_status(thread_id, "interrupted")
         raise
-    result = _result(thread_id, graph.get_state(_config(thread_id)).values)
+    finally:
+        chunks.close()  # a stop between steps: LangGraph waits for the step's tasks, which see the signal
+    snapshot = graph.get_state(_config(thread_id))
+    if stopped and (snapshot.next or snapshot.tasks):  # a stop after the last step changes nothing
+        runtime.runs.set_status(thread_id, "interrupted")
+        result = _result(thread_id, snapshot.values).model_copy(update={"status": "interrupted"})
+        yield DoneEvent(result=result)
+        return
+    result = _result(thread_id, snapshot.values)
     runtime.runs.set_status(thread_id, result.status, result.final_id)
     yield DoneEvent(result=result)
 
@@ -279,7 +304,12 @@ def _entry_agent(workflow: Workflow) -> str:
 
 
 def _start_turn(
-    runtime: Runtime, workflow: Workflow, thread_id: str, prompt: str, user: str
+    runtime: Runtime,
+    workflow: Workflow,
+    thread_id: str,
+    prompt: str,
+    user: str,
+    cancel: threading.Event | None = None,
 ) -> Iterator[RunEvent]:
     """Send the request and drive the graph from it: a new turn, or one that never got past its input."""
     entry = _entry_agent(workflow)
@@ -293,7 +323,7 @@ def _start_turn(
     earlier, spent = yield from carry_over(runtime, workflow, thread_id)
     conversation = earlier.model_dump(mode="json") if earlier else None
     initial = new_run_input(workflow.name, request.model_dump(), conversation, spent)
-    yield from _drive(runtime, workflow, thread_id, initial)
+    yield from _drive(runtime, workflow, thread_id, initial, cancel=cancel)
 
 
 def _run_options(runtime: Runtime) -> dict[str, Any]:
