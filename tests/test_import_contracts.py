@@ -6,7 +6,7 @@
 
    ==============================================  ==================================================
    ``qsm.cli``, ``qsm`` (root), any ``__main__``     entry points: they wire everything
-   ``qsm.ui``                                        the Streamlit app (it loads its own settings)
+   ``qsm.ui`` | ``qsm.serve``                        the Streamlit app, the HTTP server (independent)
    ``qsm.train``                                     datasets, LoRA training, evaluation
    ``qsm.graph``                                     workflows, runtime, runner
    ``qsm.settings``                                  every domain's settings, composed (``QsmSettings``)
@@ -67,7 +67,7 @@ DOMAIN_SETTINGS = (
 )
 LAYERS = (
     Layer(("qsm.cli", "qsm")),
-    Layer(("qsm.ui",)),
+    Layer(("qsm.ui", "qsm.serve"), independent=True),
     Layer(("qsm.train",)),
     Layer(("qsm.graph",)),
     Layer(("qsm.settings",)),

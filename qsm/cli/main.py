@@ -67,6 +67,12 @@ COMMANDS: dict[str, LazyCommand] = {
             "Open the app: chat, graph inspector, memory browser, ledger explorer, settings.",
         ),
         (
+            "serve",
+            "serve_cmd:serve_group",
+            "Serve the team over HTTP: an OpenAI-compatible /v1/chat/completions (model = a workflow) and a runs "
+            "API (threads, background runs, event streams, cancel, resume), each user seeing only their own.",
+        ),
+        (
             "bench",
             "bench_cmd:bench_cmd",
             "Run benchmarks (all, or NAMES such as core memory ledger); results go to benchmarks/results/.",

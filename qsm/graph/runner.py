@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, get_args
 
 from pydantic import BaseModel
@@ -30,6 +30,7 @@ from qsm.graph.runtime import Runtime
 from qsm.graph.spec import USER, Workflow
 from qsm.graph.state import new_run_input
 from qsm.graph.turn_history import carry_over
+from qsm.graph.turns import Turn
 from qsm.merge import deep_merge
 from qsm.userid import check_user_id
 
@@ -58,12 +59,15 @@ def stream(
     runtime: Runtime | None = None,
     thread_id: str | None = None,
     user: str = "local",
+    earlier: Sequence[Turn] = (),
     cancel: threading.Event | None = None,
 ) -> Iterator[RunEvent]:
     """Start a run on a new (or given) thread and yield its events; the last one is ``done`` with the
     :class:`RunResult` in ``event.result``. On a thread that already holds runs this is a new turn: it
     starts from a clean per-run state (its own budget, answer, cost and trace), and the thread's history
     keeps the earlier turns for time travel; :func:`stream_resume` continues an interrupted turn instead.
+    ``earlier``: turns from outside the thread (an API client's conversation) that the run sees when the
+    thread holds none.
 
     Setting ``cancel`` stops the run at its next token (or before its next model call, or between two
     steps): the last event is then ``done`` with status ``interrupted``, and :func:`stream_resume` finishes
@@ -91,7 +95,7 @@ def stream(
             options=_run_options(runtime),
             base_checkpoint=runtime.runs.last_checkpoint(thread_id),
         )
-        yield from _start_turn(runtime, workflow, thread_id, prompt, user, cancel=cancel)
+        yield from _start_turn(runtime, workflow, thread_id, prompt, user, earlier, cancel)
     finally:
         if own:
             runtime.close()
@@ -309,6 +313,7 @@ def _start_turn(
     thread_id: str,
     prompt: str,
     user: str,
+    given: Sequence[Turn] = (),
     cancel: threading.Event | None = None,
 ) -> Iterator[RunEvent]:
     """Send the request and drive the graph from it: a new turn, or one that never got past its input."""
@@ -320,7 +325,7 @@ def _start_turn(
     yield MessageEvent(node="input", envelope=request)
     # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns,
     # and QSM and WeQ see the latest of them (older ones summarised by WeQ)
-    earlier, spent = yield from carry_over(runtime, workflow, thread_id)
+    earlier, spent = yield from carry_over(runtime, workflow, thread_id, given)
     conversation = earlier.model_dump(mode="json") if earlier else None
     initial = new_run_input(workflow.name, request.model_dump(), conversation, spent)
     yield from _drive(runtime, workflow, thread_id, initial, cancel=cancel)

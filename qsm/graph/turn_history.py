@@ -10,7 +10,7 @@ it started.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qsm.agents.messages import FinalAnswer, UserRequest
@@ -33,18 +33,20 @@ _TURN_CHARS = 600  # each older turn's question and answer, as WeQ reads them to
 
 
 def carry_over(
-    runtime: Runtime, workflow: Workflow, thread_id: str
+    runtime: Runtime, workflow: Workflow, thread_id: str, given: Sequence[Turn] = ()
 ) -> Generator[RunEvent, None, tuple[EarlierTurns | None, dict[str, dict[str, Any]]]]:
     """The earlier turns a new turn on ``thread_id`` sees, and what preparing them cost (WeQ's summary call,
     whose events this generator yields). Nothing on a new thread, for a pipeline, or with
-    ``history_tokens = 0``."""
+    ``history_tokens = 0``. ``given`` (an API client's earlier messages) stands in for the thread's own
+    turns when it has none, within the same budget."""
     budget = runtime.settings.runtime.history_tokens
-    if budget <= 0 or workflow.kind != "team" or runtime.runs.thread(thread_id) is None:
+    if budget <= 0 or workflow.kind != "team" or (runtime.runs.thread(thread_id) is None and not given):
         return None, {}
     values = compiled(runtime, workflow).get_state({"configurable": {"thread_id": thread_id}}).values
     before = EarlierTurns.model_validate(values.get("conversation") or {})
     last = _last_turn(values, "interrupted")  # a new turn started: the one before it will not finish
-    turns = EarlierTurns(summary=before.summary, turns=[*before.turns, *([last] if last else [])])
+    own = [*before.turns, *([last] if last else [])]
+    turns = EarlierTurns(summary=before.summary, turns=own if own or before.summary else list(given))
     if turns.empty:
         return None, {}
     agent = workflow.by_role("communicator")

@@ -1,0 +1,10 @@
+"""``qsm serve``: the team over HTTP for many users. An OpenAI-compatible chat API (``/v1``), a runs API
+shaped after LangGraph Platform's (threads, background runs, event streams, cancel, resume), and API
+keys that map to users, each user seeing only their own threads."""
+
+from __future__ import annotations
+
+from qsm.serve.app import create_app, serve
+from qsm.serve.keys import KeyStore
+
+__all__ = ["KeyStore", "create_app", "serve"]

@@ -1,0 +1,183 @@
+"""Background runs of the server: a bounded worker pool drives :mod:`qsm.graph.runner` on the server's one
+runtime, and keeps each run's typed events (:mod:`qsm.graph.events`, as JSON) for its streams.
+
+A run is ``pending`` until a worker takes it, then ``running``, and ends ``success`` (the run finished:
+its result says how), ``error`` (a qsm error stopped it; the thread can be resumed) or ``interrupted``
+(cancelled; the thread keeps its checkpoints and can be resumed). One run at a time per thread. Runs
+live in the server's memory (the newest :data:`KEPT_RUNS`); threads and their results live in the run
+store and outlast the server."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from qsm.errors import QsmError
+from qsm.graph.events import RunEvent, RunResult
+from qsm.graph.runner import stream, stream_resume
+from qsm.graph.runtime import Runtime
+from qsm.graph.spec import Workflow
+from qsm.graph.turns import Turn
+from qsm.serve.errors import ApiError
+
+__all__ = ["KEPT_RUNS", "RunManager", "RunRequest", "ServerRun"]
+
+log = logging.getLogger(__name__)
+
+KEPT_RUNS = 1000
+ServerRunStatus = Literal["pending", "running", "success", "error", "interrupted"]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to run: a new turn (``workflow``, ``prompt``, ``earlier`` turns from the client) or, with
+    ``resume``, the thread's stopped turn (from ``checkpoint_id`` when given: time travel)."""
+
+    workflow: Workflow | None = None
+    prompt: str = ""
+    earlier: Sequence[Turn] = ()
+    resume: bool = False
+    checkpoint_id: str | None = None
+
+
+@dataclass
+class ServerRun:
+    run_id: str
+    thread_id: str
+    user: str
+    kind: Literal["run", "resume"]
+    created_at: float = field(default_factory=time.time)
+    status: ServerRunStatus = "pending"
+    error: str | None = None
+    result: RunResult | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    ended: threading.Event = field(default_factory=threading.Event)
+
+    def view(self) -> dict[str, Any]:
+        """The run as the API shows it (without its events)."""
+        result = self.result
+        return {
+            "run_id": self.run_id,
+            "thread_id": self.thread_id,
+            "kind": self.kind,
+            "status": self.status,
+            "created_at": self.created_at,
+            "error": self.error,
+            "result_status": result.status if result else None,
+            "final_id": result.final_id if result else None,
+            "answer": result.text if result else None,
+        }
+
+    def _add(self, event: RunEvent) -> None:
+        self.events.append(event.model_dump(mode="json"))
+        if event.type == "done":
+            self.result = event.result
+
+
+class RunManager:
+    """Runs on ``runtime`` with at most ``workers`` at once and ``queue`` more waiting."""
+
+    def __init__(self, runtime: Runtime, *, workers: int = 2, queue: int = 16) -> None:
+        self.runtime = runtime
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qsm-run")
+        self._limit = workers + queue
+        self._runs: OrderedDict[str, ServerRun] = OrderedDict()
+        self._active: dict[str, str] = {}  # thread id -> its unfinished run
+        self._lock = threading.Lock()
+
+    def submit(self, thread_id: str, user: str, request: RunRequest) -> ServerRun:
+        """Queue a run on ``thread_id`` (its owner already checked); 409 while the thread has a run going,
+        429 when the queue is full."""
+        run = ServerRun(uuid.uuid4().hex, thread_id, user, "resume" if request.resume else "run")
+        with self._lock:
+            if thread_id in self._active:
+                raise ApiError(
+                    409,
+                    f"thread {thread_id} already has a run going ({self._active[thread_id]}); wait for it or cancel it",
+                    code="thread_busy",
+                )
+            if len(self._active) >= self._limit:
+                raise ApiError(
+                    429, "the server has too many runs going; try again shortly", code="queue_full"
+                )
+            self._active[thread_id] = run.run_id
+            self._runs[run.run_id] = run
+            while len(self._runs) > KEPT_RUNS:
+                oldest = next(iter(self._runs))
+                if not self._runs[oldest].ended.is_set():
+                    break
+                del self._runs[oldest]
+        self._pool.submit(self._execute, run, request)
+        return run
+
+    def get(self, run_id: str) -> ServerRun | None:
+        with self._lock:
+            return self._runs.get(run_id)
+
+    def for_thread(self, thread_id: str) -> list[ServerRun]:
+        with self._lock:
+            return [r for r in self._runs.values() if r.thread_id == thread_id]
+
+    def active_run(self, thread_id: str) -> ServerRun | None:
+        with self._lock:
+            run_id = self._active.get(thread_id)
+            return self._runs.get(run_id) if run_id else None
+
+    def cancel(self, run: ServerRun) -> None:
+        """Stop ``run`` at its next event (a pending one never starts); its thread can be resumed."""
+        run.cancel.set()
+
+    def close(self) -> None:
+        """Cancel every run, wait for the workers."""
+        with self._lock:
+            for run in self._runs.values():
+                run.cancel.set()
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+    def _execute(self, run: ServerRun, request: RunRequest) -> None:
+        try:
+            if run.cancel.is_set():
+                run.status = "interrupted"
+                return
+            run.status = "running"
+            events = self._events(run, request)
+            try:
+                for event in events:
+                    run._add(event)
+                    if run.cancel.is_set():
+                        break
+            finally:  # a cancelled run stops here: the runner marks its thread interrupted
+                close = getattr(events, "close", None)
+                if close is not None:
+                    close()
+            run.status = "interrupted" if run.cancel.is_set() and run.result is None else "success"
+        except QsmError as err:
+            run.status, run.error = "error", err.message + (f" (hint: {err.hint})" if err.hint else "")
+        except Exception as exc:
+            log.exception("run %s on thread %s failed", run.run_id, run.thread_id)
+            run.status, run.error = "error", f"internal error: {type(exc).__name__}"
+        finally:
+            with self._lock:
+                if self._active.get(run.thread_id) == run.run_id:
+                    del self._active[run.thread_id]
+            run.ended.set()
+
+    def _events(self, run: ServerRun, request: RunRequest) -> Iterator[RunEvent]:
+        if request.resume:
+            return stream_resume(run.thread_id, runtime=self.runtime, checkpoint_id=request.checkpoint_id)
+        return stream(
+            request.workflow,
+            request.prompt,
+            runtime=self.runtime,
+            thread_id=run.thread_id,
+            user=run.user,
+            earlier=request.earlier,
+        )
