@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ HELP = """\
   /history   the turns so far
   /thread    this conversation's thread id (qsm chat --thread ID comes back to it)
   /quit      leave (Ctrl-D too)
-  Ctrl-C     stop the answer being written; the turn stays resumable"""
+  Ctrl-C     stop the answer at the next token; the turn stays resumable"""
 
 
 @click.command("chat")
@@ -69,7 +70,7 @@ def chat_cmd(cli_ctx: CliContext, thread_id: str | None, spec: Path | None, **kw
                 if not _command(chat, line.strip(), printer):
                     break
                 continue
-            printer.play(chat.stream(line))
+            printer.play(lambda cancel, line=line: chat.stream(line, cancel=cancel))
 
 
 def _read() -> str | None:
@@ -101,7 +102,7 @@ def _command(chat: Conversation, line: str, printer: _Printer) -> bool:
         if chat.runtime.runs.thread(chat.thread_id) is None:
             click.secho("nothing to resume: this conversation has no turns yet", fg="yellow")
         else:
-            printer.play(chat.stream_resume(), resuming=True)
+            printer.play(lambda cancel: chat.stream_resume(cancel=cancel), resuming=True)
     else:
         click.secho(f"unknown command {name}; /help lists them", fg="yellow")
     return True
@@ -125,10 +126,14 @@ class _Printer:
     def __init__(self, *, trace: bool, thinking: bool) -> None:
         self.trace, self.thinking = trace, thinking
 
-    def play(self, events: Iterator[RunEvent], *, resuming: bool = False) -> None:
+    def play(self, start: Callable[[threading.Event], Iterator[RunEvent]], *, resuming: bool = False) -> None:
+        """Show the run ``start(cancel)`` streams. The first Ctrl-C sets ``cancel``: the run stops at its
+        next token and ends interrupted (resumable); a second one stops it at once."""
         printer = EventPrinter(tokens=True, trace=self.trace, thinking=self.thinking)
         result: RunResult | None = None
-        previous = signal.signal(signal.SIGINT, _stopping)
+        cancel = threading.Event()
+        events = start(cancel)
+        previous = signal.signal(signal.SIGINT, _stopping(cancel))
         try:
             for event in events:
                 printer(event)
@@ -138,14 +143,12 @@ class _Printer:
                         click.secho("nothing to resume: the last turn has finished", fg="yellow")
                         return
                     result = event.result
-        except KeyboardInterrupt:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not end the chat here
+        except KeyboardInterrupt:  # the second Ctrl-C
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # one more must not end the chat here
             close = getattr(events, "close", None)
-            if close is not None:  # Ctrl-C between two events: stop the run now, marked interrupted
+            if close is not None:  # stop the run now, marked interrupted
                 close()
-            printer.finish()
-            click.secho("stopped. /resume finishes this turn; or ask something else", fg="yellow")
-            return
+            result = None
         except QsmError as err:
             printer.finish()
             click.secho(f"error: {err.message}", fg="red")
@@ -155,15 +158,23 @@ class _Printer:
         finally:
             signal.signal(signal.SIGINT, previous)
         printer.finish()
-        if result is not None:
+        if result is None or result.status == "interrupted":
+            click.secho("stopped. /resume finishes this turn; or ask something else", fg="yellow")
+        else:
             _answer(result)
 
 
-def _stopping(signum: int, frame: object) -> None:
-    """Ctrl-C during a turn: say that the step's model calls finish first (their work is kept for /resume),
-    then stop the turn."""
-    click.secho("\nstopping: the agents' current calls finish first…", fg="yellow")
-    raise KeyboardInterrupt
+def _stopping(cancel: threading.Event) -> Callable[[int, object], None]:
+    """Ctrl-C during a turn: the first sets the run's stop signal (the run stops at its next token, its
+    finished steps kept for /resume); a second stops the run where it is."""
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        click.secho("\nstopping at the next token… (Ctrl-C again stops at once)", fg="yellow")
+
+    return on_sigint
 
 
 def _answer(result: RunResult) -> None:

@@ -16,6 +16,7 @@ workflow and user from it); ``new()`` starts another thread; ``resume()`` finish
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -72,17 +73,20 @@ class Conversation:
             self._runtime = Runtime.open()
         return self._runtime
 
-    def stream(self, text: str) -> Iterator[RunEvent]:
-        """Ask ``text`` as the next turn and yield its events; the last one is ``done`` with the result."""
-        return stream(self.workflow, text, runtime=self.runtime, thread_id=self.thread_id, user=self.user)
+    def stream(self, text: str, *, cancel: threading.Event | None = None) -> Iterator[RunEvent]:
+        """Ask ``text`` as the next turn and yield its events; the last one is ``done`` with the result.
+        Setting ``cancel`` stops the turn at its next token (status ``interrupted``; :meth:`resume` finishes it)."""
+        return stream(
+            self.workflow, text, runtime=self.runtime, thread_id=self.thread_id, user=self.user, cancel=cancel
+        )
 
     def ask(self, text: str) -> RunResult:
         """Ask ``text`` as the next turn and return its result."""
         return run(self.workflow, text, runtime=self.runtime, thread_id=self.thread_id, user=self.user)
 
-    def stream_resume(self) -> Iterator[RunEvent]:
+    def stream_resume(self, *, cancel: threading.Event | None = None) -> Iterator[RunEvent]:
         """Continue the turn that was stopped (Ctrl-C, a crash) from its last checkpoint."""
-        return stream_resume(self.thread_id, runtime=self.runtime)
+        return stream_resume(self.thread_id, runtime=self.runtime, cancel=cancel)
 
     def resume(self) -> RunResult:
         return resume(self.thread_id, runtime=self.runtime)

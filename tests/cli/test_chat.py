@@ -107,9 +107,11 @@ def test_qsm_chat_two_turns_history_ctrl_c_resume_new(tmp_path: Path) -> None:
         term.send(SEA + "\n")
         term.expect(r"\[WeQ · draft")
         time.sleep(0.3)
-        term.send("\x03")  # Ctrl-C while WeQ writes
-        term.expect(r"stopping: the agents' current calls finish first")
+        term.send("\x03")  # Ctrl-C while WeQ writes (its call takes 1.5 s)
+        pressed = time.monotonic()
+        term.expect(r"stopping at the next token")
         term.expect(r"stopped\. /resume finishes this turn")
+        assert time.monotonic() - pressed < 1.0, "Ctrl-C waited for WeQ's call to finish"
         term.expect(r"you › ")  # the chat is still there
         term.send("/history\n")
         term.expect(rf"3\. you: {re.escape(SEA)}\n\s*qsm: \(no answer: interrupted\)")
