@@ -75,7 +75,8 @@ class Conversation:
 
     def stream(self, text: str, *, cancel: threading.Event | None = None) -> Iterator[RunEvent]:
         """Ask ``text`` as the next turn and yield its events; the last one is ``done`` with the result.
-        Setting ``cancel`` stops the turn at its next token (status ``interrupted``; :meth:`resume` finishes it)."""
+        Setting ``cancel`` stops the turn at its next token (status ``interrupted``; :meth:`resume`
+        finishes it)."""
         return stream(
             self.workflow, text, runtime=self.runtime, thread_id=self.thread_id, user=self.user, cancel=cancel
         )
