@@ -78,7 +78,7 @@ class MiniLMEmbedder:
     The ONNX session loads on the first :meth:`embed`, so opening a memory to list it costs nothing.
     """
 
-    def __init__(self, threads: int = 1, batch_size: int = 32, max_tokens: int = 256) -> None:
+    def __init__(self, threads: int = 1, batch_size: int = 8, max_tokens: int = 256) -> None:
         self._threads = threads
         self._batch_size = batch_size
         self._max_tokens = max_tokens

@@ -46,7 +46,9 @@ class MemorySettings(BaseModel):
     )
     embedder: EmbedderName = "minilm"
     embed_threads: int = Field(1, ge=1, le=64, description="onnxruntime intra-op threads")
-    embed_batch: int = Field(32, ge=1, le=1024)
+    embed_batch: int = Field(
+        8, ge=1, le=1024, description="texts per model call (8 embeds ingested chunks fastest on a CPU)"
+    )
     max_tokens: int = Field(256, ge=16, le=512, description="texts are truncated to this many tokens")
     hashing_dim: int = Field(256, ge=16, le=4096, description="vector size of the hashing embedder")
     chunk_chars: int = Field(800, ge=200, le=20_000, description="target chunk size when ingesting")
