@@ -94,7 +94,7 @@ def keys_list(cli_ctx: CliContext) -> None:
 
     store = KeyStore(cli_ctx.settings.data_dir)
     try:
-        keys = store.keys()
+        keys = store.all_keys()
     finally:
         store.close()
     if not keys:

@@ -80,7 +80,7 @@ class KeyStore:
                 "UPDATE api_keys SET revoked_at=? WHERE key_id=? AND revoked_at IS NULL",
                 (time.time(), key_id),
             ).rowcount
-        found = [k for k in self.keys() if k.key_id == key_id]
+        found = [k for k in self.all_keys() if k.key_id == key_id]
         if not found:
             raise QsmError(f"no API key {key_id!r}", hint="`qsm serve keys list` shows the key ids")
         if not changed:
@@ -89,7 +89,7 @@ class KeyStore:
             )
         return found[0]
 
-    def keys(self) -> list[ApiKey]:
+    def all_keys(self) -> list[ApiKey]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT key_id, user, created_at, revoked_at FROM api_keys ORDER BY created_at"

@@ -50,6 +50,7 @@ class Server:
     def check_thread(self, thread_id: str, user: str) -> None:
         """404 unless ``user`` owns ``thread_id`` (made by this server, or run by that user elsewhere)."""
         owner = self.keys.thread_owner(thread_id)
+        found: str | None
         if owner is not None:
             found = owner[0]
         else:

@@ -1,0 +1,86 @@
+"""The official `openai` SDK talks to `qsm serve`: streamed and whole answers, models, conversations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+from openai import OpenAI
+
+from qsm.agents import FakeChatModel
+from tests.serve.conftest import Served, serving
+
+
+def sdk(served: Served, key: str = "unused-on-a-keyless-server") -> OpenAI:
+    return OpenAI(base_url=f"{served.url}/v1", api_key=key, max_retries=0, timeout=60)
+
+
+def test_the_openai_sdk_streams_an_answer(served: Served) -> None:
+    chunks = list(
+        sdk(served).chat.completions.create(
+            model="team", messages=[{"role": "user", "content": "What is 2+2?"}], stream=True
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    last = chunks[-1]
+    extra = last.model_extra or {}
+    assert last.choices[0].finish_reason == "stop"
+    assert text.startswith("(fake model) reply to:") and "2+2" in text
+    assert extra["status"] == "ok" and extra["final_id"].startswith("final:")
+    # the team's steps came as empty deltas before the answer
+    steps = [(c.model_extra or {}).get("qsm_event") for c in chunks]
+    assert {"QSM", "WeQ", "Ref"} <= {s["agent"] for s in steps if s}
+    # the thread keeps the answer: the runs API shows the same one
+    thread = httpx.get(f"{served.url}/threads/{extra['thread_id']}").json()
+    assert thread["values"] == {"answer": text, "final_id": extra["final_id"], "status": "ok"}
+
+
+def test_a_whole_answer_and_a_follow_up_on_its_thread(served: Served) -> None:
+    client = sdk(served)
+    first = client.chat.completions.create(
+        model="team", messages=[{"role": "user", "content": "What is 2+2?"}]
+    )
+    extra = first.model_extra or {}
+    answer = first.choices[0].message.content
+    assert first.choices[0].message.role == "assistant" and answer and "2+2" in answer
+    assert extra["final_id"].startswith("final:") and extra["status"] == "ok"
+    second = client.chat.completions.create(
+        model="team",
+        messages=[{"role": "user", "content": "And times three?"}],
+        extra_body={"thread_id": extra["thread_id"]},
+    )
+    assert (second.model_extra or {})["thread_id"] == extra["thread_id"]
+    assert second.choices[0].message.content != answer
+    runs = httpx.get(f"{served.url}/threads/{extra['thread_id']}/runs").json()
+    assert len(runs) == 2 and all(r["status"] == "success" for r in runs)
+
+
+def test_models_are_the_workflows(served: Served) -> None:
+    names = [m.id for m in sdk(served).models.list()]
+    assert names[0] == "team" and {"review", "team-vote"} <= set(names)
+
+
+def test_a_pipeline_workflow_answers_as_a_model(served: Served) -> None:
+    reply = sdk(served).chat.completions.create(
+        model="review", messages=[{"role": "user", "content": "Explain a Merkle tree."}]
+    )
+    assert (reply.model_extra or {})["final_id"].startswith("final:")
+    assert reply.choices[0].message.content
+
+
+def test_earlier_messages_reach_the_team_as_the_conversation(tmp_path: Path) -> None:
+    weq = FakeChatModel()
+    with serving(tmp_path, {"WeQ": weq}) as served:
+        sdk(served).chat.completions.create(
+            model="team",
+            messages=[
+                {"role": "system", "content": "You are helpful."},
+                {"role": "user", "content": "My cat is called Ziggurat."},
+                {"role": "assistant", "content": "Noted: Ziggurat."},
+                {"role": "user", "content": [{"type": "text", "text": "What is my cat called?"}]},
+            ],
+        )
+    seen = json.dumps([call.messages for call in weq.calls])
+    assert "My cat is called Ziggurat." in seen and "Noted: Ziggurat." in seen
+    assert "You are helpful." not in seen  # each agent keeps its own system prompt
