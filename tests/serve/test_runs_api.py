@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from openai import OpenAI
 
 from qsm.agents import FakeChatModel
 from qsm.agents.fake import FakeCall
@@ -119,3 +122,36 @@ def test_a_pending_run_cancelled_never_starts(tmp_path: Path) -> None:
 def _after(gate: threading.Event, text: str) -> str:
     assert gate.wait(60), "the test never opened the gate"
     return text
+
+
+def test_concurrent_chats_each_get_their_own_answer_and_thread(tmp_path: Path) -> None:
+    with serving(tmp_path, workers=3) as served:
+        client = OpenAI(base_url=f"{served.url}/v1", api_key="x", max_retries=0, timeout=120)
+
+        def ask(n: int) -> tuple[str, str, str]:
+            reply = client.chat.completions.create(
+                model="team", messages=[{"role": "user", "content": f"What is {n}+{n}?"}]
+            )
+            extra = reply.model_extra or {}
+            return extra["thread_id"], extra["final_id"], reply.choices[0].message.content or ""
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(ask, range(8)))
+    assert len({thread for thread, _, _ in answers}) == 8
+    for n, (_, final_id, text) in enumerate(answers):
+        assert final_id.startswith("final:") and f"{n}+{n}" in text
+
+
+def test_a_full_queue_says_so(tmp_path: Path) -> None:
+    gate = threading.Event()
+    weq = FakeChatModel([lambda call: _after(gate, "2 + 2 = 4")])
+    with serving(tmp_path, {"WeQ": weq}, workers=1, queue=0) as served, served.client() as client:
+        first = client.post("/threads").json()["thread_id"]
+        run = client.post(f"/threads/{first}/runs", json={"input": {"prompt": "What is 2+2?"}}).json()
+        other = client.post("/threads").json()["thread_id"]
+        full = client.post(f"/threads/{other}/runs", json={"input": {"prompt": "What is 3+3?"}})
+        assert full.status_code == 429 and full.json()["error"]["code"] == "queue_full"
+        gate.set()
+        wait_run(client, first, run["run_id"], lambda r: r["status"] == "success")
+        again = client.post(f"/threads/{other}/runs", json={"input": {"prompt": "What is 3+3?"}})
+        assert again.status_code == 200
