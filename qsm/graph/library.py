@@ -12,10 +12,9 @@ and the shipped examples (read-only), and the checker that reports every problem
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -23,15 +22,9 @@ from pydantic import ValidationError
 from qsm.errors import SpecError
 from qsm.graph.spec import SpecPath, Workflow, _expand_shorthand
 from qsm.graph.spec_yaml import SpecSyntaxError, parse_spec_yaml_nodes, read_spec_text
+from qsm.graph.workflow_files import EXAMPLES_DIR, Source, SpecFile, WorkflowFiles
 
-__all__ = ["EXAMPLES_DIR", "LibraryEntry", "SpecCheck", "SpecIssue", "WorkflowLibrary", "check_spec"]
-
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
-"""The shipped examples (present in a source checkout)."""
-
-Source = Literal["built-in", "example", "library", "draft"]
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_NAME_HINT = "a workflow name is 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit"
+__all__ = ["LibraryEntry", "SpecCheck", "SpecIssue", "WorkflowLibrary", "check_spec"]
 
 
 @dataclass(frozen=True)
@@ -94,9 +87,9 @@ def check_spec(text: str, where: str = "<yaml>") -> SpecCheck:
     try:
         parsed = Workflow.model_validate(expanded)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
-            issues.append(_at(root, tuple(err["loc"]), f"{loc}: {err['msg']}", "see examples/*.yaml"))
+        for detail in exc.errors():
+            loc = ".".join(str(p) for p in detail["loc"])
+            issues.append(_at(root, tuple(detail["loc"]), f"{loc}: {detail['msg']}", "see examples/*.yaml"))
         return SpecCheck(_by_line(issues))
     for path, problem in parsed.problems():
         issues.append(_at(root, path, problem.message, problem.hint))
@@ -181,86 +174,45 @@ class WorkflowLibrary:
     shipped examples in ``examples_dir``."""
 
     def __init__(self, data_dir: Path | None = None, examples_dir: Path | None = EXAMPLES_DIR) -> None:
-        if data_dir is None:
-            from qsm.settings import load_settings
-
-            data_dir = load_settings().data_dir
-        self.folder = Path(data_dir) / "workflows"
-        self.drafts = self.folder / "drafts"
-        self.examples_dir = examples_dir
+        self.files = WorkflowFiles(data_dir, examples_dir)
+        self.folder = self.files.folder
 
     # -- reading ------------------------------------------------------------------------------------
     def entries(self) -> list[LibraryEntry]:
-        """Every workflow: the built-in team, the examples, yours, then your drafts."""
-        team = Workflow.default()
-        out = [_entry(team.name, "built-in", None, team, [])]
-        for source, folder in (
-            ("example", self.examples_dir),
-            ("library", self.folder),
-            ("draft", self.drafts),
-        ):
-            if folder is None or not folder.is_dir():
-                continue
-            for path in sorted(folder.glob("*.yaml")):
-                out.append(self._file_entry(path, source))  # type: ignore[arg-type]
-        return out
+        """Every workflow, checked: the built-in team, the examples, yours, then your drafts."""
+        return [self._entry(spec) for spec in self.files.all()]
 
-    def _file_entry(self, path: Path, source: Source) -> LibraryEntry:
+    def _entry(self, spec: SpecFile) -> LibraryEntry:
+        if spec.path is None:
+            return _entry(spec.name, spec.source, None, Workflow.default(), [])
         try:
-            text = read_spec_text(path)
+            text = read_spec_text(spec.path)
         except SpecError as err:
-            return LibraryEntry(path.stem, source, path, "?", issues=[SpecIssue(err.message, err.hint)])
-        check = check_spec(text, str(path))
-        name = check.parsed.name if check.parsed is not None and source == "example" else path.stem
-        return _entry(name, source, path, check.parsed, check.issues)
+            return LibraryEntry(
+                spec.name, spec.source, spec.path, "?", issues=[SpecIssue(err.message, err.hint)]
+            )
+        check = check_spec(text, str(spec.path))
+        return _entry(spec.name, spec.source, spec.path, check.parsed, check.issues)
 
     def names(self, *, runnable: bool = True) -> list[str]:
         return [e.name for e in self.entries() if e.runnable or not runnable]
 
     def entry(self, name: str) -> LibraryEntry:
-        for entry in self.entries():
-            if entry.name == name:
-                return entry
-        raise SpecError(
-            f"no workflow named {name!r}",
-            hint=f"`qsm workflows` lists them: {', '.join(self.names(runnable=False))}",
-        )
+        return self._entry(self.files.find(name))
 
     def text(self, name: str) -> str:
         """The YAML of the workflow ``name`` (the built-in team's as qsm writes it)."""
-        entry = self.entry(name)
-        if entry.path is None:
-            return Workflow.default().to_yaml()
-        return read_spec_text(entry.path)
+        spec = self.files.find(name)
+        return Workflow.default().to_yaml() if spec.path is None else read_spec_text(spec.path)
 
     def load(self, name: str) -> Workflow:
         """The checked workflow ``name``; a draft or a spec with problems is refused."""
-        entry = self.entry(name)
-        if entry.source == "draft":
-            raise SpecError(
-                f"workflow {name!r} is a draft and cannot run",
-                hint="fix its problems (`qsm workflows check`) and save it again",
-            )
-        if entry.path is None:
-            return Workflow.default()
-        return Workflow.from_yaml(entry.path)
+        spec = self.files.runnable(name)
+        return Workflow.default() if spec.path is None else Workflow.from_yaml(spec.path)
 
     # -- writing ------------------------------------------------------------------------------------
     def path_for(self, name: str, *, draft: bool = False) -> Path:
-        """Where ``name`` is saved; a name that is not a plain file name, or a read-only workflow's, is
-        refused."""
-        if not _NAME.fullmatch(name) or ".." in name:
-            raise SpecError(f"{name!r} cannot be a workflow name", hint=_NAME_HINT)
-        folder = self.drafts if draft else self.folder
-        path = folder / f"{name}.yaml"
-        if path.resolve().parent != folder.resolve():
-            raise SpecError(f"{name!r} would be saved outside {folder}", hint=_NAME_HINT)
-        if any(e.name == name and e.read_only for e in self.entries()):
-            raise SpecError(
-                f"{name!r} is a read-only workflow (built-in or example)",
-                hint="save your version under another name (change `name:` in the spec)",
-            )
-        return path
+        return self.files.path_for(name, draft=draft)
 
     def save(self, text: str, *, name: str | None = None, replace: bool = False) -> Path:
         """Check ``text`` and save it as workflow ``name`` (default: its ``name:``); a spec with problems

@@ -162,9 +162,10 @@ class Workflow(BaseModel):
     def load(cls, name: str, data_dir: Path | None = None) -> Workflow:
         """The workflow ``name`` of the library (:mod:`qsm.graph.library`): yours in
         ``<data_dir>/workflows/``, a shipped example, or ``team`` (the built-in team)."""
-        from qsm.graph.library import WorkflowLibrary
+        from qsm.graph.workflow_files import WorkflowFiles
 
-        return WorkflowLibrary(data_dir).load(name)
+        spec = WorkflowFiles(data_dir).runnable(name)
+        return cls.default() if spec.path is None else cls.from_yaml(spec.path)
 
     def to_yaml(self) -> str:
         return dump_spec_yaml(self.model_dump(mode="json", exclude_defaults=True))

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from qsm.cli import cli
 from qsm.errors import SpecError
-from qsm.graph.library import EXAMPLES_DIR, WorkflowLibrary, check_spec
+from qsm.graph.library import WorkflowLibrary, check_spec
+from qsm.graph.workflow_files import EXAMPLES_DIR
 
 SPECS = Path(__file__).parent / "workflow_specs"
 BROKEN = sorted(SPECS.glob("*.yaml"))
