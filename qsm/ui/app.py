@@ -9,6 +9,7 @@ st.set_page_config(page_title="qsm", page_icon="⚛️", layout="wide")
 PAGES = [
     st.Page("pages/chat.py", title="Chat", icon=":material/forum:", default=True),
     st.Page("pages/graph.py", title="Graph inspector", icon=":material/hub:"),
+    st.Page("pages/workflows.py", title="Workflows", icon=":material/account_tree:"),
     st.Page("pages/memory.py", title="Memory", icon=":material/folder_open:"),
     st.Page("pages/ledger.py", title="Ledger", icon=":material/verified:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/tune:"),

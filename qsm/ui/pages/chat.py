@@ -16,6 +16,7 @@ from qsm.ui import services
 from qsm.ui.graph_view import topology_dot
 from qsm.ui.run_view import RunView, render_cost, render_final, render_trace
 from qsm.ui.thread_list import thread_label
+from qsm.ui.workflow_picker import chosen_workflow, open_thread, workflow_picker
 from qsm.userid import check_user_id
 
 FINISHED = ("ok", "rejected", "budget_exhausted", "failed")
@@ -26,6 +27,7 @@ def sidebar(rt: Runtime) -> None:
         if st.button("New chat", icon=":material/add:", width="stretch"):
             st.session_state.pop("thread", None)
             st.session_state["conversation"] = []
+        workflow_picker(st, rt.data_dir)
         st.session_state["user"] = st.text_input("You are", value=st.session_state.get("user", "local"))
         try:
             check_user_id(st.session_state["user"])
@@ -34,13 +36,14 @@ def sidebar(rt: Runtime) -> None:
         st.subheader("Threads")
         live = services.live_threads()
         for info in rt.runs.threads(25):
-            if st.button(
+            st.button(
                 thread_label(info.request, info.status, live=info.thread_id in live),
                 key=f"thread-{info.thread_id}",
                 width="stretch",
-                help=f"{info.request[:300]}\n\n{info.thread_id} · {info.status}",
-            ):
-                st.session_state["thread"] = info.thread_id
+                help=f"{info.request[:300]}\n\n{info.thread_id} · {info.status} · workflow {info.workflow}",
+                on_click=open_thread,
+                args=(info.thread_id, info.workflow, rt.data_dir),
+            )
         upload_to_memory(rt)
 
 
@@ -175,8 +178,13 @@ def show_live_graph(live: Any, event: RunEvent, workflow: Workflow, book: Channe
 def body() -> None:
     rt = services.runtime()
     sidebar(rt)
-    st.title("Ask the team")
-    st.caption("QSM plans and routes · SOM budgets · WeQ drafts · Ref verifies · QSM collapses")
+    workflow = chosen_workflow(rt.data_dir)
+    if workflow.name == "team":
+        st.title("Ask the team")
+        st.caption("QSM plans and routes · SOM budgets · WeQ drafts · Ref verifies · QSM collapses")
+    else:
+        st.title(f"Chat with {workflow.name}")
+        st.caption(workflow.description or f"{workflow.kind}: {', '.join(a.name for a in workflow.agents)}")
     if thread := st.session_state.get("thread"):
         show_thread(rt, thread)
         return
@@ -189,7 +197,7 @@ def body() -> None:
         with st.chat_message("user"):
             st.markdown(prompt)
         with st.chat_message("assistant"):
-            workflow, thread_id = Workflow.default(), uuid.uuid4().hex[:12]
+            thread_id = uuid.uuid4().hex[:12]
             user = st.session_state.get("user", "local")
             drive(
                 rt, stream(workflow, prompt, runtime=rt, thread_id=thread_id, user=user), workflow, thread_id

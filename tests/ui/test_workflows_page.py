@@ -1,0 +1,140 @@
+"""The Workflows page end to end in Streamlit's AppTest, on the fake model: write a two-agent pipeline in
+the editor, see its type error at the right line, fix it, save it, chat with it, replay the run in the
+inspector and compare two of its runs; bad specs (aliases, too large, escaping names) are refused."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qsm.ui import APP_PATH
+from tests.ui.test_apptest import texts
+
+BROKEN = """\
+name: duo
+kind: pipeline
+agents:
+  writer: {role: communicator}
+  editor: {role: custom, produces: Note}
+channels:
+  - "user -> writer: UserRequest"
+  - "writer -> editor: Draft"
+  - "editor -> user: Draft"
+"""
+"""Line 9: the editor produces Note, not Draft."""
+FIXED = BROKEN.replace('"editor -> user: Draft"', '"editor -> user: Note"')
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
+    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
+    at = AppTest.from_file(str(APP_PATH), default_timeout=120)
+    at.run()
+    at.switch_page("pages/workflows.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def editor(at: AppTest):  # type: ignore[no-untyped-def]
+    return next(t for t in at.text_area if t.key == "wf-yaml")
+
+
+def button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    return next(b for b in at.button if label in b.label)
+
+
+def graphviz_specs(at: AppTest) -> str:
+    return "\n".join(str(e.proto.spec) for e in at.get("graphviz_chart"))
+
+
+def test_write_check_fix_save_chat_replay(app: AppTest) -> None:
+    data = Path(os.environ["QSM_DATA_DIR"])
+    assert "team" in texts(app) or app.dataframe  # the library lists the built-in team
+    editor(app).set_value(BROKEN).run()
+    assert not app.exception, app.exception
+    errors = [e.body for e in app.error]
+    assert any(
+        e.startswith(
+            "Line 9, column 5: channel editor -> user is declared as Draft, but editor produces Note"
+        )
+        for e in errors
+    ), errors
+    assert '  9 |   - "editor -> user: Draft"' in texts(app)  # the line itself, numbered
+    assert "writer" in graphviz_specs(app)  # drawn although it has a problem
+    assert not [b for b in app.button if "Save workflow" in b.label]  # only a draft can be saved
+    editor(app).set_value(FIXED).run()
+    assert not app.error and "No problems" in texts(app)
+    assert '"editor" -> "user"' in graphviz_specs(app) and "Note" in graphviz_specs(app)
+    button(app, "Save workflow").click().run()
+    assert not app.exception, app.exception
+    assert "Saved workflow **duo**" in texts(app)
+    assert (data / "workflows" / "duo.yaml").read_text() == FIXED
+    button(app, "Chat with duo").click().run()
+    assert not app.exception, app.exception
+    app.switch_page("pages/chat.py").run()  # AppTest does not follow st.switch_page itself
+    assert app.session_state["chat_workflow"] == "duo"
+    assert "Chat with duo" in [t.value for t in app.title]
+    assert next(s for s in app.sidebar.selectbox if s.label == "Workflow").value == "duo"
+    for question in ("Why is the sky blue?", "Why is grass green?"):
+        app.chat_input[0].set_value(question).run()
+        assert not app.exception, app.exception
+    out = texts(app)
+    assert "(fake model) reply to:" in out and "writer → editor" in out and "editor → user" in out
+    steps = [e.label for e in app.expander]
+    assert any("**writer**" in s for s in steps) and any("**editor**" in s for s in steps)
+
+    app.switch_page("pages/graph.py").run()
+    assert not app.exception, app.exception
+    runs = app.selectbox[0]
+    assert "duo" in runs.format_func(runs.value)  # the newest run is duo's
+    assert '"writer"' in graphviz_specs(app) and '"QSM"' not in graphviz_specs(app)
+    slider = app.slider[0]
+    shown = []
+    for step in range(1, int(slider.max) + 1):
+        slider.set_value(step).run()
+        assert not app.exception, app.exception
+        assert f"Step {step}/{int(slider.max)}" in texts(app)
+        current = next(c.value for c in app.caption if " · **" in c.value)  # the replayed message
+        shown.append(current.split("`")[1])
+        if current.startswith("`writer → editor`"):
+            assert '"writer" [fillcolor="#ffd54f"' in graphviz_specs(app)  # the replayed step's agent lit
+    assert shown[:3] == ["user → writer", "writer → editor", "editor → user"], shown
+    assert "Compare with another run of duo" in [s.value for s in app.subheader]
+    diff = app.dataframe[-1].value
+    status = dict(zip(diff["channel"], diff["status"], strict=True))
+    # another question: the request and the writer's draft (the fake model echoes it) changed; the
+    # editor's note, whatever it says, has new parents, so a new content id
+    assert status["user->writer:UserRequest"] == "changed" and status["writer->editor:Draft"] == "changed"
+    assert status["editor->user:Note"] in ("changed", "same content, new parents")
+
+
+def test_draft_alias_size_and_names(app: AppTest) -> None:
+    data = Path(os.environ["QSM_DATA_DIR"])
+    editor(app).set_value(BROKEN).run()
+    button(app, "Save as draft").click().run()
+    assert "Saved draft **duo**" in texts(app)
+    assert (data / "workflows" / "drafts" / "duo.yaml").read_text() == BROKEN
+    app.switch_page("pages/chat.py").run()
+    picker = next(s for s in app.sidebar.selectbox if s.label == "Workflow")
+    assert "duo" not in picker.options  # a draft never runs
+    app.switch_page("pages/workflows.py").run()
+
+    editor(app).set_value("name: a\nagents: &x []\nchannels: *x\n").run()
+    assert "cannot be saved, not even as a draft" in texts(app) and "alias" in texts(app)
+    assert not [b for b in app.button if "Save" in b.label]
+    editor(app).set_value(FIXED + "# " + "x" * 270_000 + "\n").run()
+    assert "larger than 256 KB" in texts(app)
+    assert not [b for b in app.button if "Save" in b.label]
+
+    editor(app).set_value(FIXED).run()
+    next(t for t in app.text_input if t.key == "wf-name").set_value("../../escape").run()
+    button(app, "Save workflow").click().run()
+    assert "cannot be a workflow name" in texts(app)
+    assert not (data / "escape.yaml").exists() and not (data.parent / "escape.yaml").exists()
+    next(t for t in app.text_input if t.key == "wf-name").set_value("review").run()
+    button(app, "Save workflow").click().run()
+    assert "read-only" in texts(app)
