@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -39,9 +40,21 @@ __all__ = ["serve_group"]
     show_default=True,
     help="Largest request body in bytes (larger: 413).",
 )
+@click.option(
+    "--otel",
+    type=click.Choice(["console", "otlp"]),
+    help="OpenTelemetry spans per run, agent step and tool call: to stdout, or to OTLP "
+    "(OTEL_EXPORTER_OTLP_ENDPOINT).",
+)
 @click.pass_context
 def serve_group(
-    ctx: click.Context, host: str, port: int, workers: int, folders: tuple[Path, ...], max_body: int
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    folders: tuple[Path, ...],
+    max_body: int,
+    otel: Literal["console", "otlp"] | None,
 ) -> None:
     """Serve the team over HTTP: an OpenAI-compatible /v1/chat/completions (model = a workflow) and a runs
     API (threads, background runs, event streams, cancel, resume), each user seeing only their own."""
@@ -60,7 +73,7 @@ def serve_group(
         click.echo(
             f"qsm serve on http://{host}:{port} (models: {', '.join(catalog.names())}; data: {settings.data_dir})"
         )
-        serve(runtime, host=host, port=port, catalog=catalog, workers=workers, max_body=max_body)
+        serve(runtime, host=host, port=port, catalog=catalog, workers=workers, max_body=max_body, otel=otel)
 
 
 @serve_group.group("keys")

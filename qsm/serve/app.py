@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +27,10 @@ from qsm.serve.openai_api import router as openai_router
 from qsm.serve.runs import RunManager
 from qsm.serve.runs_api import router as runs_router
 from qsm.serve.state import Server
+from qsm.serve.telemetry import Exporter, make_tracer
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "is_loopback", "serve"]
 
@@ -48,15 +52,17 @@ def create_app(
     workers: int = 2,
     queue: int = 16,
     max_body: int = MAX_BODY_BYTES,
+    tracer: Tracer | None = None,
 ) -> FastAPI:
     """The API on ``runtime`` (left open: its owner closes it). ``keys`` defaults to the key store under
-    the runtime's data dir; ``catalog`` to the built-in team."""
+    the runtime's data dir; ``catalog`` to the built-in team; with a ``tracer`` every run leaves
+    OpenTelemetry spans (:mod:`qsm.serve.telemetry`)."""
     keys = keys or KeyStore(runtime.data_dir)
     server = Server(
         runtime=runtime,
         keys=keys,
         catalog=catalog or WorkflowCatalog.load(),
-        runs=RunManager(runtime, workers=workers, queue=queue),
+        runs=RunManager(runtime, workers=workers, queue=queue, tracer=tracer),
     )
 
     @asynccontextmanager
@@ -175,6 +181,7 @@ def serve(
     catalog: WorkflowCatalog | None = None,
     workers: int = 2,
     max_body: int = MAX_BODY_BYTES,
+    otel: Exporter | None = None,
 ) -> None:
     """Serve until stopped (Ctrl-C). Binding beyond loopback needs API keys: without them every request
     would be the local user's."""
@@ -187,5 +194,6 @@ def serve(
             "the local user",
             hint="make a key per user first (qsm serve keys add USER), or bind 127.0.0.1",
         )
-    app = create_app(runtime, keys=keys, catalog=catalog, workers=workers, max_body=max_body)
+    tracer = make_tracer(otel) if otel else None
+    app = create_app(runtime, keys=keys, catalog=catalog, workers=workers, max_body=max_body, tracer=tracer)
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from qsm.errors import QsmError
 from qsm.graph.events import RunEvent, RunResult
@@ -26,6 +26,11 @@ from qsm.graph.runtime import Runtime
 from qsm.graph.spec import Workflow
 from qsm.graph.turns import Turn
 from qsm.serve.errors import ApiError
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
+
+    from qsm.serve.telemetry import RunSpans
 
 __all__ = ["KEPT_RUNS", "RunManager", "RunRequest", "ServerRun"]
 
@@ -85,8 +90,11 @@ class ServerRun:
 class RunManager:
     """Runs on ``runtime`` with at most ``workers`` at once and ``queue`` more waiting."""
 
-    def __init__(self, runtime: Runtime, *, workers: int = 2, queue: int = 16) -> None:
+    def __init__(
+        self, runtime: Runtime, *, workers: int = 2, queue: int = 16, tracer: Tracer | None = None
+    ) -> None:
         self.runtime = runtime
+        self._tracer = tracer
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qsm-run")
         self._limit = workers + queue
         self._runs: OrderedDict[str, ServerRun] = OrderedDict()
@@ -143,6 +151,24 @@ class RunManager:
         self._pool.shutdown(wait=True, cancel_futures=False)
 
     def _execute(self, run: ServerRun, request: RunRequest) -> None:
+        if self._tracer is None:
+            self._drive(run, request, None)
+            return
+        from qsm.serve.telemetry import RunSpans
+
+        attributes = {
+            "qsm.thread_id": run.thread_id,
+            "qsm.run_id": run.run_id,
+            "qsm.user": run.user,
+            "qsm.kind": run.kind,
+            "qsm.workflow": request.workflow.name if request.workflow else None,
+        }
+        with RunSpans(self._tracer, attributes) as spans:
+            self._drive(run, request, spans)
+            if run.status != "success":
+                spans.failed(run.error or run.status)
+
+    def _drive(self, run: ServerRun, request: RunRequest, spans: RunSpans | None) -> None:
         try:
             if run.cancel.is_set():
                 run.status = "interrupted"
@@ -152,6 +178,8 @@ class RunManager:
             try:
                 for event in events:
                     run._add(event)
+                    if spans is not None:
+                        spans.add(event)
                     if run.cancel.is_set():
                         break
             finally:  # a cancelled run stops here: the runner marks its thread interrupted
