@@ -106,3 +106,35 @@ def _finish(proc: subprocess.Popen[str]) -> dict[str, object]:
 
 def _run(data_dir: Path, name: str, count: int) -> dict[str, object]:
     return _finish(_start(data_dir, name, count))
+
+
+def test_qsm_memory_ingest_runs_while_another_process_writes(tmp_path: Path) -> None:
+    import os
+    import random
+
+    rng = random.Random(7)
+    words = ["amber", "basil", "cedar", "delta", "ember", "fjord", "grove", "heron", "inlet", "juniper"]
+    paragraphs = [" ".join(rng.choice(words) for _ in range(60)) + f" paragraph {i}." for i in range(400)]
+    doc = tmp_path / "field-notes.md"
+    doc.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QSM_")}
+    env.update(QSM_DATA_DIR=str(tmp_path), QSM_MEMORY__EMBEDDER="hashing")
+    settings = MemorySettings(embedder="hashing")
+    with open_memory(settings, tmp_path) as mem:  # the app, writing while the CLI ingests
+        mem.write("the app was here first", "/knowledge/app", as_agent="user")
+        ingest = subprocess.Popen(
+            [sys.executable, "-c", "from qsm.cli import main; main()", "memory", "ingest", str(doc)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        written = 1
+        while ingest.poll() is None:
+            mem.write(f"app note {written} while ingesting", "/knowledge/app", as_agent="user")
+            written += 1
+        out, err = ingest.communicate()
+        assert ingest.returncode == 0, err
+        chunks = int(out.split(": ", 1)[1].split(" chunks added", 1)[0])
+        assert chunks > 64 and written > 1
+        assert mem.stats()["entries"] == chunks + written
+        assert len(mem.ls("/knowledge/field-notes").entries) == chunks
+        hit = mem.search(paragraphs[-1], under="/knowledge/field-notes", k=1)[0]
+        assert "paragraph 399." in hit.entry.text
