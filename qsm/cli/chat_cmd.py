@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +71,11 @@ def chat_cmd(cli_ctx: CliContext, thread_id: str | None, spec: Path | None, **kw
                 if not _command(chat, line.strip(), printer):
                     break
                 continue
-            printer.play(lambda cancel, line=line: chat.stream(line, cancel=cancel))
+            printer.play(partial(_ask, chat, line))
+
+
+def _ask(chat: Conversation, line: str, cancel: threading.Event) -> Iterator[RunEvent]:
+    return chat.stream(line, cancel=cancel)
 
 
 def _read() -> str | None:

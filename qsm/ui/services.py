@@ -11,6 +11,7 @@ import streamlit as st
 
 from qsm.errors import QsmError
 from qsm.graph import Runtime
+from qsm.graph.run_manager import RunManager
 from qsm.redact import redact_urls
 from qsm.settings import QsmSettings, load_settings
 
@@ -20,6 +21,7 @@ __all__ = [
     "current_settings",
     "guarded",
     "live_threads",
+    "run_manager",
     "runtime",
     "set_overrides",
 ]
@@ -51,11 +53,25 @@ def runtime() -> Runtime:
     return _runtime(current_settings().model_dump_json())
 
 
+MAX_RUNS_ENV = "QSM_UI_MAX_RUNS"
+
+
 @st.cache_resource
+def run_manager() -> RunManager:
+    """The app process's one run manager: runs go on in the background while pages come and go, at most
+    $QSM_UI_MAX_RUNS (2) at once; every tab and page follows them from it."""
+    value = os.environ.get(MAX_RUNS_ENV) or "2"
+    if not value.isdigit() or int(value) < 1:
+        raise QsmError(
+            f"{MAX_RUNS_ENV}={value!r} is not a number of runs", hint=f"set {MAX_RUNS_ENV}=2, or unset it"
+        )
+    return RunManager(max_running=int(value))
+
+
 def live_threads() -> set[str]:
     """The threads whose runs this app process is driving now: a thread the run store still marks
     ``running`` but that is not here was stopped without being marked, or its process died."""
-    return set()
+    return run_manager().live_threads()
 
 
 def guarded(render: Any) -> None:

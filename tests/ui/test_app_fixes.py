@@ -213,6 +213,7 @@ def test_sidebar_titles_cut_at_words_and_status_in_words(app: AppTest) -> None: 
     from qsm.settings import load_settings
 
     ask(app, "Why is the sea salty, and why are the rivers that flow into it not salty at all?")
+    next(b for b in app.sidebar.button if b.label == "New chat").click().run()  # else a second turn
     ask(app, "Name a prime number.")
     store = RunStore(load_settings().data_dir / "runs.sqlite")
     first, second = store.threads(2)
