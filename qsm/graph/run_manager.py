@@ -41,11 +41,16 @@ EventSource = Callable[[threading.Event], Iterator["RunEvent"]]
 
 
 class LiveRun:
-    """One run driven by a :class:`RunManager`: its events so far, its phase, its stop signal."""
+    """One run driven by a :class:`RunManager`: its events so far, its phase, its stop signal; ``question``
+    is the turn's question and ``data_dir`` the data dir of the runtime it runs on (when known)."""
 
-    def __init__(self, thread_id: str, kind: Literal["ask", "resume"]) -> None:
+    def __init__(
+        self, thread_id: str, kind: Literal["ask", "resume"], *, question: str = "", data_dir: str = ""
+    ) -> None:
         self.thread_id = thread_id
         self.kind = kind
+        self.question = question
+        self.data_dir = data_dir
         self.cancel = threading.Event()
         self.phase: RunPhase = "queued"
         self.error: QsmError | None = None
@@ -135,7 +140,7 @@ class RunManager:
         def events(cancel: threading.Event) -> Iterator[RunEvent]:
             return stream(workflow, prompt, runtime=runtime, thread_id=thread_id, user=user, cancel=cancel)
 
-        return self.start(thread_id, events, kind="ask")
+        return self.start(thread_id, events, kind="ask", question=prompt, data_dir=str(runtime.data_dir))
 
     def resume(self, runtime: Runtime, thread_id: str, *, options: dict[str, Any] | None = None) -> LiveRun:
         """Finish the thread's stopped turn in the background (see :func:`qsm.graph.runner.stream_resume`)."""
@@ -144,10 +149,18 @@ class RunManager:
         def events(cancel: threading.Event) -> Iterator[RunEvent]:
             return stream_resume(thread_id, runtime=runtime, options=options, cancel=cancel)
 
-        return self.start(thread_id, events, kind="resume")
+        info = runtime.runs.thread(thread_id)
+        question = info.request if info is not None else ""
+        return self.start(thread_id, events, kind="resume", question=question, data_dir=str(runtime.data_dir))
 
     def start(
-        self, thread_id: str, events: EventSource, *, kind: Literal["ask", "resume"] = "ask"
+        self,
+        thread_id: str,
+        events: EventSource,
+        *,
+        kind: Literal["ask", "resume"] = "ask",
+        question: str = "",
+        data_dir: str = "",
     ) -> LiveRun:
         """Drive ``events(cancel)`` (a run's event stream, given the run's stop signal) in the background."""
         with self._lock:
@@ -157,7 +170,7 @@ class RunManager:
                     f"thread {thread_id} has a run going",
                     hint="wait for it to finish, or stop it first",
                 )
-            run = LiveRun(thread_id, kind)
+            run = LiveRun(thread_id, kind, question=question, data_dir=data_dir)
             self._runs[thread_id] = run
             self._runs.move_to_end(thread_id)
             self._forget_old()
