@@ -60,8 +60,15 @@ def serve_group(
     API (threads, background runs, event streams, cancel, resume), each user seeing only their own."""
     if ctx.invoked_subcommand is not None:
         return
+    from qsm.errors import ConfigError
     from qsm.graph.runtime import Runtime
-    from qsm.serve.app import serve
+
+    try:
+        from qsm.serve.app import serve
+    except ImportError as exc:
+        raise ConfigError(
+            f"qsm serve needs {exc.name or 'the server packages'}", hint='pip install -e ".[serve]"'
+        ) from None
     from qsm.serve.catalog import WorkflowCatalog
 
     cli_ctx = ctx.find_object(CliContext)
