@@ -30,8 +30,8 @@ __all__ = ["serve_group"]
     "folders",
     multiple=True,
     type=click.Path(path_type=Path, exists=True, file_okay=False),
-    help="A folder of workflow specs (*.yaml) to offer as models, besides the team (repeatable; "
-    "<data_dir>/workflows is read when it exists).",
+    help="A folder of workflow specs (*.yaml) to offer as models, besides the library's (the team, the "
+    "examples, <data_dir>/workflows; `qsm workflows`). Repeatable.",
 )
 @click.option(
     "--max-body",
@@ -74,8 +74,7 @@ def serve_group(
     cli_ctx = ctx.find_object(CliContext)
     assert cli_ctx is not None
     settings = cli_ctx.settings
-    own = settings.data_dir / "workflows"
-    catalog = WorkflowCatalog.load([*folders, *([own] if own.is_dir() else [])])
+    catalog = WorkflowCatalog.load(settings.data_dir, folders)
     with Runtime(settings) as runtime:
         click.echo(
             f"qsm serve on http://{host}:{port} (models: {', '.join(catalog.names())}; data: {settings.data_dir})"

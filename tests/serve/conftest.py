@@ -21,8 +21,6 @@ from qsm.serve import KeyStore, create_app
 from qsm.serve.catalog import WorkflowCatalog
 from tests.helpers import fake_runtime
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
 
 @dataclass
 class Served:
@@ -43,7 +41,7 @@ def serving(
     uvicorn on 127.0.0.1 and an ephemeral port until the block ends."""
     runtime = fake_runtime(tmp, models or {}, defaults={"model": {"backend": "fake"}})
     keys = KeyStore(runtime.data_dir)
-    catalog = WorkflowCatalog.load([EXAMPLES])
+    catalog = WorkflowCatalog.load(runtime.data_dir)  # the library: the team and the shipped examples
     app = create_app(runtime, keys=keys, catalog=catalog, **app_options)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

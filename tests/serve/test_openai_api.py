@@ -9,6 +9,7 @@ import httpx
 from openai import OpenAI
 
 from qsm.agents import FakeChatModel
+from qsm.serve.catalog import WorkflowCatalog
 from tests.serve.conftest import Served, serving
 
 
@@ -84,3 +85,17 @@ def test_earlier_messages_reach_the_team_as_the_conversation(tmp_path: Path) -> 
     seen = json.dumps([call.messages for call in weq.calls])
     assert "My cat is called Ziggurat." in seen and "Noted: Ziggurat." in seen
     assert "You are helpful." not in seen  # each agent keeps its own system prompt
+
+
+def test_the_data_dirs_workflows_and_extra_folders_are_models(tmp_path: Path) -> None:
+    review = (Path(__file__).resolve().parents[2] / "examples" / "review.yaml").read_text()
+    mine = tmp_path / "data" / "workflows"
+    mine.mkdir(parents=True)
+    (mine / "mine.yaml").write_text(review.replace("name: review", "name: my-review"))
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "other.yaml").write_text(review.replace("name: review", "name: other-review"))
+    (extra / "broken.yaml").write_text("name: broken\nagents: [\n")
+    names = WorkflowCatalog.load(tmp_path / "data", [extra]).names()
+    assert names[0] == "team" and {"review", "team-vote", "my-review", "other-review"} <= set(names)
+    assert "broken" not in names
