@@ -27,7 +27,7 @@ from qsm.serve.openai_api import router as openai_router
 from qsm.serve.runs import RunManager
 from qsm.serve.runs_api import router as runs_router
 from qsm.serve.state import Server
-from qsm.serve.telemetry import Exporter, make_tracer
+from qsm.serve.telemetry import Exporter, TracedModels, make_tracer
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
@@ -58,6 +58,8 @@ def create_app(
     the runtime's data dir; ``catalog`` to the built-in team; with a ``tracer`` every run leaves
     OpenTelemetry spans (:mod:`qsm.serve.telemetry`)."""
     keys = keys or KeyStore(runtime.data_dir)
+    if tracer is not None and not isinstance(runtime.models, TracedModels):
+        runtime.models = TracedModels(runtime.models, tracer)  # a span per model call
     server = Server(
         runtime=runtime,
         keys=keys,

@@ -1,9 +1,10 @@
 """OpenTelemetry spans for the server's runs (``qsm serve --otel console|otlp``): one ``qsm.run`` span per
 run, a ``qsm.node`` child per agent step (opened at its ``step`` event, closed at its ``node_done``), a
-``qsm.tool`` child per tool call. Attributes: thread and run ids, user, workflow, the run's status, final
-content id, tokens, calls and seconds (each agent's too, from SOM's cost report). The spans are built from
-the run's typed events, so they time what the events time. opentelemetry-sdk is optional: without it
-``--otel`` says how to install it."""
+``qsm.tool`` child per tool call, and a ``qsm.model_call`` child per model call (:class:`TracedModels`:
+agent, model, prompt and completion tokens, seconds, finish reason). The run's attributes: thread and run
+ids, user, workflow, status, final content id, tokens, calls and seconds (each agent's too, from SOM's
+cost report). Node and tool spans are built from the run's typed events, so they time what the events
+time. opentelemetry-sdk is optional: without it ``--otel`` says how to install it."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from qsm.agents.backend import ChatMessage, ChatModel, Completion, ModelRequest
+from qsm.agents.pool import ModelPool
+from qsm.agents.settings import AgentSettings
 from qsm.errors import ConfigError
 from qsm.graph.events import RunEvent
 
 if TYPE_CHECKING:
+    from contextvars import Token
+
+    from opentelemetry.context import Context
     from opentelemetry.trace import Span, Tracer
 
-__all__ = ["Exporter", "RunSpans", "make_tracer"]
+__all__ = ["Exporter", "RunSpans", "TracedModels", "make_tracer"]
 
 Exporter = Literal["console", "otlp"]
 
@@ -61,9 +68,15 @@ class RunSpans:
         self._root: Span | None = None
         self._nodes: dict[tuple[str, int | None], Span] = {}
         self._tokens: dict[tuple[str, int | None], int] = {}
+        self._token: Token[Context] | None = None
 
     def __enter__(self) -> RunSpans:
+        from opentelemetry import context, trace
+
         self._root = self._tracer.start_span("qsm.run", attributes=self._attributes)
+        # current in this worker thread, and in the graph's threads (they copy its context): model calls
+        # (:class:`TracedModels`) become its children
+        self._token = context.attach(trace.set_span_in_context(self._root))
         return self
 
     def add(self, event: RunEvent) -> None:
@@ -119,10 +132,13 @@ class RunSpans:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        from opentelemetry import context
         from opentelemetry.trace import Status, StatusCode
 
         for key in list(self._nodes):
             self._end_node(key)
+        if self._token is not None:
+            context.detach(self._token)
         assert self._root is not None
         if exc is not None:
             self._root.record_exception(exc)
@@ -141,3 +157,58 @@ class RunSpans:
         if span is not None:
             span.set_attribute("qsm.streamed_tokens", self._tokens.pop(key, 0))
             span.end()
+
+
+class TracedModels(ModelPool):
+    """The runtime's model pool with a ``qsm.model_call`` span around every model call."""
+
+    def __init__(self, inner: ModelPool, tracer: Tracer) -> None:
+        super().__init__()
+        self._inner = inner
+        self._tracer = tracer
+        self._traced: dict[tuple[str, int], ChatModel] = {}
+
+    def model_for(self, agent: str, settings: AgentSettings) -> ChatModel:
+        model = self._inner.model_for(agent, settings)
+        key = (agent, id(model))
+        with self._lock:
+            if key not in self._traced:
+                self._traced[key] = _TracedModel(model, agent, self._tracer)
+            return self._traced[key]
+
+    @property
+    def llama_bases(self) -> list[Any]:
+        return self._inner.llama_bases
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _TracedModel:
+    def __init__(self, model: ChatModel, agent: str, tracer: Tracer) -> None:
+        self._model = model
+        self._agent = agent
+        self._tracer = tracer
+        self.name = model.name
+        self.context_window = model.context_window
+        self.supports_tools = model.supports_tools
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        return self._model.count_tokens(messages)
+
+    def complete(self, request: ModelRequest) -> Completion:
+        attributes = {"qsm.agent": self._agent, "gen_ai.request.model": self.name}
+        with self._tracer.start_as_current_span("qsm.model_call", attributes=attributes) as span:
+            done = self._model.complete(request)
+            span.set_attributes(
+                {
+                    "gen_ai.usage.input_tokens": done.prompt_tokens,
+                    "gen_ai.usage.output_tokens": done.completion_tokens,
+                    "qsm.seconds": done.seconds,
+                    "qsm.finish_reason": done.finish_reason,
+                }
+            )
+            return done
+
+    def close(self) -> None:
+        self._model.close()

@@ -41,6 +41,12 @@ def test_a_run_leaves_its_spans(tmp_path: Path) -> None:
     assert all(s.parent is not None and s.parent.span_id == run.context.span_id for s in nodes)
     assert all(run.start_time <= s.start_time and s.end_time <= run.end_time for s in nodes)  # type: ignore[operator]
     assert run.status.status_code != StatusCode.ERROR
+    calls = [s for s in spans if s.name == "qsm.model_call"]
+    assert len(calls) == attributes["qsm.calls"]
+    assert all(s.parent is not None and s.parent.span_id == run.context.span_id for s in calls)
+    weq = [dict(s.attributes or {}) for s in calls if dict(s.attributes or {})["qsm.agent"] == "WeQ"]
+    assert weq and weq[0]["gen_ai.usage.output_tokens"] > 0 and weq[0]["qsm.finish_reason"] == "stop"
+    assert sum(a["gen_ai.usage.output_tokens"] for a in weq) == attributes["qsm.agent.WeQ.completion_tokens"]
 
 
 def test_a_failed_run_span_is_marked(tmp_path: Path) -> None:
