@@ -193,7 +193,15 @@ class ChromaBackend:
             return  # a server keeps one index for all its clients
         with self._guard("reopening the store"):
             self._collection = None
-            self._client.close()
+            close = getattr(self._client, "close", None)
+            if close is not None:
+                close()
+            else:  # chromadb before close(): drop the process's shared instance for this path
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                system = SharedSystemClient._identifier_to_system.pop(str(self._directory), None)
+                if system is not None:
+                    system.stop()
             self._client = _persistent_client(self._directory)
             self._collection = self._client.get_collection(self._collection_name, embedding_function=None)
 
