@@ -38,9 +38,11 @@ def sidebar(rt: Runtime) -> None:
             st.error(f"{err.message}\n\n{err.hint}")
         st.subheader("Threads")
         live = services.live_threads()
+        drawn = st.session_state["threads_drawn"] = {}
         for info in rt.runs.threads(25):
+            drawn[info.thread_id] = thread_label(info.request, info.status, live=info.thread_id in live)
             st.button(
-                thread_label(info.request, info.status, live=info.thread_id in live),
+                drawn[info.thread_id],
                 key=f"thread-{info.thread_id}",
                 width="stretch",
                 help=f"{info.request[:300]}\n\n{info.thread_id} · {info.status} · workflow {info.workflow}",
@@ -194,6 +196,8 @@ def follow(rt: Runtime, run: LiveRun, workflow: Workflow) -> None:
         waiting.empty()
         view.handle(event)
         show_live_graph(live, event, workflow, book)
+    if _sidebar_is_stale(rt, run):  # drawn while the run went: once more, with the run's status now
+        st.rerun()
     stop.empty()
     live.graphviz_chart(topology_dot(workflow, book.channels(), compact=True), width="stretch")
     if run.error is not None:
@@ -204,6 +208,19 @@ def follow(rt: Runtime, run: LiveRun, workflow: Workflow) -> None:
         if view.result.status not in FINISHED:
             with left:
                 resume_button(rt, run.thread_id)
+
+
+def _sidebar_is_stale(rt: Runtime, run: LiveRun) -> bool:
+    """Whether the sidebar shows the run's thread otherwise than it stands now (it was drawn while the run
+    went, or before it started); true at most once per run, so that a page redraws once."""
+    info = rt.runs.thread(run.thread_id)
+    if info is None or st.session_state.get("redrawn_for") == (run.thread_id, run.started):
+        return False
+    now = thread_label(info.request, info.status, live=run.thread_id in services.live_threads())
+    if st.session_state.get("threads_drawn", {}).get(run.thread_id) == now:
+        return False
+    st.session_state["redrawn_for"] = (run.thread_id, run.started)
+    return True
 
 
 def _stop_clicked(thread_id: str) -> None:
