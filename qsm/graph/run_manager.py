@@ -16,12 +16,12 @@ One run per thread at a time: a new turn or a resume on a thread whose run is st
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
 from qsm.errors import QsmError
@@ -112,14 +112,18 @@ class LiveRun:
 
 class RunManager:
     """Drives runs in the background, at most ``max_running`` at once (the others wait in a queue), and
-    remembers the last run of each thread (the last ``keep`` threads' runs once they have finished)."""
+    remembers the last run of each thread (the last ``keep`` threads' runs once they have finished).
+
+    Its workers are daemon threads: a process that exits does not wait for its runs, which the run store
+    still marks ``running`` (shown as stopped) and which resume from their last checkpoint."""
 
     def __init__(self, max_running: int = 2, keep: int = 200) -> None:
         if max_running < 1:
             raise ValueError("max_running must be at least 1")
         self.max_running = max_running
         self.keep = keep
-        self._pool = ThreadPoolExecutor(max_workers=max_running, thread_name_prefix="qsm-run")
+        self._queue: queue.SimpleQueue[tuple[LiveRun, EventSource] | None] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
         self._runs: OrderedDict[str, LiveRun] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -174,7 +178,13 @@ class RunManager:
             self._runs[thread_id] = run
             self._runs.move_to_end(thread_id)
             self._forget_old()
-            self._pool.submit(self._drive, run, events)
+            while len(self._workers) < self.max_running:
+                worker = threading.Thread(
+                    target=self._work, name=f"qsm-run-{len(self._workers)}", daemon=True
+                )
+                worker.start()
+                self._workers.append(worker)
+            self._queue.put((run, events))
         return run
 
     def get(self, thread_id: str) -> LiveRun | None:
@@ -206,7 +216,17 @@ class RunManager:
             runs = list(self._runs.values())
         for run in runs:
             run.stop()
-        self._pool.shutdown(wait=wait, cancel_futures=False)
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for _ in workers:
+            self._queue.put(None)
+        if wait:
+            for worker in workers:
+                worker.join()
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            self._drive(*item)
 
     def _drive(self, run: LiveRun, source: EventSource) -> None:
         # a run stopped while queued still starts: its question is recorded and it stops before its
