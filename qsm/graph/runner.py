@@ -325,7 +325,12 @@ def _start_turn(
     yield MessageEvent(node="input", envelope=request)
     # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns,
     # and QSM and WeQ see the latest of them (older ones summarised by WeQ)
-    earlier, spent = yield from carry_over(runtime, workflow, thread_id, given)
+    try:
+        earlier, spent = yield from carry_over(runtime, workflow, thread_id, given, cancel)
+    except RunCancelled:  # stopped while WeQ summarised the earlier turns: resume starts the turn again
+        runtime.runs.set_status(thread_id, "interrupted")
+        yield DoneEvent(result=_result(thread_id, {}).model_copy(update={"status": "interrupted"}))
+        return
     conversation = earlier.model_dump(mode="json") if earlier else None
     initial = new_run_input(workflow.name, request.model_dump(), conversation, spent)
     yield from _drive(runtime, workflow, thread_id, initial, cancel=cancel)

@@ -10,6 +10,7 @@ it started.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,11 @@ _TURN_CHARS = 600  # each older turn's question and answer, as WeQ reads them to
 
 
 def carry_over(
-    runtime: Runtime, workflow: Workflow, thread_id: str, given: Sequence[Turn] = ()
+    runtime: Runtime,
+    workflow: Workflow,
+    thread_id: str,
+    given: Sequence[Turn] = (),
+    cancel: threading.Event | None = None,
 ) -> Generator[RunEvent, None, tuple[EarlierTurns | None, dict[str, dict[str, Any]]]]:
     """The earlier turns a new turn on ``thread_id`` sees, and what preparing them cost (WeQ's summary call,
     whose events this generator yields). Nothing on a new thread, for a pipeline, or with
@@ -71,7 +76,7 @@ def carry_over(
         keep, older = [clipped(newest, share)], turns.turns[:-1]
     summary, spent = turns.summary, dict[str, dict[str, Any]]()
     if older:
-        summary, spent = yield from _summarise(runtime, workflow, turns.summary, older, budget)
+        summary, spent = yield from _summarise(runtime, workflow, turns.summary, older, budget, cancel)
     summary_chars = len(summary) * (budget // 2) // max(1, tokens(EarlierTurns(summary=summary)))
     kept = EarlierTurns(summary=clip(summary, 1.0, summary_chars) if summary else "", turns=keep)
     return _with_budget(kept, tokens(kept), budget), spent
@@ -96,14 +101,19 @@ def _last_turn(values: dict[str, Any], unfinished: str) -> Turn | None:
 
 
 def _summarise(
-    runtime: Runtime, workflow: Workflow, summary: str, older: list[Turn], budget: int
+    runtime: Runtime,
+    workflow: Workflow,
+    summary: str,
+    older: list[Turn],
+    budget: int,
+    cancel: threading.Event | None = None,
 ) -> Generator[RunEvent, None, tuple[str, dict[str, dict[str, Any]]]]:
     """WeQ's summary of ``summary`` and the ``older`` turns: one call, its reply capped at a third of the
     history budget, charged to the run. A spent budget keeps the summary there was."""
     agent = workflow.by_role("communicator")
     node = f"{agent.name}.summarise"
     yield StepEvent(node=node, agent=agent.name)
-    call = AgentCall(runtime, agent, node=node, limits=runtime.limits(workflow), spent={})
+    call = AgentCall(runtime, agent, node=node, limits=runtime.limits(workflow), spent={}, cancel=cancel)
     sampling = call.settings.sampling
     call.settings = call.settings.model_copy(
         update={

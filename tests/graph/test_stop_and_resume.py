@@ -17,7 +17,9 @@ import pytest
 from qsm.agents import FakeChatModel
 from qsm.agents.fake import FakeCall, Reply
 from qsm.graph.events import RunEvent
-from qsm.graph.runner import stream, stream_resume
+from qsm.graph.runner import run, stream, stream_resume
+from tests.graph.test_conversation import _fakes as conversation_fakes
+from tests.graph.test_conversation import _weq
 from tests.helpers import ACCEPT, BUDGET, PLAN, fake_runtime
 
 QUESTION = "What is 2+2?"
@@ -129,3 +131,27 @@ def test_a_stop_before_the_run_is_asked_leaves_nothing_half_done(tmp_path: Path)
         assert not [e for e in events if e.type == "token"]
         result = list(stream_resume("T", runtime=rt))[-1]
         assert result.type == "done" and result.result.status == "ok"
+
+
+def test_a_stop_while_weq_summarises_earlier_turns_restarts_the_turn_on_resume(tmp_path: Path) -> None:
+    """A new turn on a long conversation first has WeQ summarise the older turns; Stop lands in that call
+    (before the graph starts), and resume asks the turn again."""
+    questions = [f"Tell me about topic number {i} in some detail please." for i in range(4)]
+    fakes = conversation_fakes(len(questions) + 1)
+    fakes["WeQ"] = FakeChatModel([_weq] * 12, auto=False, delay_s=0.5)  # each call streams over 0.5 s
+    with fake_runtime(tmp_path, fakes, runtime={"history_tokens": 60}) as rt:
+        for question in questions[:-1]:
+            assert run(None, question, runtime=rt, thread_id="T").status == "ok"
+        cancel = threading.Event()
+        events = []
+        for event in stream(None, questions[-1], runtime=rt, thread_id="T", cancel=cancel):
+            events.append(event)
+            if event.type == "step" and event.node == "WeQ.summarise":
+                cancel.set()
+        assert cancel.is_set(), "WeQ never summarised"
+        assert events[-1].type == "done" and events[-1].result.status == "interrupted"
+        assert not [e for e in events if e.type == "step" and e.node != "WeQ.summarise"], "the graph ran"
+        result = list(stream_resume("T", runtime=rt))[-1]
+    assert result.type == "done" and result.result.status == "ok"
+    asked = [e for e in result.result.trace if e.type == "UserRequest"]
+    assert len(asked) == 1 and asked[0].payload["text"] == questions[-1]
