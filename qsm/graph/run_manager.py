@@ -239,7 +239,7 @@ class RunManager:
                 run._publish(event)
         except QsmError as err:
             error = err
-        except Exception as exc:  # reported to the readers; the run store marks the thread failed
+        except BaseException as exc:  # reported to the readers; the worker goes on with the next run
             error = QsmError(f"the run failed: {type(exc).__name__}: {exc}")
         finally:
             close = getattr(events, "close", None)
