@@ -146,3 +146,20 @@ def test_a_failing_run_reports_its_error_to_readers(tmp_path: Path) -> None:
         assert _events(run) == []
     assert run.finished and run.error is not None and "empty" in run.error.message
     manager.shutdown()
+
+
+def test_a_run_that_crashes_does_not_take_its_worker_with_it() -> None:
+    manager = RunManager(max_running=1)
+
+    def crash(cancel: threading.Event) -> Iterator[RunEvent]:
+        yield StepEvent(node="n", agent="A")
+        raise RuntimeError("boom")
+
+    def fine(cancel: threading.Event) -> Iterator[RunEvent]:
+        yield DoneEvent(result=RunResult(thread_id="b", final=None, final_id=None, status="incomplete"))
+
+    crashed, after = manager.start("a", crash), manager.start("b", fine)
+    assert [e.type for e in _events(crashed)] == ["step"]
+    assert crashed.error is not None and "RuntimeError: boom" in crashed.error.message
+    assert [e.type for e in _events(after)] == ["done"] and after.error is None
+    manager.shutdown()
