@@ -24,7 +24,8 @@ _STEP_LABEL = {
 
 
 def step_title(agent: str | None, node: str | None, candidate: int | None) -> str:
-    label = _STEP_LABEL.get(node or "", f"runs {node}")
+    # a pipeline's step is named after its agent
+    label = _STEP_LABEL.get(node or "", "takes its turn" if node == agent else f"runs {node}")
     return f"**{agent or 'qsm'}** {label}" + (f" · candidate {candidate}" if candidate is not None else "")
 
 
@@ -137,10 +138,12 @@ def render_final(where: Any, result: RunResult) -> None:
     else:
         where.markdown(final.text or "_(empty answer)_")
     score = f", Ref score {final.score:.2f}" if final.score is not None else ""
-    where.caption(
-        f"{badge} {final.status} · {final.collapse}, candidate {final.chosen_candidate} of "
-        f"{final.candidates}{score} · `{result.final_id}`"
+    picked = (
+        f", candidate {final.chosen_candidate} of {final.candidates}"
+        if final.chosen_candidate is not None
+        else ""
     )
+    where.caption(f"{badge} {final.status} · {final.collapse}{picked}{score} · `{result.final_id}`")
     if final.citations:
         sources = where.expander(f"sources from memory ({len(final.citations)})")
         for i, cite in enumerate(final.citations, 1):

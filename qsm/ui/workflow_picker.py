@@ -13,6 +13,7 @@ import streamlit as st
 
 from qsm.graph import Workflow
 from qsm.graph.library import WorkflowLibrary
+from qsm.graph.runtime import Runtime
 
 __all__ = ["CHAT_WORKFLOW", "chosen_workflow", "open_thread", "workflow_picker"]
 
@@ -30,9 +31,16 @@ def _changed() -> None:
     st.session_state["conversation"] = []
 
 
-def workflow_picker(where: Any, data_dir: Path) -> str:
-    """Draw the picker in ``where``; the chosen workflow's name."""
-    names = _runnable(data_dir)
+def workflow_picker(where: Any, rt: Runtime) -> str:
+    """Draw the picker in ``where``; the chosen workflow's name. An open chat (clicked, or a ``?thread=``
+    link) shows the workflow its run recorded."""
+    names = _runnable(rt.data_dir)
+    thread = st.session_state.get("thread") or st.query_params.get("thread")
+    if thread and st.session_state.get("picker_thread") != thread:
+        st.session_state["picker_thread"] = thread
+        info = rt.runs.thread(thread)
+        if info is not None and info.workflow in names:
+            st.session_state[CHAT_WORKFLOW] = info.workflow
     if st.session_state.get(CHAT_WORKFLOW) not in names:
         st.session_state[CHAT_WORKFLOW] = DEFAULT
     return str(

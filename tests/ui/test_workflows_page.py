@@ -79,13 +79,22 @@ def test_write_check_fix_save_chat_replay(app: AppTest) -> None:
     assert app.session_state["chat_workflow"] == "duo"
     assert "Chat with duo" in [t.value for t in app.title]
     assert next(s for s in app.sidebar.selectbox if s.label == "Workflow").value == "duo"
-    for question in ("Why is the sky blue?", "Why is grass green?"):
+    for question in ("Why is the sky blue?", "Why is grass green?"):  # two chats with duo
+        next(b for b in app.sidebar.button if "New chat" in b.label).click().run()
         app.chat_input[0].set_value(question).run()
         assert not app.exception, app.exception
+        assert next(s for s in app.sidebar.selectbox if s.label == "Workflow").value == "duo"
     out = texts(app)
     assert "(fake model) reply to:" in out and "writer → editor" in out and "editor → user" in out
     steps = [e.label for e in app.expander]
     assert any("**writer**" in s for s in steps) and any("**editor**" in s for s in steps)
+    picker = next(s for s in app.sidebar.selectbox if s.label == "Workflow")
+    picker.set_value("team").run()  # another workflow: a new chat with the team
+    assert "Ask the team" in [t.value for t in app.title] and not app.session_state["conversation"]
+    duo_thread = next(b for b in app.sidebar.button if b.key and b.key.startswith("thread-"))
+    duo_thread.click().run()  # a past chat brings back its workflow
+    assert next(s for s in app.sidebar.selectbox if s.label == "Workflow").value == "duo"
+    assert "Chat with duo" in [t.value for t in app.title]
 
     app.switch_page("pages/graph.py").run()
     assert not app.exception, app.exception

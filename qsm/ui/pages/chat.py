@@ -30,7 +30,7 @@ def sidebar(rt: Runtime) -> None:
         if st.button("New chat", icon=":material/add:", width="stretch"):
             st.session_state.pop("thread", None)
             st.session_state["conversation"] = []
-        workflow_picker(st, rt.data_dir)
+        workflow_picker(st, rt)
         st.session_state["user"] = st.text_input("You are", value=st.session_state.get("user", "local"))
         try:
             check_user_id(st.session_state["user"])

@@ -96,7 +96,7 @@ def show_problems(where: st.delta_generator.DeltaGenerator, check: SpecCheck, te
     for issue in check.issues:
         head = f"Line {issue.line}, column {issue.column}: " if issue.line is not None else ""
         body = f"{head}{issue.message}" + (f"\n\n{issue.hint}" if issue.hint else "")
-        where.error(body, icon="🚫")
+        where.error(body, icon=":material/error:")
         if issue.line is not None and 0 < issue.line <= len(lines):
             where.code(f"{issue.line:>3} | {lines[issue.line - 1]}", language=None)
 
@@ -119,7 +119,7 @@ def body() -> None:
     text = left.text_area(
         "Spec (YAML)",
         key="wf-yaml",
-        height=440,
+        height=360,
         help="Checked as you edit (click outside the box or press Ctrl+Enter to apply).",
     )
     check = check_spec(text, "spec")
