@@ -113,3 +113,19 @@ def test_drafts_are_listed_but_never_run(tmp_path: Path) -> None:
         library.save_draft((SPECS / "alias.yaml").read_text(), "aliased")
     with pytest.raises(SpecError, match="larger than 256 KB"):
         library.save_draft("name: big\n# " + "x" * 300_000 + "\n", "big")
+
+
+def test_workflow_load_by_name(tmp_path: Path) -> None:
+    from qsm.graph import Workflow
+
+    data = tmp_path / "d"
+    assert Workflow.load("team", data) == Workflow.default()
+    assert Workflow.load("review", data).agent("critic").role == "reflector"
+    WorkflowLibrary(data).save((EXAMPLES_DIR / "review.yaml").read_text(), name="my-review")
+    mine = Workflow.load("my-review", data)
+    assert mine.name == "my-review" and [a.name for a in mine.agents] == ["writer", "critic", "editor"]
+    assert (
+        (data / "workflows" / "my-review.yaml").read_text().startswith("# A custom pipeline")
+    )  # comments kept
+    with pytest.raises(SpecError, match="no workflow named 'nope'"):
+        Workflow.load("nope", data)
