@@ -216,35 +216,6 @@ class OpenAIChatModel:
         self._client.close()
 
 
-class _Cutoff:
-    """Shuts a streaming reply's socket at ``deadline``: a read blocked on a server that sends nothing
-    more, or too little to finish a line, then ends at once instead of after a whole read timeout."""
-
-    def __init__(self, deadline: float | None) -> None:
-        self.deadline = deadline
-        self.fired = threading.Event()
-
-    @contextlib.contextmanager
-    def watching(self, response: httpx.Response) -> Iterator[None]:
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if self.deadline is None or not isinstance(sock, socket.socket):  # no deadline, or not a socket
-            yield
-            return
-        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._shut, (sock,))
-        timer.daemon = True
-        timer.start()
-        try:
-            yield
-        finally:
-            timer.cancel()
-
-    def _shut(self, sock: socket.socket) -> None:
-        self.fired.set()
-        with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
-
-
 class _Function(BaseModel):
     name: str | None = None
     arguments: str | dict[str, Any] | None = None
@@ -303,6 +274,35 @@ def _chunk(data: str, shown_url: str | None) -> dict[str, Any]:
         hint="qsm reads OpenAI-style streamed chat completions: check that model.url points at an "
         "OpenAI-compatible server (.../v1) and that it is up to date",
     )
+
+
+class _Cutoff:
+    """Shuts a streaming reply's socket at ``deadline``: a read blocked on a server that sends nothing
+    more, or too little to finish a line, then ends at once instead of after a whole read timeout."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.fired = threading.Event()
+
+    @contextlib.contextmanager
+    def watching(self, response: httpx.Response) -> Iterator[None]:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if self.deadline is None or not isinstance(sock, socket.socket):  # no deadline, or not a socket
+            yield
+            return
+        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._shut, (sock,))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def _shut(self, sock: socket.socket) -> None:
+        self.fired.set()
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _add_tool_call_piece(calls: dict[int, dict[str, str]], piece: dict[str, Any]) -> None:

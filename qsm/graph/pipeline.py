@@ -37,6 +37,7 @@ from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit
 from qsm.graph.economics import allocate, settle
 from qsm.graph.envelope import Envelope, seal
+from qsm.graph.events import BudgetEvent, FinalEvent, StepEvent
 from qsm.graph.spec import USER, Agent, Workflow
 from qsm.graph.state import RunState
 from qsm.graph.step_context import StepContext, Update
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime
 
 __all__ = ["build_pipeline_graph"]
-from qsm.graph.events import BudgetEvent, FinalEvent, StepEvent
 
 _DEFAULT_PROMPT = {
     "Draft": "WeQ.draft",
