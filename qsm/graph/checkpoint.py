@@ -14,9 +14,10 @@ from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from qsm.errors import QsmError
+from qsm.graph.events import RunStatus
 from qsm.graph.serde import SafeSerializer
 from qsm.redact import redact_urls
 
@@ -31,7 +32,10 @@ class ThreadInfo(BaseModel):
     user: str
     created_at: float
     updated_at: float
-    status: str
+    status: RunStatus
+    """How the thread's latest run stands (``running`` while it goes, ``error`` when a qsm error stopped it)."""
+    error: str | None = None
+    """The message of the qsm error that stopped the run (status ``error``)."""
     final_id: str | None = None
     options: dict[str, Any] = {}
     """The run's own settings (``runtime`` and ``budget`` sections) that a resume reuses."""
@@ -52,8 +56,10 @@ _COLUMNS = (
     "final_id",
     "options",
     "base_checkpoint",
+    "error",
 )
-_ADDED_COLUMNS = ("options", "base_checkpoint")  # absent from run databases of earlier versions
+_ADDED_COLUMNS = ("options", "base_checkpoint", "error")  # absent from run databases of earlier versions
+_OLD_FAILED = "failed: "  # earlier versions stored a qsm error as status "failed: <message>"
 
 
 class RunStore:
@@ -76,7 +82,7 @@ class RunStore:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS qsm_threads (thread_id TEXT PRIMARY KEY, workflow TEXT, workflow_yaml TEXT,"
                 " request TEXT, user TEXT, created_at REAL, updated_at REAL, status TEXT, final_id TEXT,"
-                " options TEXT, base_checkpoint TEXT)"
+                " options TEXT, base_checkpoint TEXT, error TEXT)"
             )
             present = {row[1] for row in self._db.execute("PRAGMA table_info(qsm_threads)")}
             for column in _ADDED_COLUMNS:
@@ -105,9 +111,9 @@ class RunStore:
         now = time.time()
         with self._lock, self._db:
             self._db.execute(
-                f"INSERT INTO qsm_threads ({','.join(_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,NULL,?,?) "
+                f"INSERT INTO qsm_threads ({','.join(_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,NULL,?,?,NULL) "
                 "ON CONFLICT(thread_id) DO UPDATE SET request=excluded.request, user=excluded.user, "
-                "updated_at=excluded.updated_at, status=excluded.status, final_id=NULL, "
+                "updated_at=excluded.updated_at, status=excluded.status, final_id=NULL, error=NULL, "
                 "options=excluded.options, base_checkpoint=excluded.base_checkpoint",
                 # a model URL's password in the spec is never stored (resuming such a thread says so)
                 (
@@ -124,11 +130,16 @@ class RunStore:
                 ),
             )
 
-    def set_status(self, thread_id: str, status: str, final_id: str | None = None) -> None:
+    def set_status(
+        self, thread_id: str, status: RunStatus, final_id: str | None = None, error: str | None = None
+    ) -> None:
+        """Record how the thread's run stands; ``error`` is the message of the qsm error that stopped it
+        (kept with status ``error``, cleared by any other status)."""
         with self._lock, self._db:
             self._db.execute(
-                "UPDATE qsm_threads SET status=?, updated_at=?, final_id=COALESCE(?, final_id) WHERE thread_id=?",
-                (redact_urls(status), time.time(), final_id, thread_id),
+                "UPDATE qsm_threads SET status=?, error=?, updated_at=?, final_id=COALESCE(?, final_id) "
+                "WHERE thread_id=?",
+                (status, redact_urls(error)[:300] if error else None, time.time(), final_id, thread_id),
             )
 
     def set_options(self, thread_id: str, options: dict[str, Any]) -> None:
@@ -182,4 +193,13 @@ def _info(row: tuple) -> ThreadInfo:
             f"the run database holds unreadable settings for thread {values['thread_id']!r}",
             hint="it was changed outside qsm: ask the question again on a new thread",
         )
-    return ThreadInfo(**(values | {"options": options}))
+    status, error = values["status"], values["error"]
+    if isinstance(status, str) and status.startswith(_OLD_FAILED):
+        status, error = "error", status.removeprefix(_OLD_FAILED)
+    try:
+        return ThreadInfo(**(values | {"options": options, "status": status, "error": error}))
+    except ValidationError:
+        raise QsmError(
+            f"the run database holds an unknown status {status!r} for thread {values['thread_id']!r}",
+            hint="it was changed outside qsm: ask the question again on a new thread",
+        ) from None

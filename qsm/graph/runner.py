@@ -181,16 +181,16 @@ def load_result(thread_id: str, runtime: Runtime) -> tuple[RunResult, Workflow] 
     )
     result = _result(thread_id, values)
     if result.final is None and info.status not in _FINISHED:
-        result = result.model_copy(update=_unfinished(info.status, result.errors))
+        result = result.model_copy(update=_unfinished(info, result.errors))
     return result, workflow
 
 
-def _unfinished(thread_status: str, errors: list[str]) -> dict[str, Any]:
+def _unfinished(info: ThreadInfo, errors: list[str]) -> dict[str, Any]:
     """The :class:`RunResult` fields for a thread without a final answer, from the status the run store
-    keeps (``running``, ``interrupted``, ``incomplete`` or ``failed: <message>``)."""
-    if thread_status in ("running", "interrupted", "incomplete"):
-        return {"status": thread_status}
-    message = thread_status.removeprefix("failed: ")
+    keeps (``running``, ``interrupted``, ``incomplete``, or ``error`` with its message)."""
+    if info.status != "error":
+        return {"status": info.status}
+    message = info.error or "the run stopped on an error"
     return {"status": "error", "errors": [*errors, message] if message not in errors else errors}
 
 
@@ -219,7 +219,7 @@ def _drive(
     except RunCancelled:  # a step saw the signal at its next token: it left no writes, so it runs again
         stopped = True
     except QsmError as err:
-        runtime.runs.set_status(thread_id, f"failed: {err.message}"[:300])
+        runtime.runs.set_status(thread_id, "error", error=err.message)
         raise
     except BaseException:
         runtime.runs.set_status(thread_id, "interrupted")

@@ -153,7 +153,7 @@ def thread_turns(thread_id: str, runtime: Runtime) -> list[Turn]:
         if request and request.get("id") not in seen:
             seen.add(request["id"])
             # the newest turn may still be running; an earlier one without an answer was stopped
-            last = _last_turn(snap.values, info.status.split(":")[0] if not turns else "interrupted")
+            last = _last_turn(snap.values, info.status if not turns else "interrupted")
             if last is not None:
                 turns.append(last)
         parent = snap.parent_config["configurable"].get("checkpoint_id") if snap.parent_config else None

@@ -35,8 +35,6 @@ def status_words(status: str, *, live: bool) -> tuple[str, str]:
     drives (``live`` false) was stopped, or its process died: it reads ``stopped``."""
     if status == "running" and not live:
         status = "interrupted"
-    if status.startswith("failed: "):  # a qsm error stopped the run; the message is in the tooltip
-        status = "error"
     return _WORDS.get(status, (status.replace("_", " "), "grey"))
 
 

@@ -218,7 +218,7 @@ def test_sidebar_titles_cut_at_words_and_status_in_words(app: AppTest) -> None: 
     store = RunStore(load_settings().data_dir / "runs.sqlite")
     first, second = store.threads(2)
     store.set_status(first.thread_id, "rejected")
-    store.set_status(second.thread_id, "failed: SOM's budget ran out")
+    store.set_status(second.thread_id, "error", error="SOM's budget ran out")
     store.close()
     app.run()
     labels = {b.key: b.label for b in app.sidebar.button if b.key and b.key.startswith("thread-")}
@@ -249,7 +249,7 @@ def test_status_words_tell_rejected_failed_and_stopped_apart() -> None:
     }
     assert len(set(words.values())) == 4 and words["interrupted"] == words["running"] == "stopped"
     assert status_words("running", live=True)[0] == "running"
-    assert status_words("failed: the model file is missing", live=False)[0] == "error"
+    assert status_words("error", live=False)[0] == "error"
     assert thread_label("2*3 = [6]", "ok", live=False) == "2\\*3 = \\[6\\] · :green[answered]"
 
 

@@ -45,7 +45,8 @@ def sidebar(rt: Runtime) -> None:
                 drawn[info.thread_id],
                 key=f"thread-{info.thread_id}",
                 width="stretch",
-                help=f"{info.request[:300]}\n\n{info.thread_id} · {info.status} · workflow {info.workflow}",
+                help=f"{info.request[:300]}\n\n{info.thread_id} · {info.status} · workflow {info.workflow}"
+                + (f"\n\n{info.error}" if info.error else ""),
                 on_click=open_thread,
                 args=(info.thread_id, info.workflow, rt.data_dir),
             )
