@@ -186,7 +186,8 @@ class RunManager:
                 close = getattr(events, "close", None)
                 if close is not None:
                     close()
-            run.status = "interrupted" if run.cancel.is_set() and run.result is None else "success"
+            stopped = run.result is None or run.result.status == "interrupted"
+            run.status = "interrupted" if run.cancel.is_set() and stopped else "success"
         except QsmError as err:
             run.status, run.error = "error", err.message + (f" (hint: {err.hint})" if err.hint else "")
         except Exception as exc:
@@ -200,7 +201,9 @@ class RunManager:
 
     def _events(self, run: ServerRun, request: RunRequest) -> Iterator[RunEvent]:
         if request.resume:
-            return stream_resume(run.thread_id, runtime=self.runtime, checkpoint_id=request.checkpoint_id)
+            return stream_resume(
+                run.thread_id, runtime=self.runtime, checkpoint_id=request.checkpoint_id, cancel=run.cancel
+            )
         return stream(
             request.workflow,
             request.prompt,
@@ -208,4 +211,5 @@ class RunManager:
             thread_id=run.thread_id,
             user=run.user,
             earlier=request.earlier,
+            cancel=run.cancel,  # a cancel stops the run at its next token, not after the step
         )
