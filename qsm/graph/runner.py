@@ -61,6 +61,7 @@ def stream(
     user: str = "local",
     earlier: Sequence[Turn] = (),
     cancel: threading.Event | None = None,
+    from_checkpoint: str | None = None,
 ) -> Iterator[RunEvent]:
     """Start a run on a new (or given) thread and yield its events; the last one is ``done`` with the
     :class:`RunResult` in ``event.result``. On a thread that already holds runs this is a new turn: it
@@ -71,7 +72,12 @@ def stream(
 
     Setting ``cancel`` stops the run at its next token (or before its next model call, or between two
     steps): the last event is then ``done`` with status ``interrupted``, and :func:`stream_resume` finishes
-    the turn from its checkpoint."""
+    the turn from its checkpoint.
+
+    ``from_checkpoint`` (a turn's start, :func:`~qsm.graph.turn_history.turn_starts`) makes the turn a new
+    branch of the thread's history: it sees only the turns before that checkpoint, and the thread's current
+    branch becomes this one (regenerate an answer, or edit an earlier question and go on from there); the
+    old branch's checkpoints stay in the history."""
     user = check_user_id(user)  # it names the user's memory: /users/<user>/chats
     own = runtime is None
     runtime = runtime or Runtime.open()
@@ -95,7 +101,7 @@ def stream(
             options=_run_options(runtime),
             base_checkpoint=runtime.runs.last_checkpoint(thread_id),
         )
-        yield from _start_turn(runtime, workflow, thread_id, prompt, user, earlier, cancel)
+        yield from _start_turn(runtime, workflow, thread_id, prompt, user, earlier, cancel, from_checkpoint)
     finally:
         if own:
             runtime.close()
@@ -315,8 +321,10 @@ def _start_turn(
     user: str,
     given: Sequence[Turn] = (),
     cancel: threading.Event | None = None,
+    from_checkpoint: str | None = None,
 ) -> Iterator[RunEvent]:
-    """Send the request and drive the graph from it: a new turn, or one that never got past its input."""
+    """Send the request and drive the graph from it: a new turn (a branch from ``from_checkpoint`` when
+    given), or one that never got past its input."""
     entry = _entry_agent(workflow)
     book = runtime.channel_book(workflow)
     request = book.send(
@@ -326,14 +334,14 @@ def _start_turn(
     # a new turn on a thread starts from a clean per-run state; its checkpoints keep the earlier turns,
     # and QSM and WeQ see the latest of them (older ones summarised by WeQ)
     try:
-        earlier, spent = yield from carry_over(runtime, workflow, thread_id, given, cancel)
+        earlier, spent = yield from carry_over(runtime, workflow, thread_id, given, cancel, from_checkpoint)
     except RunCancelled:  # stopped while WeQ summarised the earlier turns: resume starts the turn again
         runtime.runs.set_status(thread_id, "interrupted")
         yield DoneEvent(result=_result(thread_id, {}).model_copy(update={"status": "interrupted"}))
         return
     conversation = earlier.model_dump(mode="json") if earlier else None
     initial = new_run_input(workflow.name, request.model_dump(), conversation, spent)
-    yield from _drive(runtime, workflow, thread_id, initial, cancel=cancel)
+    yield from _drive(runtime, workflow, thread_id, initial, from_checkpoint, cancel)
 
 
 def _run_options(runtime: Runtime) -> dict[str, Any]:

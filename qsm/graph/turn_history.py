@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from qsm.graph.events import RunEvent
     from qsm.graph.runtime import Runtime
 
-__all__ = ["carry_over", "thread_turns"]
+__all__ = ["carry_over", "thread_turns", "turn_starts"]
 
 _TURN_CHARS = 600  # each older turn's question and answer, as WeQ reads them to summarise
 
@@ -39,15 +39,18 @@ def carry_over(
     thread_id: str,
     given: Sequence[Turn] = (),
     cancel: threading.Event | None = None,
+    checkpoint_id: str | None = None,
 ) -> Generator[RunEvent, None, tuple[EarlierTurns | None, dict[str, dict[str, Any]]]]:
     """The earlier turns a new turn on ``thread_id`` sees, and what preparing them cost (WeQ's summary call,
-    whose events this generator yields). Nothing on a new thread, for a pipeline, or with
+    whose events this generator yields): those up to the thread's last checkpoint, or up to
+    ``checkpoint_id`` for a turn that branches off there. Nothing on a new thread, for a pipeline, or with
     ``history_tokens = 0``. ``given`` (an API client's earlier messages) stands in for the thread's own
     turns when it has none, within the same budget."""
     budget = runtime.settings.runtime.history_tokens
     if budget <= 0 or workflow.kind != "team" or (runtime.runs.thread(thread_id) is None and not given):
         return None, {}
-    values = compiled(runtime, workflow).get_state({"configurable": {"thread_id": thread_id}}).values
+    at = {"thread_id": thread_id} | ({"checkpoint_id": checkpoint_id} if checkpoint_id else {})
+    values = compiled(runtime, workflow).get_state({"configurable": at}).values
     before = EarlierTurns.model_validate(values.get("conversation") or {})
     last = _last_turn(values, "interrupted")  # a new turn started: the one before it will not finish
     own = [*before.turns, *([last] if last else [])]
@@ -139,23 +142,35 @@ def _summarise(
 def thread_turns(thread_id: str, runtime: Runtime) -> list[Turn]:
     """Every turn on the thread's current branch, oldest first, read from its checkpoint history: each turn's
     question, and its answer as it stands at the turn's latest checkpoint."""
+    return [turn for turn, _ in _branch(thread_id, runtime)]
+
+
+def turn_starts(thread_id: str, runtime: Runtime) -> list[str]:
+    """The checkpoint each turn of :func:`thread_turns` started from (its input), in the same order: a new
+    turn streamed ``from_checkpoint`` one of them branches off there, in place of that turn and the later
+    ones (regenerate the last answer, or edit an earlier question)."""
+    return [start for _, start in _branch(thread_id, runtime)]
+
+
+def _branch(thread_id: str, runtime: Runtime) -> list[tuple[Turn, str]]:
     info = runtime.runs.thread(thread_id)
     if info is None:
         raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
     graph = compiled(runtime, Workflow.from_yaml(info.workflow_yaml))
     snapshots = list(graph.get_state_history({"configurable": {"thread_id": thread_id}}))
     by_id = {s.config["configurable"]["checkpoint_id"]: s for s in snapshots}
-    seen: set[str] = set()
-    turns: list[Turn] = []
+    turns: list[tuple[Turn, str]] = []
+    starts: dict[str, str] = {}  # request id -> the parent of its oldest checkpoint: its turn's input
     snap = snapshots[0] if snapshots else None
     while snap is not None:  # from the newest checkpoint back along its parents: the current branch
         request = snap.values.get("request")
-        if request and request.get("id") not in seen:
-            seen.add(request["id"])
+        parent = snap.parent_config["configurable"].get("checkpoint_id") if snap.parent_config else None
+        if request and not any(rid == request.get("id") for _, rid in turns):
             # the newest turn may still be running; an earlier one without an answer was stopped
             last = _last_turn(snap.values, info.status if not turns else "interrupted")
             if last is not None:
-                turns.append(last)
-        parent = snap.parent_config["configurable"].get("checkpoint_id") if snap.parent_config else None
+                turns.append((last, request["id"]))
+        if request and parent:
+            starts[request["id"]] = parent
         snap = by_id.get(parent) if parent else None
-    return turns[::-1]
+    return [(turn, starts.get(rid, "")) for turn, rid in turns[::-1]]
