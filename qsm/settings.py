@@ -20,9 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from qsm.agents.settings import AgentSettings
+from qsm.agents.tools.settings import ToolSettings
 from qsm.chain.settings import LedgerSettings
 from qsm.errors import ConfigError
-from qsm.graph.settings import BudgetSettings, RuntimeSettings
+from qsm.graph.settings import BudgetSettings, RunSettings, RuntimeSettings
 from qsm.merge import deep_merge
 from qsm.paths import default_data_dir
 from qsm.store.settings import MemorySettings
@@ -70,10 +71,12 @@ class QsmSettings(BaseSettings):
     agents: dict[str, dict[str, Any]] = Field(default_factory=dict)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    runs: RunSettings = Field(default_factory=RunSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
 
     @classmethod
     def settings_customise_sources(

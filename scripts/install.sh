@@ -4,7 +4,7 @@
 #   scripts/install.sh --train  also the fine-tuning extra (CPU torch, transformers, peft) and llama.cpp's
 #                               converters (scripts/fetch_llama_tools.sh) for `qsm train` / `qsm eval`
 #   scripts/install.sh --dev    all of --train, plus test tools: pytest & co, npm tools (anvil, solc),
-#                               Debian chromium
+#                               Debian chromium, Debian postgresql (server for the PostgreSQL run-store tests)
 # The llama-cpp-python wheel is compiled once (CMAKE_ARGS=-DGGML_NATIVE=OFF, portable) and kept in
 # $QSM_WHEEL_CACHE (default ~/.cache/qsm-wheels), keyed by version, so later installs take seconds.
 set -euo pipefail
@@ -45,7 +45,7 @@ $PIP install -q "$wheel"
 
 EXTRAS=""
 [ "$TRAIN" = 1 ] && EXTRAS="train"
-[ "$DEV" = 1 ] && EXTRAS="dev,train,serve"
+[ "$DEV" = 1 ] && EXTRAS="dev,train,serve,postgres"
 if [ "$TRAIN" = 1 ]; then
   log "installing $TORCH for training (before the extra, so pip keeps this build)"
   # shellcheck disable=SC2086
@@ -80,6 +80,19 @@ if [ "$DEV" = 1 ]; then
     log "installing Debian packages: $APT"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT >/dev/null
+  fi
+  # PostgreSQL server binaries for tests/postgres_fixture.py (Debian keeps pg_ctl in /usr/lib/postgresql/*/bin).
+  # Best effort: without them the PostgreSQL tests skip and say why.
+  if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+      log "installing Debian package: postgresql (for the PostgreSQL run-store tests)"
+      SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+      { $SUDO apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null; } \
+        || log "could not install postgresql; the PostgreSQL tests will be skipped"
+    else
+      log "no pg_ctl and no apt-get: install PostgreSQL's server to run the PostgreSQL tests"
+    fi
   fi
 fi
 log "done: .venv/bin/qsm --help"

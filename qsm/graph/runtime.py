@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from qsm.agents.backend import ChatModel
 from qsm.agents.pool import ModelPool
+from qsm.agents.tools.catalog import ToolCatalog
+from qsm.agents.tools.toolbox import Toolbox
 from qsm.agents.settings import AgentSettings
 from qsm.errors import ConfigError, QsmError
 from qsm.graph.budget import Limits
@@ -76,7 +78,10 @@ class Runtime:
                     f"cannot use the data dir {self.data_dir}: {exc.strerror}",
                     hint="set data_dir (--data-dir, QSM_DATA_DIR or qsm.toml) to a directory you can write",
                 ) from None
-        self.runs = RunStore(self.data_dir / "runs.sqlite" if persist else None)
+        if persist and settings.runs.backend == "postgres" and settings.runs.url:
+            self.runs = RunStore.postgres(settings.runs.url, settings.runs.pool_size)
+        else:
+            self.runs = RunStore(self.data_dir / "runs.sqlite" if persist else None)
         self._strengths = StrengthStore(self.data_dir / "channels.sqlite") if persist else None
         self._owned: list[_Closable] = []
         self.memory: MemoryStore | None = self._service(memory, persist, _open_memory)
@@ -86,6 +91,9 @@ class Runtime:
         )
         if self.ledger is not None and self._ledger_in_background:
             self.ledger.start_background(max(0.5, settings.ledger.poll_interval_s))
+        self.tools = ToolCatalog(
+            settings.tools, extra_allowed_modules=getattr(settings.runtime, "allowed_modules", ())
+        )
         self._books: dict[str, ChannelBook] = {}
         self._yaml: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -119,6 +127,12 @@ class Runtime:
 
     def model(self, agent: Agent) -> ChatModel:
         return self.models.model_for(agent.name, self.agent_settings(agent))
+
+    def toolbox(self, agent: Agent, workflow: Workflow) -> Toolbox | None:
+        """``agent``'s own tools (given in the spec or in ``[tools.agents]``), or None if it has none; an
+        import path outside the allowed modules is refused (:class:`SpecError`) before it is imported."""
+        refs = self.tools.refs_for(agent.name, agent.tools)
+        return self.tools.toolbox(refs, workflow.mcp_servers) if refs else None
 
     def limits(self, workflow: Workflow) -> Limits:
         caps = self.settings.budget.model_copy(update=workflow.budget)
@@ -183,6 +197,7 @@ class Runtime:
         for book in self._books.values():
             book.persist()
         self.models.close()
+        self.tools.close()
         self.runs.close()
         if self._strengths is not None:
             self._strengths.close()

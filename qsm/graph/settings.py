@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["BudgetSettings", "CollapseMode", "RefJudge", "RouterKind", "RuntimeSettings"]
+__all__ = ["BudgetSettings", "CollapseMode", "RefJudge", "RouterKind", "RunSettings", "RuntimeSettings"]
 
 CollapseMode = Literal["ref_rank", "vote", "merge"]
 RouterKind = Literal["student", "llm"]
@@ -29,6 +29,34 @@ class BudgetSettings(BaseModel):
     )
     seconds: float = Field(300.0, gt=0, le=1_000_000, description="wall-clock seconds for the whole run")
     calls: int = Field(24, ge=1, le=1_000_000, description="model calls over all agents")
+
+
+class RunSettings(BaseModel):
+    """``[runs]``: where checkpoints and the thread index live. ``sqlite`` is ``<data_dir>/runs.sqlite``
+    (one machine); ``postgres`` is a PostgreSQL database that several API workers share (``url``), so a run
+    a worker started resumes on another (needs the ``postgres`` extra)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    url: str | None = Field(
+        None,
+        description="PostgreSQL connection URL (postgresql://user:password@host:port/db); backend postgres",
+    )
+    pool_size: int = Field(8, ge=1, le=256, description="connections one process keeps to PostgreSQL")
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"runs.url must start with postgresql://, got {value.split('@')[-1]!r}")
+        return value or None
+
+    @model_validator(mode="after")
+    def _url_for_postgres(self) -> RunSettings:
+        if self.backend == "postgres" and not self.url:
+            raise ValueError("runs.backend = 'postgres' needs runs.url (postgresql://user@host:port/db)")
+        return self
 
 
 class RuntimeSettings(BaseModel):
@@ -53,6 +81,11 @@ class RuntimeSettings(BaseModel):
     router_path: Path | None = Field(None, description="a student router file; default: the shipped one")
     router_threshold: float = Field(0.7, ge=0.0, le=1.0, description="student confidence needed to route")
     tools: bool = Field(True, description="agents use the calculator, unit converter and memory search")
+    allowed_modules: list[str] = Field(
+        default_factory=list,
+        description="modules (or packages) a YAML workflow spec may name functions from (nodes, routes); "
+        "qsm's own are always allowed",
+    )
     ref_judge: RefJudge = "checks"
     greedy_first: bool = Field(
         True,
