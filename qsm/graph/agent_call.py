@@ -9,20 +9,24 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from pydantic import BaseModel
 
 from qsm.agents.backend import ChatMessage, Completion, ModelRequest
-from qsm.agents.messages import ToolCall
+from qsm.agents.messages import ToolCall, ToolResult
 from qsm.agents.structured import extract_json, generate_structured, repair_to_schema
 from qsm.agents.thinking import ThinkStream
 from qsm.agents.tools import Toolbox, request_tool_call
+from qsm.agents.tools.loop import run_tool_loop
 from qsm.graph.budget import Limits, MeteredModel
 from qsm.graph.cancel import check, current_signal
-from qsm.graph.envelope import Envelope
-from qsm.graph.events import RepairEvent, RunEvent, TokenEvent
+from qsm.graph.envelope import Envelope, seal
+from qsm.graph.events import MessageEvent, RepairEvent, RunEvent, TokenEvent, ToolEvent
 
 if TYPE_CHECKING:
     from qsm.graph.runtime import Runtime
     from qsm.graph.spec import Agent
 
-__all__ = ["AgentCall", "emit", "envelope"]
+__all__ = ["TOOL_PREFIX", "AgentCall", "ToolStep", "emit", "envelope"]
+
+TOOL_PREFIX = "tool:"
+"""Where tool calls go and results come from in a trace: ``tool:<name>``."""
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -42,6 +46,48 @@ def envelope(data: dict[str, Any] | None) -> Envelope | None:
     return Envelope.model_validate(data) if data else None
 
 
+class ToolStep:
+    """The tool calls and results of one agent step, each sealed as a channel message with a content id,
+    streamed, and recorded on the ledger when it anchors messages: a call goes from the agent to
+    ``tool:<name>`` (its parents: the step's inputs, or the result before it), its result comes back
+    (its parent: the call). A failed call is a result with ``ok=False`` and the error."""
+
+    def __init__(self, runtime: Runtime, agent: str, node: str) -> None:
+        self.runtime = runtime
+        self.agent = agent
+        self.node = node
+        self.inputs: list[str] = []
+        self.envelopes: list[Envelope] = []
+
+    def __call__(self, call: ToolCall, result: ToolResult) -> None:
+        where = TOOL_PREFIX + call.tool
+        parents = [self.envelopes[-1].id] if self.envelopes else self.inputs
+        call_env = seal(call, source=self.agent, target=where, parents=parents, node=self.node)
+        result_env = seal(result, source=where, target=self.agent, parents=[call_env.id], node=self.node)
+        output = result.output if result.ok else result.error
+        emit(
+            ToolEvent(
+                node=self.node,
+                agent=self.agent,
+                tool=call.tool,
+                arguments=call.arguments,
+                ok=result.ok,
+                output=output,
+            )
+        )
+        for env in (call_env, result_env):
+            emit(MessageEvent(node=self.node, envelope=env))
+            self.runtime.record_message(env)
+        self.envelopes += [call_env, result_env]
+
+    def parents(self, inputs: list[str]) -> list[str]:
+        """What the step's output hangs from: its inputs and the last tool result."""
+        return [*inputs, self.envelopes[-1].id] if self.envelopes else inputs
+
+    def trace(self) -> list[dict[str, Any]]:
+        return [env.model_dump() for env in self.envelopes]
+
+
 class AgentCall:
     """One agent's model calls within one step: metered, streamed, with the agent's own settings. Every
     streamed token and every call checks the run's stop signal (``cancel``, by default the running graph's:
@@ -58,8 +104,12 @@ class AgentCall:
         share: int = 1,
         candidate: int | None = None,
         cancel: threading.Event | None = None,
+        toolbox: Toolbox | None = None,
     ) -> None:
         self.agent = agent
+        self._runtime = runtime
+        self.toolbox = toolbox
+        self.tool_step = ToolStep(runtime, agent.name, node)
         self.cancel = cancel if cancel is not None else current_signal()
         self.node = node
         self.candidate = candidate
@@ -91,7 +141,24 @@ class AgentCall:
         return on_token
 
     def text(self, messages: list[ChatMessage]) -> Completion:
+        """The agent's reply; an agent with tools first calls them as it sees fit (the tool loop,
+        :func:`~qsm.agents.tools.loop.run_tool_loop`), each call and result sealed in ``tool_step``."""
         check(self.cancel)
+        if self.toolbox is not None:
+            limits = self._runtime.settings.tools
+            return run_tool_loop(
+                self.meter,
+                messages,
+                self.toolbox,
+                sampling=self.settings.sampling,
+                max_rounds=limits.max_rounds,
+                max_errors=limits.max_errors,
+                caller=self.agent.name,
+                cache_key=self.agent.name,
+                on_token=self._on_token("text"),
+                on_step=self.tool_step,
+                thinking_budget=self.settings.thinking_budget,
+            ).completion
         return self.meter.complete(
             ModelRequest(
                 messages,

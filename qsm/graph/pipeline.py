@@ -92,6 +92,8 @@ class PipelineSteps:
         self.caps = self.ctx.caps
         self.names = workflow.team_names()  # what the Plan and Budget reply schemas call the agents
         self.commit = self.ctx.commit
+        # each agent's own tools, resolved when the graph is built: a tool that is not allowed stops it here
+        self.toolboxes = {a.name: runtime.toolbox(a, workflow) for a in workflow.agents}
 
     def node(self, agent: Agent) -> Any:
         def run_agent(state: dict[str, Any]) -> Update:
@@ -117,7 +119,8 @@ class PipelineSteps:
         if state.get("exhausted") or not inbound:
             return {}
         produced = next(iter(agent.output_types("pipeline")))
-        call = self.ctx.call(agent, agent.name, state)
+        call = self.ctx.call(agent, agent.name, state, toolbox=self.toolboxes.get(agent.name))
+        call.tool_step.inputs = [e.id for _, e, _ in inbound]
         key = _DEFAULT_PROMPT.get(produced, "")
         default = (
             role_prompt(key, self.names)
@@ -132,8 +135,8 @@ class PipelineSteps:
         except BudgetExhausted as exc:
             emit(BudgetEvent(node=agent.name, agent=agent.name, message=exc.message))
             return {"exhausted": exc.message, "spent": call.spent_update()}
-        parents = [e.id for _, e, _ in inbound]
-        update: Update = {"inbox": {}, "trace": [], "spent": call.spent_update()}
+        parents = call.tool_step.parents([e.id for _, e, _ in inbound])
+        update: Update = {"inbox": {}, "trace": call.tool_step.trace(), "spent": call.spent_update()}
         for c in self.workflow.channels:
             if c.source == agent.name:
                 env = self.ctx.send(message, agent, c.target, parents, call, agent.name)

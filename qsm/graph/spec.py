@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator
 
 from qsm.agents.messages import MESSAGE_TYPES
 from qsm.agents.roles import DEFAULT_NAMES, Role, TeamNames
 from qsm.agents.settings import AgentSettings
+from qsm.agents.tools.adapters import tool_reference
+from qsm.agents.tools.settings import McpServerSettings
 from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
 from qsm.graph.builtin_team import TEAM_AGENTS, TEAM_CHANNELS, TEAM_DESCRIPTION, TEAM_ROLES, required_channels
 from qsm.graph.channels import Channel
@@ -87,11 +89,20 @@ class Agent(BaseModel):
     system_prompt: str | None = None
     produces: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+    tools: list[Any] = Field(
+        default_factory=list,
+        description="tools the agent may call (pipelines): functions, langchain-core tools or qsm tools in "
+        "Python; 'module:function' (from [tools] allowed_modules) or 'mcp:<server>[/<tool>]' in YAML",
+    )
 
     @field_validator("settings")
     @classmethod
     def _valid_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
         return _checked(AgentSettings, value)
+
+    @field_serializer("tools")
+    def _tool_refs(self, tools: list[Any]) -> list[str]:
+        return [tool_reference(t) for t in tools]
 
     def output_types(self, kind: WorkflowKind) -> frozenset[str]:
         if kind == "pipeline":
@@ -118,6 +129,9 @@ class Workflow(BaseModel):
     repair_limit: int | None = Field(None, ge=0, le=8)
     collapse: CollapseMode | None = None
     budget: dict[str, Any] = Field(default_factory=dict)
+    mcp_servers: dict[str, McpServerSettings] = Field(
+        default_factory=dict, description="MCP servers its agents' 'mcp:<server>' tools name"
+    )
 
     @field_validator("budget")
     @classmethod

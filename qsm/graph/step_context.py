@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from qsm.agents.messages import Budget, FinalAnswer, Message, UserRequest
+from qsm.agents.tools.toolbox import Toolbox
 from qsm.graph.agent_call import AgentCall, emit, envelope
 from qsm.graph.budget import Limits
 from qsm.graph.envelope import Envelope
@@ -58,9 +59,16 @@ class StepContext:
         return Limits.from_budget(budget.message_as(Budget)) if budget else self.caps
 
     def call(
-        self, agent: Agent, node: str, state: Mapping[str, Any], share: int = 1, candidate: int | None = None
+        self,
+        agent: Agent,
+        node: str,
+        state: Mapping[str, Any],
+        share: int = 1,
+        candidate: int | None = None,
+        toolbox: Toolbox | None = None,
     ) -> AgentCall:
-        """Announce ``agent``'s step and give it its model behind the run's budget meter."""
+        """Announce ``agent``'s step and give it its model behind the run's budget meter (and its tools:
+        its text replies then come after its tool loop)."""
         emit(StepEvent(node=node, agent=agent.name, candidate=candidate))
         return AgentCall(
             self.rt,
@@ -70,6 +78,7 @@ class StepContext:
             spent=state.get("spent", {}),
             share=share,
             candidate=candidate,
+            toolbox=toolbox,
         )
 
     @staticmethod

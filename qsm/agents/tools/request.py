@@ -20,7 +20,13 @@ from qsm.agents.structured import retry_conversation
 from qsm.agents.tools.errors import ToolCallError
 from qsm.agents.tools.toolbox import Toolbox
 
-__all__ = ["ToolCallAttempt", "ask_for_tool_call", "request_tool_call", "tool_call_messages"]
+__all__ = [
+    "ToolCallAttempt",
+    "ask_for_tool_call",
+    "native_call",
+    "request_tool_call",
+    "tool_call_messages",
+]
 
 _SYSTEM = (
     "You answer by calling exactly one tool. Tools:\n{tools}\n"
@@ -110,7 +116,7 @@ def ask_for_tool_call(
             )
         )
         completions.append(completion)
-        raw = _native_call(completion) if native else None
+        raw = native_call(completion) if native else None
         reply = json.dumps(raw) if raw is not None else completion.text
         try:
             call = toolbox.validate(raw if raw is not None else completion.text, caller=caller)
@@ -128,7 +134,7 @@ def ask_for_tool_call(
     )
 
 
-def _native_call(completion: Completion) -> dict[str, Any] | None:
+def native_call(completion: Completion) -> dict[str, Any] | None:
     """The first native tool call in ``completion`` as ``{"tool", "arguments"}``, or None."""
     calls = completion.extra.get("tool_calls") or []
     if not calls:

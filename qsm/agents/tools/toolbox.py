@@ -8,7 +8,7 @@ import math
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -31,9 +31,18 @@ _WAIT_FOR_THREAD_S = 0.05
 class Toolbox:
     """An ordered name → :class:`Tool` registry."""
 
-    def __init__(self, tools: Iterable[Tool] = (), *, max_output_chars: int = MAX_OUTPUT_CHARS) -> None:
+    def __init__(
+        self,
+        tools: Iterable[Tool] = (),
+        *,
+        max_output_chars: int = MAX_OUTPUT_CHARS,
+        oversize: Literal["cut", "error"] = "cut",
+    ) -> None:
+        """``max_output_chars`` bounds a result's text: a longer one is cut there (``oversize="cut"``) or
+        is an error result (``"error"``: what user tools get, so a flood never reaches the model)."""
         self._tools: dict[str, Tool] = {}
         self.max_output_chars = max_output_chars
+        self.oversize = oversize
         for tool in tools:
             self.add(tool)
 
@@ -278,6 +287,12 @@ class Toolbox:
                 "was dropped",
             )
         text = output.text
+        if len(text) > self.max_output_chars and self.oversize == "error":
+            return _failed(
+                name,
+                f"{name} returned {len(text)} characters, more than the {self.max_output_chars} a result may "
+                "have; its result was dropped",
+            )
         if len(text) > self.max_output_chars:
             text = text[: self.max_output_chars] + f"… (cut at {self.max_output_chars} characters)"
         return ToolResult(tool=name, ok=True, output=text, value=_number(output.value))
