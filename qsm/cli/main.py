@@ -40,6 +40,11 @@ COMMANDS: dict[str, LazyCommand] = {
         ),
         ("threads", "run_cmds:threads_cmd", "List past runs (threads), newest first."),
         (
+            "feedback",
+            "feedback_cmd:feedback_group",
+            "Answers rated in the app (thumbs up or down): export them as JSON lines for training.",
+        ),
+        (
             "trace",
             "run_cmds:trace_cmd",
             "Print every channel message of THREAD_ID with its content id and parents.",

@@ -231,6 +231,11 @@ class RunStore:
         )
         return [_info(r) for r in rows]
 
+    def delete(self, thread_id: str) -> None:
+        """Forget a thread: its checkpoints (every branch of its history) and its index row."""
+        self.saver.delete_thread(thread_id)
+        self._execute("DELETE FROM qsm_threads WHERE thread_id=?", (thread_id,))
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from qsm.graph import Envelope, RunEvent, RunResult
+from qsm.ui.answer_card import linked_citations, sources_html
 
 __all__ = ["RunView", "render_cost", "render_final", "render_message", "render_trace"]
 
@@ -123,36 +124,46 @@ def render_message(where: Any, env: Envelope) -> None:
     where.caption(f"`{env.source} → {env.target}` · **{env.type}** · `{env.id}`{spend}")
 
 
-def render_final(where: Any, result: RunResult) -> None:
+def render_final(where: Any, result: RunResult) -> Any:
+    """The final answer as a card (markdown, its ``[n]`` citations linked to the sources listed under it);
+    the card, for the chat to add its actions to, or None when the run has no final answer yet."""
     final = result.final
     if final is None:
         where.warning(f"No final answer yet (status: {result.status}). Resume the thread to finish it.")
-        return
+        return None
     badge = {"ok": "✅", "rejected": "⚠️", "budget_exhausted": "⏳", "failed": "❌"}.get(final.status, "")
+    card = where.container(border=True, key=f"answer-{_key(result.final_id)}")
+    text = linked_citations(final.text, final.citations, result.final_id)
     if final.status == "rejected":
-        where.error(
+        card.error(
             "**No verified answer.** Ref rejected every candidate; the best attempt follows, unverified."
         )
-        where.caption("Best attempt (not verified):")
-        where.markdown("> " + (final.text or "_(empty)_").replace("\n", "\n> "))
+        card.caption("Best attempt (not verified):")
+        card.markdown("> " + (text or "_(empty)_").replace("\n", "\n> "))
     else:
-        where.markdown(final.text or "_(empty answer)_")
+        card.markdown(text or "_(empty answer)_")
+    if final.citations:
+        card.markdown(
+            f"**Sources** ({len(final.citations)}, from memory)\n"
+            + sources_html(final.citations, result.final_id),
+            unsafe_allow_html=True,
+        )
     score = f", Ref score {final.score:.2f}" if final.score is not None else ""
     picked = (
         f", candidate {final.chosen_candidate} of {final.candidates}"
         if final.chosen_candidate is not None
         else ""
     )
-    where.caption(f"{badge} {final.status} · {final.collapse}{picked}{score} · `{result.final_id}`")
-    if final.citations:
-        sources = where.expander(f"sources from memory ({len(final.citations)})")
-        for i, cite in enumerate(final.citations, 1):
-            sources.caption(f"[{i}] `{cite.path}` · `{cite.entry_id}`")
-            sources.text(cite.quote)
+    card.caption(f"{badge} {final.status} · {final.collapse}{picked}{score} · `{result.final_id}`")
     if final.thinking:
-        where.expander("thinking").markdown(final.thinking)
+        card.expander("thinking").markdown(final.thinking)
     if final.note:
-        where.warning(final.note)
+        card.warning(final.note)
+    return card
+
+
+def _key(final_id: str | None) -> str:
+    return "".join(c for c in final_id or "none" if c.isalnum())[-16:]
 
 
 def render_cost(where: Any, result: RunResult) -> None:

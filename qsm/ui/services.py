@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +12,20 @@ import streamlit as st
 
 from qsm.errors import QsmError
 from qsm.graph import Runtime
-from qsm.graph.run_manager import RunManager
+from qsm.graph.run_manager import LiveRun, RunManager
+from qsm.graph.thread_notes import ThreadNotes, notes_path
 from qsm.redact import redact_urls
 from qsm.settings import QsmSettings, load_settings
 
 __all__ = [
     "CONFIG_ENV",
+    "branch_kept",
     "config_path",
     "current_settings",
     "guarded",
     "live_threads",
+    "mark_branch",
+    "notes",
     "run_manager",
     "runtime",
     "set_overrides",
@@ -72,6 +77,32 @@ def live_threads() -> set[str]:
     """The threads whose runs this app process is driving now: a thread the run store still marks
     ``running`` but that is not here was stopped without being marked, or its process died."""
     return run_manager().live_threads()
+
+
+@st.cache_resource
+def _notes(path: str) -> ThreadNotes:
+    return ThreadNotes(Path(path) if path else None)
+
+
+def notes(rt: Runtime) -> ThreadNotes:
+    """The titles and answer ratings of ``rt``'s data dir, shared by all sessions."""
+    return _notes(str(notes_path(rt) or ""))
+
+
+@st.cache_resource
+def _branches() -> weakref.WeakKeyDictionary[LiveRun, int]:
+    return weakref.WeakKeyDictionary()
+
+
+def mark_branch(run: LiveRun, kept: int) -> None:
+    """``run`` is a new branch of its thread that keeps the thread's first ``kept`` turns (regenerate, or
+    an edited question): every page shows those turns, then the run, whichever branch the store has yet."""
+    _branches()[run] = kept
+
+
+def branch_kept(run: LiveRun) -> int | None:
+    """How many of its thread's turns the branch ``run`` keeps; None for a run that is not a branch."""
+    return _branches().get(run)
 
 
 def guarded(render: Any) -> None:

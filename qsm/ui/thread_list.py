@@ -1,8 +1,11 @@
-"""How the chat's sidebar names a thread: its question cut at a word boundary, and its status in words."""
+"""How the chat's sidebar names a thread (its title or question cut at a word boundary, and its status in
+words), groups threads by day, and which threads a search keeps."""
 
 from __future__ import annotations
 
-__all__ = ["short_title", "status_words", "thread_label"]
+import time
+
+__all__ = ["day_group", "matches", "short_title", "status_words", "thread_label"]
 
 _WORDS = {
     "ok": ("answered", "green"),
@@ -42,3 +45,28 @@ def thread_label(request: str, status: str, *, live: bool) -> str:
     """The thread's button label (Streamlit markdown): short title, then its status in colour."""
     words, colour = status_words(status, live=live)
     return f"{short_title(request).translate(_MARKDOWN_SPECIAL)} · :{colour}[{words}]"
+
+
+def matches(query: str, *texts: str) -> bool:
+    """Whether every word of ``query`` is in one of ``texts`` (any case); an empty query keeps all."""
+    words = query.lower().split()
+    haystack = " ".join(texts).lower()
+    return all(word in haystack for word in words)
+
+
+def day_group(when: float, now: float) -> str:
+    """The heading a thread last changed at ``when`` goes under (local time): Today, Yesterday, a weekday
+    in the last week, then its date."""
+    day, today = time.localtime(when), time.localtime(now)
+    days = (_midnight(today) - _midnight(day)) // 86400
+    if days <= 0:
+        return "Today"
+    if days == 1:
+        return "Yesterday"
+    if days < 7:
+        return time.strftime("%A", day)
+    return time.strftime("%d %b %Y", day).lstrip("0")
+
+
+def _midnight(t: time.struct_time) -> int:
+    return int(time.mktime((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0, 0, 0, -1)))
