@@ -72,10 +72,13 @@ class MemoryEngine:
         *,
         process_lock: ProcessLock | None = None,
         lock_timeout_s: float = 30.0,
+        shared_backend: bool = False,
     ) -> None:
         """With ``process_lock`` (Chroma on disk), other processes may use the same store: every
-        operation under :attr:`lock` holds it, and the caller holds it while this constructor runs."""
+        operation under :attr:`lock` holds it, and the caller holds it while this constructor runs.
+        ``shared_backend`` (a Chroma server) means other clients write to it without telling this one."""
         self.backend = backend
+        self.shared_backend = shared_backend
         self.sidecar = sidecar
         self.embedder = embedder
         self.policy = policy
@@ -97,6 +100,13 @@ class MemoryEngine:
         self.backend.refresh()
         self._seen_generation = generation
         if self.sidecar.total_entries() != self.backend.count():
+            self.reindex()
+
+    def sync_shared_views(self) -> None:
+        """Before a listing (ls, tree) of a memory on a Chroma server: other clients (API workers on
+        other machines) add, move and remove entries without touching this client's directory index,
+        so rebuild it from the server (one metadata read of the collection)."""
+        if self.shared_backend:
             self.reindex()
 
     def _will_write(self) -> None:

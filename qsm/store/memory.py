@@ -133,6 +133,7 @@ class DirectoryMemory:
 
     def ls(self, path: str = "/", *, as_agent: str = "user", limit: int | None = None) -> DirListing:
         with self._engine.lock:
+            self._engine.sync_shared_views()
             return list_directory(
                 self._engine, normalize_path(path), ReadScope(self._engine, as_agent), limit
             )
@@ -141,6 +142,7 @@ class DirectoryMemory:
         if depth is not None and depth < 0:
             raise MemoryStoreError(f"tree depth must be 0 or more, got {depth}")
         with self._engine.lock:
+            self._engine.sync_shared_views()
             return build_tree(self._engine, normalize_path(path), depth, ReadScope(self._engine, as_agent))
 
     def search(

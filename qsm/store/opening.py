@@ -102,6 +102,7 @@ def _open(
             clock,
             process_lock=lock,
             lock_timeout_s=settings.lock_timeout_s,
+            shared_backend=remote,
         )
     except BaseException:
         if backend is not None:

@@ -96,3 +96,41 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(MemoryStoreError, match="Chroma failed while connecting") as info:
         open_memory(settings, tmp_path)
     assert "chroma run" in info.value.hint
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from qsm.store import MemorySettings, open_memory
+
+memory = open_memory(MemorySettings(embedder="hashing", chroma_url=sys.argv[1]), Path(sys.argv[2]))
+for n in range(int(sys.argv[3])):
+    memory.write(f"worker note {n} about {sys.argv[4]}", path=f"/knowledge/{sys.argv[4]}", as_agent="WeQ")
+memory.close()
+"""
+
+
+def test_two_processes_share_one_chroma_server(chroma_url: str, tmp_path: Path) -> None:
+    """Two API workers (each with its own data dir) on one Chroma server: what either writes, the other
+    finds, fetches and lists while it stays open."""
+    settings = MemorySettings(embedder="hashing", chroma_url=chroma_url)
+    mine = open_memory(settings, tmp_path / "worker-a")
+    tea = mine.write("green tea steeps at eighty degrees", path="/knowledge/tea", as_agent="WeQ")
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, chroma_url, str(tmp_path / f"w-{topic}"), "3", topic]
+        )
+        for topic in ("coffee", "cocoa")
+    ]
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0
+    assert {d.name: d.entries for d in mine.ls("/knowledge").dirs} == {"tea": 1, "coffee": 3, "cocoa": 3}
+    assert mine.tree("/").total == 7
+    hit = mine.search("worker note 2 about cocoa", under="/knowledge/cocoa", k=1)[0]
+    assert hit.entry.text == "worker note 2 about cocoa" and mine.get(hit.entry.id) is not None
+    moved = mine.refile(tea.id, "/knowledge/drinks", as_agent="Ref")
+    other = open_memory(settings, tmp_path / "w-coffee")  # the first writer's data dir, opened again
+    assert sorted(d.name for d in other.ls("/knowledge").dirs) == ["cocoa", "coffee", "drinks"]
+    assert other.get(moved.id) is not None
+    other.close()
+    mine.close()
