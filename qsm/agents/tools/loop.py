@@ -52,7 +52,7 @@ class ToolLoopResult:
 def step_schema(toolbox: Toolbox) -> dict[str, Any]:
     """The JSON schema of one round's reply: a call of one of the tools, or the answer."""
     calls = toolbox.call_schema()
-    branches = calls["anyOf"] if "anyOf" in calls else [calls]
+    branches = calls.get("anyOf", [calls])
     answer = {
         "type": "object",
         "properties": {ANSWER_KEY: {"type": "string"}},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
 import threading
@@ -143,7 +144,7 @@ class McpConnection:
             future.cancel()
             raise ToolError(
                 f"the MCP server {self.name!r} did not answer within {self.settings.timeout_s:g} s"
-            )
+            ) from None
         texts = [
             str(getattr(part, "text", "")) for part in result.content if getattr(part, "type", "") == "text"
         ]
@@ -160,10 +161,8 @@ class McpConnection:
         """End the session (a stdio server is stopped); safe to call twice."""
         loop, stop = self._loop, self._stop
         if stop is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(stop.set)
-            except RuntimeError:  # the loop closed meanwhile
-                pass
         self._thread.join(max(5.0, self.settings.timeout_s))
         errlog = getattr(self, "_errlog", None)
         if errlog is not None:
