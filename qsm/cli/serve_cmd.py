@@ -26,6 +26,13 @@ __all__ = ["serve_group"]
     "--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Runs at once (more wait)."
 )
 @click.option(
+    "--queue",
+    type=click.IntRange(0, 10_000),
+    default=16,
+    show_default=True,
+    help="Runs that may wait for a worker; beyond workers + queue a request gets 429 (queue_full).",
+)
+@click.option(
     "--workflows",
     "folders",
     multiple=True,
@@ -52,6 +59,7 @@ def serve_group(
     host: str,
     port: int,
     workers: int,
+    queue: int,
     folders: tuple[Path, ...],
     max_body: int,
     otel: Literal["console", "otlp"] | None,
@@ -79,7 +87,16 @@ def serve_group(
         click.echo(
             f"qsm serve on http://{host}:{port} (models: {', '.join(catalog.names())}; data: {settings.data_dir})"
         )
-        serve(runtime, host=host, port=port, catalog=catalog, workers=workers, max_body=max_body, otel=otel)
+        serve(
+            runtime,
+            host=host,
+            port=port,
+            catalog=catalog,
+            workers=workers,
+            queue=queue,
+            max_body=max_body,
+            otel=otel,
+        )
 
 
 @serve_group.group("keys")

@@ -182,6 +182,7 @@ def serve(
     port: int = 8400,
     catalog: WorkflowCatalog | None = None,
     workers: int = 2,
+    queue: int = 16,
     max_body: int = MAX_BODY_BYTES,
     otel: Exporter | None = None,
 ) -> None:
@@ -197,5 +198,7 @@ def serve(
             hint="make a key per user first (qsm serve keys add USER), or bind 127.0.0.1",
         )
     tracer = make_tracer(otel) if otel else None
-    app = create_app(runtime, keys=keys, catalog=catalog, workers=workers, max_body=max_body, tracer=tracer)
+    app = create_app(
+        runtime, keys=keys, catalog=catalog, workers=workers, queue=queue, max_body=max_body, tracer=tracer
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")
