@@ -70,8 +70,17 @@ def test_an_mcp_server_over_stdio() -> None:
     try:
         _check_weather_tools(catalog, "mcp:weather")
         assert catalog.toolbox(["mcp:weather/temperature"]) is not None  # one tool by name, same session
+        assert _servers_running() == 1
     finally:
         catalog.close()
+    assert _servers_running() == 0  # closing the catalog (as the runtime does) stops the server
+
+
+def _servers_running() -> int:
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    return sum(1 for p in children if p.is_running() and "--serve" in p.cmdline())
 
 
 def test_an_mcp_server_over_streamable_http(http_server: str) -> None:
@@ -87,3 +96,31 @@ def test_a_server_that_cannot_start_is_a_clear_error() -> None:
         McpConnection("nope", McpServerSettings(command="/nonexistent/mcp-server", timeout_s=10))
     with pytest.raises(McpServerError, match="nope"):
         McpConnection("nope", McpServerSettings(url=f"http://127.0.0.1:{_free_port()}/mcp", timeout_s=5))
+
+
+def test_a_spec_declares_its_own_mcp_server(http_server: str, tmp_path: Path) -> None:
+    from qsm.agents import FakeChatModel
+    from qsm.graph import Workflow, run
+    from tests.helpers import fake_runtime
+
+    spec = f"""
+name: weather-spec
+kind: pipeline
+mcp_servers:
+  weather: {{url: "{http_server}"}}
+agents:
+  - name: forecaster
+    produces: Note
+    tools: ["mcp:weather/temperature"]
+channels:
+  - "user -> forecaster: UserRequest"
+  - "forecaster -> user: Note"
+"""
+    workflow = Workflow.from_yaml(spec)
+    assert "mcp:weather/temperature" in workflow.to_yaml()
+    replies = ['{"tool": "temperature", "arguments": {"city": "Paris"}}', '{"answer": "11.2 degrees"}']
+    fake = FakeChatModel(replies, auto=False)
+    with fake_runtime(tmp_path, {"forecaster": fake}) as rt:
+        result = run(workflow, "How warm is Paris?", runtime=rt)
+    assert result.status == "ok" and result.text == "11.2 degrees"
+    assert [e.payload["output"] for e in result.trace if e.type == "ToolResult"] == ["11.2"]
