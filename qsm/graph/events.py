@@ -29,6 +29,7 @@ __all__ = [
     "MemoryEvent",
     "MessageEvent",
     "NodeDoneEvent",
+    "QuestionEvent",
     "RecallEvent",
     "RecallHit",
     "RepairEvent",
@@ -43,13 +44,14 @@ __all__ = [
 ]
 
 RunStatus = Literal[
-    "ok", "rejected", "budget_exhausted", "failed", "incomplete", "running", "interrupted", "error"
+    "ok", "rejected", "budget_exhausted", "failed", "incomplete", "running", "interrupted", "error", "waiting"
 ]
 """Where a run stands: the final answer's status (``ok``, ``rejected``, ``budget_exhausted``, ``failed``),
 or, without a final answer, ``incomplete`` (the graph stopped before one), ``running`` (started and not
 marked finished, e.g. killed), ``interrupted`` (stopped by an exception that was not a qsm error) or
-``error`` (a qsm error stopped it; its message is in ``RunResult.errors``). Only the last four can be
-resumed."""
+``error`` (a qsm error stopped it; its message is in ``RunResult.errors``). Only these four can be
+resumed, and ``waiting``: the run asks the user ``RunResult.question`` and goes on when resumed with the
+answer (:mod:`qsm.graph.human`)."""
 
 
 class RunResult(BaseModel):
@@ -61,6 +63,8 @@ class RunResult(BaseModel):
     cost: CostReport | None = None
     receipt: dict[str, Any] | None = None
     errors: list[str] = Field(default_factory=list)
+    question: str | None = Field(None, description="what a waiting run asks the user")
+    choices: list[str] = Field(default_factory=list, description="the answers a waiting run suggests")
 
     @property
     def verified(self) -> bool:
@@ -198,6 +202,15 @@ class ChecksEvent(_Event):
     checks: list[str]
 
 
+class QuestionEvent(_Event):
+    """The run asks the user ``question`` and waits (status ``waiting``) until it is resumed with the
+    answer (``resume(thread_id, answer=...)``)."""
+
+    type: Literal["question"] = "question"
+    question: str
+    choices: list[str] = Field(default_factory=list)
+
+
 class NodeDoneEvent(_Event):
     """A graph node finished."""
 
@@ -225,6 +238,7 @@ RunEvent: TypeAlias = Annotated[
     | RouteEvent
     | ToolEvent
     | ChecksEvent
+    | QuestionEvent
     | NodeDoneEvent
     | DoneEvent,
     Field(discriminator="type"),
@@ -244,6 +258,7 @@ RunEvent: TypeAlias = Annotated[
 - ``tool`` (:class:`ToolEvent`): an agent ran a tool (``tool``, ``arguments``, ``ok``, ``output``: the result
   or the error).
 - ``checks`` (:class:`ChecksEvent`): Ref's checks of one draft (``checks``: "name: passed|failed").
+- ``question`` (:class:`QuestionEvent`): the run asks the user (``question``, ``choices``) and waits.
 - ``node_done`` (:class:`NodeDoneEvent`): a graph node finished.
 - ``done`` (:class:`DoneEvent`): the run ended (``result``, a :class:`RunResult`); always the last event.
 """
@@ -260,6 +275,7 @@ EventType = Literal[
     "route",
     "tool",
     "checks",
+    "question",
     "node_done",
     "done",
 ]

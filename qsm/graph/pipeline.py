@@ -1,8 +1,14 @@
-"""Pipeline workflows: your own acyclic graph of agents.
+"""Pipeline workflows: your own graph of agents and Python nodes.
 
 An agent runs once every agent with a channel into it has run; it sees the user's request (when it has
 a channel from ``user``) and each inbound message, strongest channel first, and sends its one output
 type on every outbound channel. Messages sent to ``user`` become the final answer.
+
+Control flow (:mod:`qsm.graph.flow`): a Python node gets its inbound messages by the types of its
+parameters; a node with a route sends only to the target its route chooses, and a node a route can choose
+runs when it is chosen (channels into it from before the route carry data, they do not start it); a node
+in a loop runs each time one of its sources sends, without joining; an approval asks the user about a
+node's message in a step of its own (:mod:`qsm.graph.human`) before it is sent.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from langgraph.graph import END, START, StateGraph
+from pydantic import ValidationError
 
 from qsm.agents.messages import (
     Diagnosis,
@@ -32,12 +39,14 @@ from qsm.agents.roles import (
     role_prompt,
     verdict_score,
 )
-from qsm.errors import BudgetExhausted
+from qsm.errors import BudgetExhausted, ChannelTypeError, QsmError
 from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit
 from qsm.graph.economics import allocate, settle
-from qsm.graph.envelope import Envelope, seal
-from qsm.graph.events import BudgetEvent, FinalEvent, StepEvent
+from qsm.graph.envelope import Envelope, StepCost, seal
+from qsm.graph.events import BudgetEvent, FinalEvent, MessageEvent, StepEvent
+from qsm.graph.flow import Node
+from qsm.graph.human import apply_answer, approval_question, ask_user
 from qsm.graph.spec import USER, Agent, Workflow
 from qsm.graph.state import RunState
 from qsm.graph.step_context import StepContext, Update
@@ -59,29 +68,65 @@ FINISH = "finish"
 
 
 def build_pipeline_graph(workflow: Workflow, runtime: Runtime) -> StateGraph:
+    import networkx as nx
+
     steps = PipelineSteps(workflow, runtime)
     graph = StateGraph(RunState)
+    routed = {r.source for r in workflow.routes}
+    asks = {a.agent for a in workflow.approvals}
+    links: nx.DiGraph[str] = nx.DiGraph(
+        (c.source, c.target) for c in workflow.channels if USER not in (c.source, c.target)
+    )
+    looped = {name for cycle in nx.simple_cycles(links) for name in cycle}
+    chosen_by: dict[str, set[str]] = defaultdict(set)  # target -> the routes that can choose it
     sources: dict[str, set[str]] = defaultdict(set)
     exits: set[str] = set()
     for c in workflow.channels:
-        if c.target == USER:
+        if c.source in routed:
+            chosen_by[c.target].add(c.source)
+        elif c.target == USER:
             exits.add(c.source)
         elif c.source != USER:
             sources[c.target].add(c.source)
-    for agent in workflow.agents:
-        graph.add_node(agent.name, steps.node(agent))
-        waits = sorted(sources[agent.name])
-        if not waits:
-            graph.add_edge(START, agent.name)
-        else:
-            graph.add_edge(waits if len(waits) > 1 else waits[0], agent.name)
+    names = [a.name for a in workflow.agents] + [n.name for n in workflow.nodes]
+    entries = {c.target for c in workflow.channels if c.source == USER}
+    for name in names:
+        graph.add_node(name, steps.node(name))
+        if name in asks:
+            graph.add_node(_ask_node(name), steps.approval(name))
+            graph.add_edge(name, _ask_node(name))
+        # a node a route chooses is started by the route, not by the channels from before the route
+        waits = sorted(
+            s for s in sources[name] if not any(s == r or nx.has_path(links, s, r) for r in chosen_by[name])
+        )
+        waits = [_after(w, asks) for w in waits]
+        if not waits and (not chosen_by[name] or name in entries):
+            graph.add_edge(START, name)
+        elif name in looped or len(waits) == 1:
+            for wait in waits:
+                graph.add_edge(wait, name)
+        elif waits:
+            graph.add_edge(waits, name)
+    for source in sorted(routed):
+        targets = sorted({c.target for c in workflow.channels if c.source == source} - {USER})
+        graph.add_conditional_edges(_after(source, asks), steps.router(source), [*targets, FINISH])
     graph.add_node(FINISH, steps.finish)
     graph.add_node("commit", steps.commit)
-    ordered_exits = sorted(exits)
-    graph.add_edge(ordered_exits if len(ordered_exits) > 1 else ordered_exits[0], FINISH)
+    ordered_exits = sorted(_after(e, asks) for e in exits)
+    if ordered_exits:
+        graph.add_edge(ordered_exits if len(ordered_exits) > 1 else ordered_exits[0], FINISH)
     graph.add_edge(FINISH, "commit")
     graph.add_edge("commit", END)
     return graph
+
+
+def _ask_node(name: str) -> str:
+    return f"{name}.ask"
+
+
+def _after(name: str, asks: set[str]) -> str:
+    """The graph node after which ``name``'s message has been sent: its approval step, if it has one."""
+    return _ask_node(name) if name in asks else name
 
 
 class PipelineSteps:
@@ -95,14 +140,51 @@ class PipelineSteps:
         # each agent's own tools, resolved when the graph is built: a tool that is not allowed stops it here
         self.toolboxes = {a.name: runtime.toolbox(a, workflow) for a in workflow.agents}
 
-    def node(self, agent: Agent) -> Any:
-        def run_agent(state: dict[str, Any]) -> Update:
-            return self._run(agent, state)
+    def node(self, name: str) -> Any:
+        python = self.workflow.node(name)
 
-        run_agent.__name__ = f"run_{agent.name}"
-        return run_agent
+        def run_node(state: dict[str, Any]) -> Update:
+            if python is not None:
+                return self._run_python(python, state)
+            return self._run(self.workflow.agent(name), state)
 
-    def _inbound(self, agent: Agent, state: dict[str, Any]) -> list[tuple[str, Envelope, float]]:
+        run_node.__name__ = f"run_{name}"
+        return run_node
+
+    def router(self, source: str) -> Any:
+        """The conditional edge after ``source``: the target its step chose (``finish`` for the user, or
+        when it chose nothing: the budget ran out)."""
+
+        def route(state: dict[str, Any]) -> str:
+            chosen = state.get("flow", {}).get(f"route:{source}")
+            return FINISH if state.get("exhausted") or chosen in (None, USER) else str(chosen)
+
+        route.__name__ = f"route_{source}"
+        return route
+
+    def approval(self, name: str) -> Any:
+        """The step that asks the user about ``name``'s message (held back by its step), then sends it."""
+        approval = next(a for a in self.workflow.approvals if a.agent == name)
+
+        def ask(state: dict[str, Any]) -> Update:
+            pending = state.get("flow", {}).get(f"pending:{name}")
+            if not pending:
+                return {}
+            message = Envelope.model_validate(pending["envelope"]).message()
+            score = getattr(message, "score", None)
+            if approval.below is None or score is None or score < approval.below:
+                question = approval_question(name, message, approval.question)
+                choices = ["yes", "no"]
+                message = apply_answer(message, ask_user(question, choices=choices, node=name))
+            cost = StepCost.model_validate(pending["cost"]) if pending.get("cost") else None
+            update = self._deliver(name, message, pending["parents"], cost, state, hold=False)
+            update["flow"] = {**update.get("flow", {}), f"pending:{name}": None}
+            return update
+
+        ask.__name__ = f"ask_{name}"
+        return ask
+
+    def _inbound(self, agent: Agent | Node, state: dict[str, Any]) -> list[tuple[str, Envelope, float]]:
         out = []
         for c in self.workflow.channels:
             if c.target != agent.name:
@@ -136,12 +218,66 @@ class PipelineSteps:
             emit(BudgetEvent(node=agent.name, agent=agent.name, message=exc.message))
             return {"exhausted": exc.message, "spent": call.spent_update()}
         parents = call.tool_step.parents([e.id for _, e, _ in inbound])
-        update: Update = {"inbox": {}, "trace": call.tool_step.trace(), "spent": call.spent_update()}
-        for c in self.workflow.channels:
-            if c.source == agent.name:
-                env = self.ctx.send(message, agent, c.target, parents, call, agent.name)
-                update["inbox"][c.key] = env.model_dump()
-                update["trace"].append(env.model_dump())
+        update = self._deliver(agent.name, message, parents, call.meter.cost.model_copy(), state)
+        update["trace"] = [*call.tool_step.trace(), *update.get("trace", [])]
+        update["spent"] = call.spent_update()
+        return update
+
+    def _run_python(self, node: Node, state: dict[str, Any]) -> Update:
+        """Call ``node``'s function with its inbound messages, matched to its parameters by type."""
+        inbound = self._inbound(node, state)
+        if state.get("exhausted") or not inbound:
+            return {}
+        emit(StepEvent(node=node.name))
+        signature = node.signature()
+        messages = [e.message() for _, e, _ in inbound]  # strongest channel first
+        kwargs: dict[str, Any] = {}
+        for param, (types, many) in signature.params.items():
+            matching = [m for m in messages if type(m).__name__ in types]
+            kwargs[param] = matching if many else (matching[0] if matching else None)
+        try:
+            message = node.function()(**kwargs)
+        except (QsmError, ValidationError) as exc:
+            raise QsmError(f"node {node.name} ({node.fn}) failed: {exc}", hint="fix the function") from None
+        if not isinstance(message, Message) or type(message).__name__ != signature.returns:
+            raise ChannelTypeError(
+                f"node {node.name} ({node.fn}) returned {type(message).__name__}, not the "
+                f"{signature.returns} its type hint declares",
+                hint=f"return a {signature.returns}",
+            )
+        return self._deliver(node.name, message, [e.id for _, e, _ in inbound], None, state)
+
+    def _deliver(
+        self,
+        name: str,
+        message: Message,
+        parents: list[str],
+        cost: StepCost | None,
+        state: dict[str, Any],
+        *,
+        hold: bool = True,
+    ) -> Update:
+        """Send ``name``'s message on its channels (on the one target its route chooses, if it has a
+        route), or hold it back for its approval step."""
+        update: Update = {"inbox": {}, "trace": []}
+        flow = state.get("flow", {})
+        if hold and name in {a.agent for a in self.workflow.approvals}:
+            held = seal(message, source=name, target=name, parents=parents, cost=cost, node=name)
+            pending = {"envelope": held.model_dump(), "parents": parents, "cost": cost and cost.model_dump()}
+            return {"flow": {f"pending:{name}": pending}}
+        outbound = [c for c in self.workflow.channels if c.source == name]
+        route = next((r for r in self.workflow.routes if r.source == name), None)
+        if route is not None:
+            rounds = int(flow.get(f"rounds:{name}", 0)) + 1
+            chosen = route.choose(message, rounds, sorted({c.target for c in outbound}))
+            outbound = [c for c in outbound if c.target == chosen]
+            update["flow"] = {f"rounds:{name}": rounds, f"route:{name}": chosen}
+        for c in outbound:
+            env = self.book.send(message, source=name, target=c.target, parents=parents, cost=cost, node=name)
+            emit(MessageEvent(node=name, envelope=env))
+            self.ctx.rt.record_message(env)
+            update["inbox"][c.key] = env.model_dump()
+            update["trace"].append(env.model_dump())
         return update
 
     def _produce(

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, get_args
 
+from langgraph.types import Command
 from pydantic import BaseModel
 
 from qsm.agents.messages import FinalAnswer, FinalStatus, UserRequest
@@ -21,6 +22,7 @@ from qsm.graph.events import (
     EventType,
     MessageEvent,
     NodeDoneEvent,
+    QuestionEvent,
     RunEvent,
     RunResult,
     RunStatus,
@@ -114,20 +116,22 @@ def stream_resume(
     checkpoint_id: str | None = None,
     options: dict[str, Any] | None = None,
     cancel: threading.Event | None = None,
+    answer: str | None = None,
 ) -> Iterator[RunEvent]:
     """Continue a thread from its last checkpoint, or (time travel) re-run it from ``checkpoint_id``:
     the steps after that checkpoint run again as a new branch of the thread's history. A run killed
     before its graph started restarts from its request. The run keeps its own settings (fan-out, repair
     limit, budget: the ``runtime`` and ``budget`` sections it started with); ``options``, nested like the
     config (``{"budget": {"seconds": 60}}``), overrides them and is kept for later resumes.
-    ``cancel`` stops it as in :func:`stream`."""
+    ``cancel`` stops it as in :func:`stream`. A run that waits for the user (status ``waiting``) goes on
+    with ``answer`` as the reply to its question; without one it stays waiting."""
     own = runtime is None
     runtime = runtime or Runtime.open()
     try:
         info = runtime.runs.thread(thread_id)
         if info is None:
             raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
-        workflow = Workflow.from_yaml(info.workflow_yaml)
+        workflow = _stored_workflow(info.workflow_yaml, runtime)
         stored = deep_merge(info.options, options or {})
         runtime = runtime.with_settings(runtime.settings.with_overrides(stored))
         if options:
@@ -148,8 +152,14 @@ def stream_resume(
         if not snapshot.next and not snapshot.tasks:
             yield DoneEvent(result=_result(thread_id, snapshot.values), resumed=False)
             return
+        if snapshot.interrupts and answer is None and checkpoint_id is None:
+            yield DoneEvent(result=_waiting(thread_id, snapshot), resumed=False)
+            return
         runtime.runs.set_status(thread_id, "running")
-        yield from _drive(runtime, workflow, thread_id, None, checkpoint_id, cancel)
+        command: Command[Any] | None = (
+            Command(resume=answer) if answer is not None and snapshot.interrupts else None
+        )
+        yield from _drive(runtime, workflow, thread_id, command, checkpoint_id, cancel)
     finally:
         if own:
             runtime.close()
@@ -166,10 +176,12 @@ def resume(
     runtime: Runtime | None = None,
     checkpoint_id: str | None = None,
     options: dict[str, Any] | None = None,
+    answer: str | None = None,
 ) -> RunResult:
-    """Resume to the end and return the result (see :func:`stream_resume`)."""
+    """Resume to the end and return the result (see :func:`stream_resume`; ``answer`` replies to the
+    question of a waiting run)."""
     return _last_result(
-        stream_resume(thread_id, runtime=runtime, checkpoint_id=checkpoint_id, options=options)
+        stream_resume(thread_id, runtime=runtime, checkpoint_id=checkpoint_id, options=options, answer=answer)
     )
 
 
@@ -178,13 +190,14 @@ def load_result(thread_id: str, runtime: Runtime) -> tuple[RunResult, Workflow] 
     info = runtime.runs.thread(thread_id)
     if info is None:
         return None
-    workflow = Workflow.from_yaml(info.workflow_yaml)
+    workflow = _stored_workflow(info.workflow_yaml, runtime)
     # a turn killed before its graph started has no state yet (the checkpoints hold the earlier turn's)
-    values = (
-        {}
-        if _never_started(runtime, info)
-        else compiled(runtime, workflow).get_state(_config(thread_id)).values
+    snapshot = (
+        None if _never_started(runtime, info) else compiled(runtime, workflow).get_state(_config(thread_id))
     )
+    if snapshot is not None and snapshot.interrupts:
+        return _waiting(thread_id, snapshot), workflow
+    values = {} if snapshot is None else snapshot.values
     result = _result(thread_id, values)
     if result.final is None and info.status not in _FINISHED:
         result = result.model_copy(update=_unfinished(info, result.errors))
@@ -204,7 +217,7 @@ def _drive(
     runtime: Runtime,
     workflow: Workflow,
     thread_id: str,
-    initial: dict[str, Any] | None,
+    initial: dict[str, Any] | Command | None,
     checkpoint_id: str | None = None,
     cancel: threading.Event | None = None,
 ) -> Iterator[RunEvent]:
@@ -218,7 +231,11 @@ def _drive(
                 yield as_event(chunk)
             else:
                 for node in chunk:
-                    yield NodeDoneEvent(node=node)
+                    if node == "__interrupt__":
+                        for asked in chunk[node]:
+                            yield QuestionEvent(**_question(asked.value))
+                    else:
+                        yield NodeDoneEvent(node=node)
             if cancel is not None and cancel.is_set():  # between steps, or a step without model calls
                 stopped = True
                 break
@@ -238,9 +255,37 @@ def _drive(
         result = _result(thread_id, snapshot.values).model_copy(update={"status": "interrupted"})
         yield DoneEvent(result=result)
         return
+    if snapshot.interrupts:  # a step asks the user: the run waits, durably, for resume(answer=...)
+        runtime.runs.set_status(thread_id, "waiting")
+        yield DoneEvent(result=_waiting(thread_id, snapshot))
+        return
     result = _result(thread_id, snapshot.values)
     runtime.runs.set_status(thread_id, result.status, result.final_id)
     yield DoneEvent(result=result)
+
+
+def _stored_workflow(text: str, runtime: Runtime) -> Workflow:
+    """A thread's stored spec, its functions allowed by the runtime's ``[tools] allowed_modules``."""
+    return Workflow.from_yaml(text, allowed_modules=list(runtime.settings.tools.allowed_modules))
+
+
+def _question(value: Any) -> dict[str, Any]:
+    """The question an interrupt carries: a :class:`~qsm.graph.human.Question`'s fields, or any value
+    (a LangGraph ``interrupt`` called directly) as its text."""
+    if isinstance(value, dict) and "question" in value:
+        return {
+            "question": str(value["question"]),
+            "node": value.get("node") or None,
+            "choices": [str(c) for c in value.get("choices", [])],
+        }
+    return {"question": str(value)}
+
+
+def _waiting(thread_id: str, snapshot: Any) -> RunResult:
+    asked = _question(snapshot.interrupts[0].value)
+    return _result(thread_id, snapshot.values).model_copy(
+        update={"status": "waiting", "question": asked["question"], "choices": asked.get("choices", [])}
+    )
 
 
 def _last_result(events: Iterator[RunEvent]) -> RunResult:
@@ -287,7 +332,7 @@ def history(thread_id: str, runtime: Runtime) -> list[Checkpoint]:
     info = runtime.runs.thread(thread_id)
     if info is None:
         raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
-    graph = compiled(runtime, Workflow.from_yaml(info.workflow_yaml))
+    graph = compiled(runtime, _stored_workflow(info.workflow_yaml, runtime))
     out = []
     for snap in graph.get_state_history(_config(thread_id)):
         meta = snap.metadata or {}

@@ -81,11 +81,6 @@ class RuntimeSettings(BaseModel):
     router_path: Path | None = Field(None, description="a student router file; default: the shipped one")
     router_threshold: float = Field(0.7, ge=0.0, le=1.0, description="student confidence needed to route")
     tools: bool = Field(True, description="agents use the calculator, unit converter and memory search")
-    allowed_modules: list[str] = Field(
-        default_factory=list,
-        description="modules (or packages) a YAML workflow spec may name functions from (nodes, routes); "
-        "qsm's own are always allowed",
-    )
     ref_judge: RefJudge = "checks"
     greedy_first: bool = Field(
         True,

@@ -4,8 +4,9 @@ Two kinds of workflow:
 
 * ``team``: the built-in QSM -> SOM -> WeQ/SOM (N candidates) -> Ref (repair loop) -> QSM collapse
   flow. Agents are matched to steps by role; names, prompts, models and channel strengths are yours.
-* ``pipeline``: your own directed acyclic graph of agents. Each agent runs once all its inbound
-  channels have delivered and sends its output (its ``produces`` type) on every outbound channel.
+* ``pipeline``: your own graph of agents and Python nodes (:mod:`qsm.graph.flow`). Each runs once all its
+  inbound channels have delivered and sends its output (its ``produces`` type) on every outbound channel,
+  or, with a route, on the one its route chooses; a loop needs a route with a declared ``max_rounds``.
 
 :meth:`Workflow.check` refuses a topology whose channel types do not match what their ends produce and
 accept, naming both ends and both types.
@@ -27,6 +28,7 @@ from qsm.agents.tools.settings import McpServerSettings
 from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
 from qsm.graph.builtin_team import TEAM_AGENTS, TEAM_CHANNELS, TEAM_DESCRIPTION, TEAM_ROLES, required_channels
 from qsm.graph.channels import Channel
+from qsm.graph.flow import ALLOWED_KEY, Approval, Node, Route, loop_problems
 from qsm.graph.settings import BudgetSettings, CollapseMode
 from qsm.graph.spec_yaml import dump_spec_yaml, parse_spec_yaml, read_spec_text
 
@@ -132,6 +134,9 @@ class Workflow(BaseModel):
     mcp_servers: dict[str, McpServerSettings] = Field(
         default_factory=dict, description="MCP servers its agents' 'mcp:<server>' tools name"
     )
+    nodes: list[Node] = Field(default_factory=list, description="Python function nodes (pipelines)")
+    routes: list[Route] = Field(default_factory=list, description="conditional edges and loop bounds")
+    approvals: list[Approval] = Field(default_factory=list, description="where the run asks the user")
 
     @field_validator("budget")
     @classmethod
@@ -154,8 +159,10 @@ class Workflow(BaseModel):
         ).check()
 
     @classmethod
-    def from_yaml(cls, source: str | Path) -> Workflow:
-        """Load and check a spec from a YAML file path or YAML text."""
+    def from_yaml(cls, source: str | Path, *, allowed_modules: list[str] | None = None) -> Workflow:
+        """Load and check a spec from a YAML file path or YAML text. Functions it names (nodes, routes)
+        must come from the ``qsm`` package or ``allowed_modules`` (default: ``[tools] allowed_modules`` of
+        the config); others are refused before they are imported."""
         where = str(source) if isinstance(source, Path) else "<yaml>"
         text = read_spec_text(source) if isinstance(source, Path) else source
         data = parse_spec_yaml(text, where)  # bounded: no aliases, at most 256 KB
@@ -165,7 +172,9 @@ class Workflow(BaseModel):
             )
         data = _expand_shorthand(data, where)
         try:
-            workflow = cls.model_validate(data)
+            workflow = cls.model_validate(
+                data, context={ALLOWED_KEY: _allowed_modules(data, allowed_modules)}
+            )
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
@@ -185,6 +194,10 @@ class Workflow(BaseModel):
         return dump_spec_yaml(self.model_dump(mode="json", exclude_defaults=True))
 
     # -- checks ----------------------------------------------------------------------------------
+    def node(self, name: str) -> Node | None:
+        """The Python node ``name``, or None when it is not one."""
+        return next((n for n in self.nodes if n.name.lower() == name.lower()), None)
+
     def agent(self, name: str) -> Agent:
         for agent in self.agents:
             if agent.name.lower() == name.lower():
@@ -222,7 +235,7 @@ class Workflow(BaseModel):
     def problems(self) -> Iterator[tuple[SpecPath, SpecError]]:
         """Every problem :meth:`check` would refuse, each with where it is in the spec (a path of keys and
         indexes, such as ``("channels", 2)``), so that an editor can show them all at their lines."""
-        names = [a.name for a in self.agents]
+        names = [a.name for a in self.agents] + [n.name for n in self.nodes]
         if len({n.lower() for n in names}) != len(names):
             yield (
                 ("agents",),
@@ -242,6 +255,16 @@ class Workflow(BaseModel):
                         hint=f"use one of: {', '.join(sorted(MESSAGE_TYPES))}",
                     ),
                 )
+        for i, node in enumerate(self.nodes):
+            try:
+                node.signature()
+            except SpecError as problem:
+                yield ("nodes", i, "fn"), problem
+            if node.name.lower() == USER:
+                yield (
+                    ("nodes", i, "name"),
+                    SpecError("'user' is reserved for the person asking", hint="rename it"),
+                )
         for i, channel in enumerate(self.channels):
             try:
                 self._check_channel(channel)
@@ -250,6 +273,11 @@ class Workflow(BaseModel):
                 yield ("channels", i), UnknownAgentError(where + problem.message, hint=problem.hint)
             except SpecError as problem:
                 yield ("channels", i), problem
+        if self.kind == "team" and (self.nodes or self.routes or self.approvals):
+            yield (
+                ("kind",),
+                SpecError("nodes, routes and approvals are for pipelines", hint="set kind: pipeline"),
+            )
         if self.kind == "team":
             yield from self._team_problems()
         else:
@@ -288,9 +316,16 @@ class Workflow(BaseModel):
             )
         if channel.source.lower() == USER:
             produced: frozenset[str] | None = frozenset({"UserRequest"})
+        elif (source := self.node(channel.source)) is not None:
+            produced = frozenset({source.signature().returns})
         else:
             produced = self.agent(channel.source).output_types(self.kind)
-        accepted = None if channel.target.lower() == USER else self.agent(channel.target).input_types()
+        if channel.target.lower() == USER:
+            accepted = None
+        elif (target := self.node(channel.target)) is not None:
+            accepted = target.signature().accepts()
+        else:
+            accepted = self.agent(channel.target).input_types()
         if produced is not None and channel.type not in produced:
             raise ChannelTypeError(
                 f"channel {channel.source} -> {channel.target} is declared as {channel.type}, but "
@@ -309,20 +344,12 @@ class Workflow(BaseModel):
 
         graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(a.name for a in self.agents)
+        graph.add_nodes_from(n.name for n in self.nodes)
         inner = [c for c in self.channels if USER not in (c.source.lower(), c.target.lower())]
         graph.add_edges_from((c.source, c.target) for c in inner)
-        if not nx.is_directed_acyclic_graph(graph):
-            cycle = nx.find_cycle(graph)
-            closing = next(
-                (i for i, c in enumerate(self.channels) if (c.source, c.target) == tuple(cycle[-1][:2])), None
-            )
-            yield (
-                ("channels",) if closing is None else ("channels", closing),
-                SpecError(
-                    f"pipeline {self.name!r} has a cycle: {' -> '.join(e[0] for e in cycle)} -> {cycle[-1][1]}",
-                    hint="pipelines must be acyclic; use kind: team for the built-in repair loop",
-                ),
-            )
+        edges = {(c.source, c.target): i for i, c in enumerate(self.channels)}
+        yield from loop_problems(graph, self.routes, edges)
+        yield from self._flow_problems(graph)
         for i, agent in enumerate(self.agents):
             produced = next(iter(agent.output_types("pipeline")))
             if produced not in PIPELINE_OUTPUTS:
@@ -352,6 +379,16 @@ class Workflow(BaseModel):
         for c in self.channels:
             if c.source.lower() == USER and c.target in graph:
                 reached |= {c.target} | nx.descendants(graph, c.target)
+        for i, node in enumerate(self.nodes):
+            if node.name not in reached:
+                yield (
+                    ("nodes", i),
+                    SpecError(
+                        f"pipeline {self.name!r}: {node.name} never receives anything: no channel from the "
+                        "user reaches it",
+                        hint=f"add a channel to {node.name} from the user or from an agent the user reaches",
+                    ),
+                )
         for i, agent in enumerate(self.agents):
             if agent.name not in reached:
                 yield (
@@ -362,6 +399,50 @@ class Workflow(BaseModel):
                         hint=f"add a channel to {agent.name} from the user or from an agent the user reaches",
                     ),
                 )
+
+    def _flow_problems(self, graph: Any) -> Iterator[tuple[SpecPath, SpecError]]:
+        """Routes and approvals that name no node, or a ``then`` that is not one of the route's targets."""
+        seen = set()
+        for i, route in enumerate(self.routes):
+            targets = {c.target.lower() for c in self.channels if c.source == route.source}
+            if route.source not in graph:
+                yield (
+                    ("routes", i, "source"),
+                    SpecError(
+                        f"route of {route.source!r}: there is no such agent or node",
+                        hint="name one of the workflow's",
+                    ),
+                )
+            elif route.source in seen:
+                yield ("routes", i), SpecError(f"{route.source} has two routes", hint="give it one")
+            elif route.then and route.then.lower() not in targets:
+                yield (
+                    ("routes", i, "then"),
+                    SpecError(
+                        f"route of {route.source}: then {route.then!r} is not one of its channels' targets",
+                        hint=f"add a channel {route.source} -> {route.then}, or name one of: "
+                        + ", ".join(sorted(targets)),
+                    ),
+                )
+            seen.add(route.source)
+        for i, approval in enumerate(self.approvals):
+            if approval.agent not in graph:
+                yield (
+                    ("approvals", i, "agent"),
+                    SpecError(
+                        f"approval names no agent or node {approval.agent!r}",
+                        hint="name one of the workflow's",
+                    ),
+                )
+
+
+def _allowed_modules(data: dict[str, Any], given: list[str] | None) -> list[str]:
+    """``given``, or the config's ``[tools] allowed_modules`` when the spec names functions."""
+    if given is not None or not (data.get("nodes") or data.get("routes")):
+        return list(given or [])
+    from qsm.settings import load_settings
+
+    return list(load_settings().tools.allowed_modules)
 
 
 _SPEC_HINT = "see examples/*.yaml; a spec has name, kind (team|pipeline), agents: [{name, role}], channels"
@@ -377,6 +458,14 @@ def _expand_shorthand(data: dict[str, Any], where: str) -> dict[str, Any]:
     agents = data.get("agents")
     if isinstance(agents, dict):
         data["agents"] = [{"name": k, **(v or {})} for k, v in agents.items()]
+    nodes = data.get("nodes")
+    if isinstance(nodes, dict):  # nodes: {count: mypackage.nodes:word_count}
+        data["nodes"] = [{"name": k, **(v if isinstance(v, dict) else {"fn": v})} for k, v in nodes.items()]
+    routes = data.get("routes")
+    if isinstance(routes, dict):  # routes: {critic: {fn: ..., max_rounds: 3, then: user}}
+        data["routes"] = [
+            {"source": k, **(v if isinstance(v, dict) else {"fn": v})} for k, v in routes.items()
+        ]
     channels = data.get("channels")
     if isinstance(channels, list):
         out = []

@@ -58,6 +58,9 @@ class RunState(TypedDict, total=False):
     spent: Annotated[dict[str, dict[str, Any]], add_costs]
     exhausted: Annotated[str, first_set]
     errors: Annotated[list[str], operator.add]
+    flow: Annotated[dict[str, Any], merge_dicts]
+    """Pipeline control flow (:mod:`qsm.graph.flow`): how often each routed node ran (``rounds:<node>``),
+    the target its route chose (``route:<node>``), and messages held for an approval (``pending:<node>``)."""
     conversation: dict[str, Any] | None
     """The earlier turns of the thread this run sees (:class:`qsm.graph.turns.EarlierTurns`), fixed when
     the run starts; None on a thread's first turn."""
@@ -93,5 +96,6 @@ def new_run_input(
         "spent": Overwrite(spent or {}),
         "exhausted": Overwrite(""),
         "errors": Overwrite([]),
+        "flow": Overwrite({}),
         "conversation": conversation,
     }

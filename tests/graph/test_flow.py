@@ -1,0 +1,142 @@
+"""Python nodes, routes, bounded loops, joins and approvals in pipelines (fake models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qsm.agents import FakeChatModel
+from qsm.agents.messages import Draft, Note
+from qsm.errors import SpecError
+from qsm.graph import Workflow, resume, run
+from qsm.graph.flow import Node, Route
+from tests.helpers import fake_runtime
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "draft-check-loop.yaml"
+LONG = " ".join(["word"] * 90)  # 90 words: the check scores 40/90 = 0.44, below the approval's 0.5
+MEDIUM = " ".join(["word"] * 60)  # 0.67: revised without asking
+SHORT = "A Merkle tree hashes pairs of hashes up to one root."
+
+
+def test_example_loop_asks_the_user_and_resumes(tmp_path) -> None:
+    wf = Workflow.from_yaml(EXAMPLE)
+    writer = FakeChatModel([LONG, SHORT], auto=False)
+    with fake_runtime(tmp_path, {"writer": writer}) as rt:
+        waiting = run(wf, wf.prompt, runtime=rt, thread_id="loop1")
+        assert waiting.status == "waiting" and waiting.final is None
+        assert "accept the answer" in (waiting.question or "").lower() and waiting.choices == ["yes", "no"]
+        assert rt.runs.thread("loop1").status == "waiting"
+        assert len(writer.calls) == 1
+        # still waiting without an answer; the answer "no" rejects the long draft: back to the writer
+        assert resume("loop1", runtime=rt).status == "waiting"
+        done = resume("loop1", runtime=rt, answer="no")
+    assert done.status == "ok" and done.text == SHORT
+    assert len(writer.calls) == 2
+    verdicts = [e.message() for e in done.trace if e.type == "Verdict"]
+    assert [v.decision for v in verdicts] == ["reject", "accept"]
+    assert "the user answered 'no'" in verdicts[0].reasons
+    assert [e.target for e in done.trace if e.type == "Verdict"] == ["writer", "publish"]
+    revise_prompt = writer.calls[1].messages[1]["content"]
+    assert "From check" in revise_prompt
+
+
+def test_loop_stops_at_its_maximum(tmp_path) -> None:
+    wf = Workflow.from_yaml(EXAMPLE)
+    writer = FakeChatModel([MEDIUM, MEDIUM, MEDIUM, MEDIUM], auto=False)
+    with fake_runtime(tmp_path, {"writer": writer}) as rt:
+        result = run(wf, wf.prompt, runtime=rt)
+    assert len(writer.calls) == 3  # max_rounds: 3, then publish
+    assert result.status == "ok" and result.text.startswith(MEDIUM) and "(unverified: 60 words" in result.text
+
+
+def test_loop_without_maximum_is_refused_at_load() -> None:
+    text = EXAMPLE.read_text().replace("max_rounds: 3, then: publish", "")
+    with pytest.raises(SpecError, match=r"loop writer -> check -> writer has no declared maximum") as err:
+        Workflow.from_yaml(text)
+    assert "source: check" in err.value.hint and "max_rounds" in err.value.hint
+
+
+def test_module_not_allowed_is_refused_before_import() -> None:
+    import sys
+
+    text = EXAMPLE.read_text().replace(
+        "qsm.graph.flow_examples:check_length", "tests.graph.not_imported_nodes:check"
+    )
+    with pytest.raises(SpecError, match=r"module 'tests\.graph\.not_imported_nodes' is not allowed"):
+        Workflow.from_yaml(text, allowed_modules=["somewhere.else"])
+    assert "tests.graph.not_imported_nodes" not in sys.modules
+
+
+def first_words(draft: Draft) -> Note:
+    return Note(text=" ".join(draft.text.split()[:3]), author="trim")
+
+
+def shout(draft: Draft) -> Note:
+    return Note(text=draft.text.upper(), author="shout")
+
+
+def join(notes: list[Note]) -> Note:
+    return Note(text=" | ".join(sorted(n.text for n in notes)), author="join")
+
+
+def test_python_api_parallel_branches_join(tmp_path) -> None:
+    wf = Workflow(
+        name="branches",
+        kind="pipeline",
+        agents=[{"name": "writer", "role": "communicator"}],
+        nodes=[Node(name="trim", fn=first_words), Node(name="shout", fn=shout), Node(name="join", fn=join)],
+        channels=[
+            {"source": "user", "target": "writer", "type": "UserRequest"},
+            {"source": "writer", "target": "trim", "type": "Draft"},
+            {"source": "writer", "target": "shout", "type": "Draft"},
+            {"source": "trim", "target": "join", "type": "Note"},
+            {"source": "shout", "target": "join", "type": "Note"},
+            {"source": "join", "target": "user", "type": "Note"},
+        ],
+    ).check()
+    with fake_runtime(tmp_path, {"writer": FakeChatModel(["one two three four"], auto=False)}) as rt:
+        result = run(wf, "go", runtime=rt)
+    assert result.text == "ONE TWO THREE FOUR | one two three"
+    joined = next(e for e in result.trace if e.type == "Note" and e.source == "join")
+    assert len(joined.parents) == 2
+
+
+def test_node_types_are_checked_like_channels() -> None:
+    with pytest.raises(SpecError, match="trim produces Note"):
+        Workflow(
+            name="bad",
+            kind="pipeline",
+            agents=[{"name": "writer", "role": "communicator"}],
+            nodes=[Node(name="trim", fn=first_words)],
+            channels=[
+                {"source": "user", "target": "writer", "type": "UserRequest"},
+                {"source": "writer", "target": "trim", "type": "Draft"},
+                {"source": "trim", "target": "user", "type": "Draft"},
+            ],
+        ).check()
+
+    def untyped(draft):  # type: ignore[no-untyped-def]
+        return draft
+
+    with pytest.raises(SpecError, match="parameter 'draft' has no message type hint"):
+        Node(name="n", fn=untyped).signature()
+
+
+def test_route_choosing_an_unknown_target_stops_with_a_clear_error(tmp_path) -> None:
+    wf = Workflow(
+        name="badroute",
+        kind="pipeline",
+        agents=[{"name": "writer", "role": "communicator"}],
+        nodes=[Node(name="trim", fn=first_words)],
+        routes=[Route(source="writer", fn=lambda draft: "nowhere")],
+        channels=[
+            {"source": "user", "target": "writer", "type": "UserRequest"},
+            {"source": "writer", "target": "trim", "type": "Draft"},
+            {"source": "trim", "target": "user", "type": "Note"},
+        ],
+    ).check()
+    with fake_runtime(tmp_path, {"writer": FakeChatModel(["text"], auto=False)}) as rt:
+        with pytest.raises(SpecError, match="chose 'nowhere'"):
+            run(wf, "go", runtime=rt, thread_id="bad1")
+        assert rt.runs.thread("bad1").status == "error"
