@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from qsm.agents.backend import ChatModel
 from qsm.agents.pool import ModelPool
+from qsm.agents.settings import AgentSettings
 from qsm.agents.tools.catalog import ToolCatalog
 from qsm.agents.tools.toolbox import Toolbox
-from qsm.agents.settings import AgentSettings
 from qsm.errors import ConfigError, QsmError
 from qsm.graph.budget import Limits
 from qsm.graph.channels import ChannelBook, StrengthStore
@@ -91,9 +91,7 @@ class Runtime:
         )
         if self.ledger is not None and self._ledger_in_background:
             self.ledger.start_background(max(0.5, settings.ledger.poll_interval_s))
-        self.tools = ToolCatalog(
-            settings.tools, extra_allowed_modules=getattr(settings.runtime, "allowed_modules", ())
-        )
+        self.tools = ToolCatalog(settings.tools)
         self._books: dict[str, ChannelBook] = {}
         self._yaml: dict[str, str] = {}
         self._lock = threading.Lock()

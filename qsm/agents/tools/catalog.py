@@ -23,12 +23,11 @@ MCP_PREFIX = "mcp:"
 
 
 class ToolCatalog:
-    """Resolves tool references into a :class:`Toolbox` under ``settings``; import paths may also come
-    from ``extra_allowed_modules`` (``[runtime] allowed_modules``, which Python nodes use)."""
+    """Resolves tool references into a :class:`Toolbox` under ``settings``."""
 
-    def __init__(self, settings: ToolSettings, *, extra_allowed_modules: Iterable[str] = ()) -> None:
+    def __init__(self, settings: ToolSettings) -> None:
         self.settings = settings
-        self.allowed_modules = [*settings.allowed_modules, *extra_allowed_modules]
+        self.allowed_modules = list(settings.allowed_modules)
         self._connections: dict[str, McpConnection] = {}
         self._given: dict[str, Any] = {}  # tools given in Python, by the reference a spec writes for them
         self._lock = threading.Lock()
