@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 from qsm.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from qsm.graph.aio import aresume, arun, astream, astream_resume
     from qsm.graph.channels import Channel, ChannelBook
     from qsm.graph.conversation import Conversation
     from qsm.graph.envelope import Envelope
+    from qsm.graph.human import ask_user
     from qsm.graph.runner import RunEvent, RunResult, history, load_result, resume, run, stream, stream_resume
     from qsm.graph.runtime import Runtime
     from qsm.graph.spec import Agent, Workflow
@@ -27,6 +29,11 @@ __all__ = [
     "RunResult",
     "Runtime",
     "Workflow",
+    "aresume",
+    "arun",
+    "ask_user",
+    "astream",
+    "astream_resume",
     "history",
     "load_result",
     "resume",
@@ -36,6 +43,8 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "qsm.graph.aio": ("aresume", "arun", "astream", "astream_resume"),
+    "qsm.graph.human": ("ask_user",),
     "qsm.graph.channels": ("Channel", "ChannelBook"),
     "qsm.graph.conversation": ("Conversation",),
     "qsm.graph.envelope": ("Envelope",),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from qsm.graph.runner import resume, run, stream, stream_resume
@@ -85,12 +85,27 @@ class Conversation:
         """Ask ``text`` as the next turn and return its result."""
         return run(self.workflow, text, runtime=self.runtime, thread_id=self.thread_id, user=self.user)
 
+    async def aask(self, text: str) -> RunResult:
+        """:meth:`ask` for asyncio: the turn runs in a worker thread (see :mod:`qsm.graph.aio`)."""
+        from qsm.graph.aio import arun
+
+        return await arun(self.workflow, text, runtime=self.runtime, thread_id=self.thread_id, user=self.user)
+
+    def astream(self, text: str, *, cancel: threading.Event | None = None) -> AsyncIterator[RunEvent]:
+        """:meth:`stream` for asyncio."""
+        from qsm.graph.aio import astream
+
+        return astream(
+            self.workflow, text, runtime=self.runtime, thread_id=self.thread_id, user=self.user, cancel=cancel
+        )
+
     def stream_resume(self, *, cancel: threading.Event | None = None) -> Iterator[RunEvent]:
         """Continue the turn that was stopped (Ctrl-C, a crash) from its last checkpoint."""
         return stream_resume(self.thread_id, runtime=self.runtime, cancel=cancel)
 
-    def resume(self) -> RunResult:
-        return resume(self.thread_id, runtime=self.runtime)
+    def resume(self, answer: str | None = None) -> RunResult:
+        """Finish the stopped turn; ``answer`` replies to the question of a turn that waits for the user."""
+        return resume(self.thread_id, runtime=self.runtime, answer=answer)
 
     def history(self) -> list[Turn]:
         """The turns so far, oldest first: each question and its answer (None where there is no verified
