@@ -45,7 +45,7 @@ $PIP install -q "$wheel"
 
 EXTRAS=""
 [ "$TRAIN" = 1 ] && EXTRAS="train"
-[ "$DEV" = 1 ] && EXTRAS="dev,train,serve,postgres,mcp"
+[ "$DEV" = 1 ] && EXTRAS="dev,train,serve,postgres,mcp,quantum"
 if [ "$TRAIN" = 1 ]; then
   log "installing $TORCH for training (before the extra, so pip keeps this build)"
   # shellcheck disable=SC2086

@@ -57,8 +57,10 @@ class Plan(Message):
     steps: list[str] = Field(default_factory=list)
     route_to: str = Field("WeQ", description="the drafting agent: the team's communicator or its economist")
     needs_memory: bool = False
-    router: Literal["student", "llm", "default"] = Field(
-        "llm", description="who decided the route: the student classifier, QSM's LLM, or the default"
+    router: Literal["student", "quantum", "llm", "default"] = Field(
+        "llm",
+        description="who decided the route: the student classifier, the quantum student, QSM's LLM, or the "
+        "default",
     )
     confidence: float | None = Field(None, ge=0.0, le=1.0, description="the student's confidence")
 

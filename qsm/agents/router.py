@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -25,7 +25,9 @@ __all__ = [
     "Complexity",
     "Intent",
     "RouteDecision",
+    "Router",
     "RouterStudent",
+    "decision_from",
     "shipped_router_path",
 ]
 
@@ -54,8 +56,19 @@ def shipped_router_path() -> Path:
     return Path(str(resources.files("qsm.agents") / "data" / "router.npz"))
 
 
+class Router(Protocol):
+    """What routes a request from its embedding: the classical student or the quantum one."""
+
+    kind: str
+    embedder: str
+
+    def decide(self, embedding: np.ndarray) -> RouteDecision: ...
+
+
 class RouterStudent:
     """Two linear softmax heads (intent, complexity) over an L2-normalised embedding."""
+
+    kind = "student"
 
     def __init__(
         self,
@@ -122,18 +135,21 @@ class RouterStudent:
             )
         p_intent = softmax(vec @ self.intent_w + self.intent_b)
         p_complexity = softmax(vec @ self.complexity_w + self.complexity_b)
-        i, c = int(p_intent.argmax()), int(p_complexity.argmax())
-        probabilities = {f"intent.{n}": float(p) for n, p in zip(INTENTS, p_intent, strict=True)}
-        probabilities |= {
-            f"complexity.{n}": float(p) for n, p in zip(COMPLEXITIES, p_complexity, strict=True)
-        }
-        return RouteDecision(
-            intent=INTENTS[i],
-            complexity=COMPLEXITIES[c],
-            confidence=float(p_intent[i]),
-            complexity_confidence=float(p_complexity[c]),
-            probabilities=probabilities,
-        )
+        return decision_from(p_intent, p_complexity)
+
+
+def decision_from(p_intent: np.ndarray, p_complexity: np.ndarray) -> RouteDecision:
+    """A student's decision from its two heads' probabilities."""
+    i, c = int(p_intent.argmax()), int(p_complexity.argmax())
+    probabilities = {f"intent.{n}": float(p) for n, p in zip(INTENTS, p_intent, strict=True)}
+    probabilities |= {f"complexity.{n}": float(p) for n, p in zip(COMPLEXITIES, p_complexity, strict=True)}
+    return RouteDecision(
+        intent=INTENTS[i],
+        complexity=COMPLEXITIES[c],
+        confidence=float(p_intent[i]),
+        complexity_confidence=float(p_complexity[c]),
+        probabilities=probabilities,
+    )
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

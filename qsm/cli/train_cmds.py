@@ -134,22 +134,70 @@ def data_cmd(
     "--threshold", type=float, default=0.7, show_default=True, help="Confidence the team routes on."
 )
 @click.option(
+    "--kind",
+    type=click.Choice(["classical", "quantum"]),
+    default="classical",
+    show_default=True,
+    help="classical: softmax heads (router.npz); quantum: the PennyLane circuit distilled from QSM's adapter "
+    "(quantum_router.npz; needs the quantum extra and the cached teacher labels).",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="Where to write router.npz (default: the shipped file inside the package, with its card).",
+    help="Where to write the student (default: the shipped file inside the package, with its card).",
 )
 @pass_cli
-def router_cmd(cli_ctx: CliContext, seed: int, per_template: int, threshold: float, out: Path | None) -> None:
-    """Train QSM's student router (intent and complexity heads over the MiniLM embedding) in seconds."""
-    from qsm.agents.router import shipped_router_path
+def router_cmd(
+    cli_ctx: CliContext, seed: int, per_template: int, threshold: float, kind: str, out: Path | None
+) -> None:
+    """Train QSM's student router (intent and complexity over the MiniLM embedding): classical in seconds,
+    quantum in minutes."""
     from qsm.store.minilm import MiniLMEmbedder
-    from qsm.train.router import train_router
 
     embedder = MiniLMEmbedder(threads=cli_ctx.settings.memory.embed_threads, batch_size=32, max_tokens=128)
+    if kind == "quantum":
+        from qsm.agents.quantum_router import shipped_quantum_router_path
+        from qsm.train.quantum_router import train_quantum_router
+
+        target = out or shipped_quantum_router_path()
+        train_quantum_router(embedder.embed, embedder.name, target, seed=seed, per_template=per_template,
+                             threshold=threshold, log=click.echo)  # fmt: skip
+        click.echo(f'quantum router: {target}; use it with [runtime] router = "quantum"')
+        return
+    from qsm.agents.router import shipped_router_path
+    from qsm.train.router import train_router
+
     target = out or shipped_router_path()
     train_router(embedder.embed, embedder.name, target, seed=seed, per_template=per_template,
                  threshold=threshold, log=click.echo)  # fmt: skip
     click.echo(f"router: {target}; point [runtime] router_path at it to use another file")
+
+
+@train_group.command("router-teacher")
+@click.option("--seed", type=int, default=7, show_default=True, help="Routing data seed.")
+@click.option(
+    "--per-template", type=int, default=12, show_default=True, help="Examples per routing template."
+)
+@click.option("--threads", type=int, default=1, show_default=True, help="llama.cpp threads.")
+@pass_cli
+def router_teacher_cmd(cli_ctx: CliContext, seed: int, per_template: int, threads: int) -> None:
+    """Label the routing data with the teacher (QSM's shipped adapter through llama.cpp): its P(SOM) per
+    request, cached in the package for `qsm train router --kind quantum`. Runs the real model."""
+    from qsm.agents.locate import bundled_model_path
+    from qsm.agents.shipped import shipped_adapter_path
+    from qsm.errors import ModelNotFoundError
+    from qsm.train.router_data import build_router_data
+    from qsm.train.router_teacher import label_with_teacher, shipped_teacher_path
+
+    adapter = shipped_adapter_path("QSM")
+    if adapter is None:
+        raise ModelNotFoundError("the shipped QSM adapter is not installed", hint="reinstall qsm")
+    texts = [e.text for e in build_router_data(per_template=per_template, seed=seed)]
+    labels = label_with_teacher(
+        texts, model_path=bundled_model_path(), adapter_path=adapter, threads=threads, log=click.echo
+    )
+    labels.save(shipped_teacher_path())
+    click.echo(f"teacher labels: {shipped_teacher_path()} ({len(texts)} requests)")
 
 
 @train_group.command("lora")

@@ -173,11 +173,11 @@ class RecallEvent(_Event):
 
 
 class RouteEvent(_Event):
-    """Who routed the request (``router``: student, llm or default; ``route_to``: the drafting agent;
+    """Who routed the request (``router``: student, quantum, llm or default; ``route_to``: the drafter;
     ``confidence``), or, with only ``message`` set, why the student router is not in use."""
 
     type: Literal["route"] = "route"
-    router: Literal["student", "llm", "default"] | None = None
+    router: Literal["student", "quantum", "llm", "default"] | None = None
     route_to: str | None = None
     confidence: float | None = None
     message: str | None = None
@@ -253,7 +253,7 @@ RunEvent: TypeAlias = Annotated[
 - ``final`` (:class:`FinalEvent`): the final answer (``envelope``).
 - ``memory`` (:class:`MemoryEvent`): a memory operation was skipped (``message``).
 - ``recall`` (:class:`RecallEvent`): notes recalled from memory for an agent (``hits``).
-- ``route`` (:class:`RouteEvent`): who routed the request (``router``: student, llm or default;
+- ``route`` (:class:`RouteEvent`): who routed the request (``router``: student, quantum, llm or default;
   ``route_to``; ``confidence``), or why the student router is not in use (``message``).
 - ``tool`` (:class:`ToolEvent`): an agent ran a tool (``tool``, ``arguments``, ``ok``, ``output``: the result
   or the error).

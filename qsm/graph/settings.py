@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = ["BudgetSettings", "CollapseMode", "RefJudge", "RouterKind", "RunSettings", "RuntimeSettings"]
 
 CollapseMode = Literal["ref_rank", "vote", "merge"]
-RouterKind = Literal["student", "llm"]
+RouterKind = Literal["student", "quantum", "llm"]
 """Who routes each request: ``student`` (the shipped classifier over the MiniLM embedding; QSM's LLM plans only
-when the student is unsure or the request needs steps) or ``llm`` (QSM's LLM plans every request)."""
+when the student is unsure or the request needs steps), ``quantum`` (the same, with the shipped quantum
+student circuit; needs the ``quantum`` extra) or ``llm`` (QSM's LLM plans every request)."""
 RefJudge = Literal["checks", "checks+model"]
 """How Ref decides: ``checks`` (its checks decide; an answer no check can fault is accepted at medium
 confidence) or ``checks+model`` (its LLM also judges answers that no check verified)."""

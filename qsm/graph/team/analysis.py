@@ -13,7 +13,7 @@ import numpy as np
 from qsm.agents.answer_format import AnswerFormat, detect_format
 from qsm.agents.inline_notes import InlineNotes, content_words, split_notes
 from qsm.agents.messages import ToolCall
-from qsm.agents.router import RouteDecision, RouterStudent
+from qsm.agents.router import RouteDecision, Router
 from qsm.agents.tools import (
     CapacityQuestion,
     Comparison,
@@ -127,7 +127,7 @@ def _without_clause(text: str, phrase: str) -> str:
     return " ".join(kept).strip() or text
 
 
-def analyze(text: str, embedder: Embedder | None, router: RouterStudent | None) -> RequestAnalysis:
+def analyze(text: str, embedder: Embedder | None, router: Router | None) -> RequestAnalysis:
     notes = split_notes(text)
     question = notes.question if notes else text
     answer_format = detect_format(text)

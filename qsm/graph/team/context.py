@@ -15,7 +15,7 @@ import numpy as np
 from qsm.agents.inline_notes import content_words
 from qsm.agents.messages import Plan
 from qsm.agents.roles import budget_reply_type, plan_reply_type, role_prompt
-from qsm.agents.router import RouterStudent
+from qsm.agents.router import Router, RouterStudent
 from qsm.agents.tools import CapacityCheck, Toolbox, builtin_toolbox
 from qsm.errors import QsmError
 from qsm.graph.agent_call import emit
@@ -60,7 +60,7 @@ class TeamContext:
         self.collapse_mode = workflow.collapse or rs.collapse
         self._analyses: OrderedDict[str, RequestAnalysis] = OrderedDict()
         self._lock = threading.Lock()
-        self._router: RouterStudent | None = None
+        self._router: Router | None = None
         self._router_loaded = False
         self.toolbox = self._toolbox() if rs.tools else None
 
@@ -69,7 +69,7 @@ class TeamContext:
     def embedder(self) -> Embedder:
         return _embedder(self.rt.settings.memory.model_dump_json())
 
-    def router(self) -> RouterStudent | None:
+    def router(self) -> Router | None:
         """The student router, or None where routing is left to QSM's LLM (setting, missing file, or an
         embedder of another vector space)."""
         with self._lock:
@@ -78,11 +78,17 @@ class TeamContext:
                 self._router_loaded = True
             return self._router
 
-    def _load_router(self) -> RouterStudent | None:
-        if self.settings.router != "student":
+    def _load_router(self) -> Router | None:
+        if self.settings.router == "llm":
             return None
         try:
-            student = RouterStudent.load(self.settings.router_path)
+            student: Router
+            if self.settings.router == "quantum":
+                from qsm.agents.quantum_router import QuantumRouterStudent  # PennyLane only when asked
+
+                student = QuantumRouterStudent.load(self.settings.router_path)
+            else:
+                student = RouterStudent.load(self.settings.router_path)
         except QsmError as err:
             emit(RouteEvent(agent=self.coordinator.name, message=f"router: {err.message}"))
             return None

@@ -77,7 +77,7 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
             goal=request.text[:200],
             steps=[],
             route_to=drafter.name,
-            router="student",
+            router="quantum" if ctx.settings.router == "quantum" else "student",
             confidence=round(route.confidence, 3),
         )
         call = None
