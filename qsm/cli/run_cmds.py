@@ -13,6 +13,7 @@ import click
 
 from qsm.cli.context import CliContext, pass_cli
 from qsm.cli.render import EventPrinter, print_result
+from qsm.cli.terminal import terminal_safe
 from qsm.errors import BudgetExhausted, QsmError
 
 if TYPE_CHECKING:
@@ -21,6 +22,19 @@ if TYPE_CHECKING:
 __all__ = ["ask_cmd", "history_cmd", "resume_cmd", "run_cmd", "threads_cmd", "trace_cmd"]
 
 EXIT_BUDGET = BudgetExhausted.exit_code
+EXIT_WAITING = 3
+"""`qsm ask/run/resume` exit status when the run waits for an answer nobody typed (no input)."""
+
+
+def _ask_user(result: RunResult) -> str | None:
+    """The user's answer to a waiting run's question, read at the prompt; None without input (EOF)."""
+    choices = f" [{'/'.join(result.choices)}]" if result.choices else ""
+    click.secho(f"\n? {terminal_safe(result.question or '')}{choices}", fg="cyan", bold=True)
+    try:
+        answer: str = click.prompt("answer", prompt_suffix="> ", default="", show_default=False)
+    except (click.Abort, EOFError):
+        return None
+    return answer.strip() or None
 
 
 def run_options(fn: Any, *, resuming: bool = False) -> Any:
@@ -99,7 +113,10 @@ def _execute(
     kw: dict[str, Any],
     resume_thread: str | None = None,
     checkpoint_id: str | None = None,
+    answer: str | None = None,
 ) -> None:
+    """Run (or resume) and print it; a run that asks the user (status ``waiting``) gets the answer typed
+    at the prompt and goes on, until it finishes."""
     from qsm.graph import Runtime, stream, stream_resume
 
     overrides = _overrides(workflow, kw)
@@ -113,18 +130,32 @@ def _execute(
     result: RunResult | None = None
     with Runtime(settings) as runtime:
         events = (
-            stream_resume(resume_thread, runtime=runtime, checkpoint_id=checkpoint_id, options=overrides)
+            stream_resume(
+                resume_thread, runtime=runtime, checkpoint_id=checkpoint_id, options=overrides, answer=answer
+            )
             if resume_thread
             else stream(
                 workflow, prompt or "", runtime=runtime, thread_id=kw.get("thread_id"), user=kw["user"]
             )
         )
-        for event in events:
-            printer(event)
-            if event.type == "done":
-                result = event.result
-        printer.finish()
+        while True:
+            for event in events:
+                printer(event)
+                if event.type == "done":
+                    result = event.result
+            printer.finish()
+            assert result is not None
+            if result.status != "waiting" or kw.get("as_json"):
+                break
+            reply = _ask_user(result)
+            if reply is None:
+                break
+            events = stream_resume(result.thread_id, runtime=runtime, answer=reply)
     assert result is not None
+    if result.status == "waiting":
+        click.echo(f"waiting for your answer: {terminal_safe(result.question or '')}")
+        click.echo(f'answer it with: qsm resume {result.thread_id} --answer "..."')
+        raise SystemExit(EXIT_WAITING)
     print_result(result, as_json=kw.get("as_json", False))
     if result.status == "budget_exhausted":
         raise SystemExit(EXIT_BUDGET)
@@ -169,10 +200,14 @@ def run_cmd(cli_ctx: CliContext, spec: Path, prompt: str | None, **kw: Any) -> N
 @click.command("resume")
 @click.argument("thread_id")
 @click.option("--from", "checkpoint_id", help="Re-run from this earlier checkpoint (see `qsm history`).")
+@click.option("--answer", help="The answer to the question of a run that waits for you.")
 @functools.partial(run_options, resuming=True)
 @pass_cli
-def resume_cmd(cli_ctx: CliContext, thread_id: str, checkpoint_id: str | None, **kw: Any) -> None:
-    """Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from.
+def resume_cmd(
+    cli_ctx: CliContext, thread_id: str, checkpoint_id: str | None, answer: str | None, **kw: Any
+) -> None:
+    """Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from;
+    a run waiting for you goes on with --answer (or the answer you type).
 
     The run keeps the fan-out, repair limit and budget it started with; these options override them."""
     from qsm.graph import Workflow
@@ -184,6 +219,7 @@ def resume_cmd(cli_ctx: CliContext, thread_id: str, checkpoint_id: str | None, *
         kw | {"user": "local"},
         resume_thread=thread_id,
         checkpoint_id=checkpoint_id,
+        answer=answer,
     )
 
 

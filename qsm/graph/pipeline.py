@@ -174,7 +174,7 @@ class PipelineSteps:
             score = getattr(message, "score", None)
             if approval.below is None or score is None or score < approval.below:
                 question = approval_question(name, message, approval.question)
-                choices = ["yes", "no"]
+                choices = ["yes", "no"] if score is not None else []  # a text can also be replaced
                 message = apply_answer(message, ask_user(question, choices=choices, node=name))
             cost = StepCost.model_validate(pending["cost"]) if pending.get("cost") else None
             update = self._deliver(name, message, pending["parents"], cost, state, hold=False)
@@ -228,7 +228,7 @@ class PipelineSteps:
         inbound = self._inbound(node, state)
         if state.get("exhausted") or not inbound:
             return {}
-        emit(StepEvent(node=node.name))
+        emit(StepEvent(node=node.name, agent=node.name))
         signature = node.signature()
         messages = [e.message() for _, e, _ in inbound]  # strongest channel first
         kwargs: dict[str, Any] = {}
