@@ -85,6 +85,8 @@ def stream(
     runtime = runtime or Runtime.open()
     try:
         workflow = (workflow or Workflow.default()).check()
+        # the graph is built (and cached) first: what the runtime refuses fails before a thread starts
+        compiled(runtime, workflow)
         limit = runtime.settings.runtime.max_prompt_chars
         if not prompt.strip():
             raise SpecError("the prompt is empty", hint='ask something, e.g. qsm ask "What is 2+2?"')

@@ -140,3 +140,11 @@ def test_tools_that_raise_hang_or_return_junk_leave_the_run_finishing(tmp_path: 
     assert "did not finish within 0.5 s" in results[1].error
     assert "not a result" in results[2].error
     assert fake.calls[-1].json_schema is None  # after three errors the agent answers without tools
+
+
+def test_a_refused_spec_starts_no_thread(tmp_path: Path) -> None:
+    workflow = Workflow.from_yaml(SPEC.format(tools='"os:system"'))
+    with fake_runtime(tmp_path, {"helper": FakeChatModel(auto=False)}) as rt:
+        with pytest.raises(SpecError, match="'os', which the settings do not allow"):
+            run(workflow, "hi", runtime=rt)
+        assert rt.runs.threads() == []
