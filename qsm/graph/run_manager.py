@@ -146,12 +146,20 @@ class RunManager:
 
         return self.start(thread_id, events, kind="ask", question=prompt, data_dir=str(runtime.data_dir))
 
-    def resume(self, runtime: Runtime, thread_id: str, *, options: dict[str, Any] | None = None) -> LiveRun:
-        """Finish the thread's stopped turn in the background (see :func:`qsm.graph.runner.stream_resume`)."""
+    def resume(
+        self,
+        runtime: Runtime,
+        thread_id: str,
+        *,
+        options: dict[str, Any] | None = None,
+        answer: str | None = None,
+    ) -> LiveRun:
+        """Finish the thread's stopped turn in the background (see :func:`qsm.graph.runner.stream_resume`);
+        ``answer`` replies to the question of a turn that waits for the user."""
         from qsm.graph.runner import stream_resume
 
         def events(cancel: threading.Event) -> Iterator[RunEvent]:
-            return stream_resume(thread_id, runtime=runtime, options=options, cancel=cancel)
+            return stream_resume(thread_id, runtime=runtime, options=options, cancel=cancel, answer=answer)
 
         info = runtime.runs.thread(thread_id)
         question = info.request if info is not None else ""

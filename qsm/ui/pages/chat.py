@@ -21,6 +21,7 @@ from qsm.graph.turn_history import thread_turns, turn_starts
 from qsm.graph.turns import Turn
 from qsm.ui import services
 from qsm.ui.answer_card import copy_button, esc_stops
+from qsm.ui.approval import approval_box
 from qsm.ui.graph_view import topology_dot
 from qsm.ui.run_view import RunView, render_cost, render_final, render_trace
 from qsm.ui.thread_list import day_group, matches, status_words, thread_label
@@ -226,7 +227,7 @@ def show_last_turn(rt: Runtime, thread_id: str, question: str, index: int) -> No
             answer_actions(rt, card, result, question)
         render_cost(st, result)
         render_trace(st, result)
-        if result.status not in FINISHED:
+        if result.status not in FINISHED and not approval_box(rt, result):
             resume_button(rt, thread_id)
 
 

@@ -1,0 +1,89 @@
+"""The chat's answer box (qsm/ui/approval.py) in Streamlit's AppTest: a run that asks the user shows its
+question with Approve / Reject and a text box instead of Resume; answering resumes it in the app's run
+manager and the page shows the answer."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qsm.graph import Runtime, Workflow, run
+from qsm.settings import load_settings
+from qsm.ui import APP_PATH
+from tests.ui.test_apptest import texts
+
+SPEC = """
+name: approve-draft
+kind: pipeline
+agents:
+  writer: {role: communicator}
+channels:
+  - "user -> writer: UserRequest"
+  - "writer -> user: Draft"
+approvals:
+  - {agent: writer}
+"""
+VERDICT_SPEC = """
+name: ref-approves
+kind: pipeline
+agents:
+  writer: {role: communicator}
+  Ref: {role: reflector}
+nodes:
+  publish: qsm.graph.flow_examples:publish
+channels:
+  - "user -> writer: UserRequest"
+  - "writer -> Ref: Draft"
+  - "writer -> publish: Draft"
+  - "Ref -> publish: Verdict"
+  - "publish -> user: Note"
+approvals:
+  - {agent: Ref}
+"""
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
+    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
+
+
+def _waiting(spec: str, thread: str) -> None:
+    with Runtime(load_settings(), memory=None, ledger=None) as rt:
+        result = run(Workflow.from_yaml(spec), "Name a colour.", runtime=rt, thread_id=thread)
+    assert result.status == "waiting"
+
+
+def _open(thread: str) -> AppTest:
+    at = AppTest.from_file(str(APP_PATH), default_timeout=120)
+    at.query_params["thread"] = thread
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _question(at: AppTest) -> str:
+    return "\n".join(str(t.value) for t in at.text)
+
+
+def test_a_typed_answer_resumes_the_run(fake: None) -> None:
+    _waiting(SPEC, "ask-text")
+    at = _open("ask-text")
+    assert "writer proposes:" in _question(at)
+    assert not [b for b in at.button if b.key == "resume-ask-text"], "the answer box replaces Resume"
+    assert not [b for b in at.button if b.key == "approve-ask-text"], "a text question has no Approve"
+    at.text_input(key="answer-text-ask-text").set_value("Green, typed in the app")
+    next(b for b in at.button if b.key == "answer-send-ask-text").click().run()
+    assert not at.exception, at.exception
+    assert "Green, typed in the app" in texts(at)
+    with Runtime(load_settings(), memory=None, ledger=None) as rt:
+        assert rt.runs.thread("ask-text").status == "ok"
+
+
+def test_reject_answers_a_yes_no_question(fake: None) -> None:
+    _waiting(VERDICT_SPEC, "ask-verdict")
+    at = _open("ask-verdict")
+    assert "Ref says" in _question(at)
+    next(b for b in at.button if b.key == "reject-ask-verdict").click().run()
+    assert not at.exception, at.exception
+    assert "unverified" in texts(at) and "the user answered 'no'" in texts(at)
