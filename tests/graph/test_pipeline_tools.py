@@ -17,6 +17,7 @@ from qsm.agents import FakeChatModel
 from qsm.agents.messages import ToolResult
 from qsm.errors import SpecError
 from qsm.graph import Workflow, run, stream
+from qsm.graph.events import DoneEvent
 from tests.helpers import fake_runtime
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -69,7 +70,9 @@ def test_the_tools_example_runs_and_its_calls_are_messages_in_the_trace(tmp_path
     ledger = Ledger()
     with fake_runtime(tmp_path, {"statistician": fake}, ledger=ledger) as rt:
         events = list(stream(example.workflow(), "How many people live in Paris and Lyon?", runtime=rt))
-    result = events[-1].result
+    done = events[-1]
+    assert isinstance(done, DoneEvent)
+    result = done.result
     assert result.status == "ok" and result.text == "2623424 people live in Paris and Lyon."
     tools = [e for e in result.trace if e.type in ("ToolCall", "ToolResult")]
     assert [(e.type, e.source, e.target) for e in tools[:2]] == [

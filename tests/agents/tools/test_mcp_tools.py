@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,7 +119,10 @@ channels:
 """
     workflow = Workflow.from_yaml(spec)
     assert "mcp:weather/temperature" in workflow.to_yaml()
-    replies = ['{"tool": "temperature", "arguments": {"city": "Paris"}}', '{"answer": "11.2 degrees"}']
+    replies: list[Any] = [
+        '{"tool": "temperature", "arguments": {"city": "Paris"}}',
+        '{"answer": "11.2 degrees"}',
+    ]
     fake = FakeChatModel(replies, auto=False)
     with fake_runtime(tmp_path, {"forecaster": fake}) as rt:
         result = run(workflow, "How warm is Paris?", runtime=rt)
