@@ -140,3 +140,71 @@ def test_route_choosing_an_unknown_target_stops_with_a_clear_error(tmp_path) -> 
         with pytest.raises(SpecError, match="chose 'nowhere'"):
             run(wf, "go", runtime=rt, thread_id="bad1")
         assert rt.runs.thread("bad1").status == "error"
+
+
+REF_ASKS = """
+name: ref-asks
+kind: pipeline
+agents:
+  writer: {role: communicator}
+  Ref: {role: reflector}
+nodes:
+  publish: qsm.graph.flow_examples:publish
+channels:
+  - "user -> writer: UserRequest"
+  - "writer -> Ref: Draft"
+  - "writer -> publish: Draft"
+  - "Ref -> publish: Verdict"
+  - "publish -> user: Note"
+approvals:
+  - {agent: Ref, below: 0.8}
+"""
+ACCEPT_LOW = '{"decision": "accept", "confidence": "low", "reasons": ["probably right"]}'
+ACCEPT_HIGH = '{"decision": "accept", "confidence": "high", "reasons": ["right"]}'
+
+
+@pytest.mark.parametrize(("answer", "accepted"), [("yes", True), ("no", False)])
+def test_ref_asks_the_user_below_a_confidence_and_is_not_called_again(tmp_path, answer, accepted) -> None:
+    wf = Workflow.from_yaml(REF_ASKS)
+    ref = FakeChatModel([ACCEPT_LOW], auto=False)
+    fakes = {"writer": FakeChatModel([SHORT], auto=False), "Ref": ref}
+    with fake_runtime(tmp_path, fakes) as rt:
+        waiting = run(wf, "Explain Merkle trees.", runtime=rt, thread_id="ref1")
+        assert waiting.status == "waiting" and "Ref says accept" in (waiting.question or "")
+        done = resume("ref1", runtime=rt, answer=answer)
+    assert len(ref.calls) == 1  # the approval step asks; Ref's model call is not made again
+    assert done.status == "ok"
+    assert (done.text == SHORT) is accepted and ("unverified" in done.text) is not accepted
+
+
+def test_ref_above_the_confidence_does_not_ask(tmp_path) -> None:
+    wf = Workflow.from_yaml(REF_ASKS)
+    fakes = {"writer": FakeChatModel([SHORT], auto=False), "Ref": FakeChatModel([ACCEPT_HIGH], auto=False)}
+    with fake_runtime(tmp_path, fakes) as rt:
+        result = run(wf, "Explain Merkle trees.", runtime=rt)
+    assert result.status == "ok" and result.text == SHORT
+
+
+def confirm(draft: Draft) -> Note:
+    from qsm.graph import ask_user
+
+    reply = ask_user(f"Send {draft.text!r}?", choices=["yes", "no"])
+    return Note(text=draft.text if reply == "yes" else "Not sent.", author="confirm")
+
+
+def test_a_python_node_asks_the_user(tmp_path) -> None:
+    wf = Workflow(
+        name="confirm",
+        kind="pipeline",
+        agents=[{"name": "writer", "role": "communicator"}],
+        nodes=[Node(name="confirm", fn=confirm)],
+        channels=[
+            {"source": "user", "target": "writer", "type": "UserRequest"},
+            {"source": "writer", "target": "confirm", "type": "Draft"},
+            {"source": "confirm", "target": "user", "type": "Note"},
+        ],
+    )
+    with fake_runtime(tmp_path, {"writer": FakeChatModel(["hello"], auto=False)}) as rt:
+        waiting = run(wf, "greet", runtime=rt, thread_id="c1")
+        assert waiting.question == "Send 'hello'?" and waiting.choices == ["yes", "no"]
+        assert resume("c1", runtime=rt, answer="no").text == "Not sent."
