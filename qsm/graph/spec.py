@@ -278,6 +278,15 @@ class Workflow(BaseModel):
                 ("kind",),
                 SpecError("nodes, routes and approvals are for pipelines", hint="set kind: pipeline"),
             )
+        for i, agent in enumerate(self.agents):
+            if self.kind == "team" and agent.tools:
+                yield (
+                    ("agents", i, "tools"),
+                    SpecError(
+                        f"agent {agent.name}: tools are for pipeline agents (the team uses its built-in ones)",
+                        hint="set kind: pipeline, or remove the agent's tools",
+                    ),
+                )
         if self.kind == "team":
             yield from self._team_problems()
         else:

@@ -186,3 +186,32 @@ def test_native_tool_calls_on_backends_that_support_them() -> None:
     first = model.requests[0]
     assert first.json_schema is None and first.tool_choice == "auto"
     assert first.tools is not None and first.tools[0]["function"]["name"] == "weather"
+
+
+def test_tool_settings_load_from_the_config_and_bad_ones_are_clear(tmp_path: Any) -> None:
+    from qsm.errors import ConfigError
+    from qsm.settings import load_settings
+
+    config = tmp_path / "qsm.toml"
+    config.write_text(
+        '[tools]\nallowed_modules = ["mytools"]\nmax_rounds = 3\n'
+        '[tools.agents]\nWeQ = ["mytools:f"]\n'
+        '[tools.mcp.weather]\nurl = "http://127.0.0.1:8000/mcp"\n'
+    )
+    tools = load_settings(config).tools
+    assert tools.allowed_modules == ["mytools"] and tools.max_rounds == 3
+    assert tools.agents == {"WeQ": ["mytools:f"]} and tools.mcp["weather"].transport == "http"
+    config.write_text('[tools.mcp.weather]\nurl = "ftp://x"\n')
+    with pytest.raises(ConfigError, match="must start with http"):
+        load_settings(config)
+
+
+def test_tools_on_a_team_agent_are_refused() -> None:
+    from qsm.graph import Workflow
+
+    team = Workflow.default()
+    agents = [
+        a.model_copy(update={"tools": [weather]}) if a.role == "communicator" else a for a in team.agents
+    ]
+    with pytest.raises(SpecError, match="tools are for pipeline agents"):
+        team.model_copy(update={"agents": agents}).check()
