@@ -1,7 +1,8 @@
-"""qsm.agents.tools: tools the agents call (calculator, unit conversion, memory search), the toolbox
-that validates and runs calls, grammar-constrained (or native) tool calls from a model, and
-deterministic front ends that recognise plain arithmetic, conversion and yes/no resource questions
-without a model."""
+"""qsm.agents.tools: tools the agents call (calculator, unit conversion, memory search; your functions,
+langchain-core tools and MCP servers' tools through :mod:`~qsm.agents.tools.catalog`), the toolbox that
+validates and runs calls, grammar-constrained (or native) tool calls from a model and the agent's tool loop
+(:mod:`~qsm.agents.tools.loop`), and deterministic front ends that recognise plain arithmetic, conversion
+and yes/no resource questions without a model."""
 
 from qsm.agents.messages import ToolCall, ToolResult
 from qsm.agents.tools.arithmetic import parse_arithmetic
