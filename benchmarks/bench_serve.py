@@ -1,13 +1,13 @@
 """Load on `qsm serve` (loopback only): N users, each with its own API key and thread, send M chat turns
-one after another, all users at once, through the OpenAI-compatible endpoint; runs are kept in PostgreSQL
-and memory on a Chroma server, both started here. The model is the fake backend unless --model-url names an
-OpenAI-compatible server.
+one after another, all users at once, through the OpenAI-compatible endpoint, with the fake model; runs are
+kept in PostgreSQL and memory on a Chroma server, both started here.
 
-Measures p50/p95/max latency per request, errors (any non-200 or a run that did not end ``ok``), and
-whether every thread holds exactly its user's turns in order (none lost, none duplicated, none another
-user's), read back through the runs API; the server's RSS after a warm-up and at the end.
+Measures p50/p95/max latency per request, errors (any non-200 or a run that did not end ``ok``), whether
+every thread holds exactly its user's turns in order (none lost, none duplicated, none another user's),
+read back from PostgreSQL once the server has stopped, and the server's RSS after a warm-up and after each
+round (``--rounds``: the users go on with M more turns each).
 
-    .venv/bin/python benchmarks/bench_serve.py --users 50 --requests 20 --workers 4
+    .venv/bin/python benchmarks/bench_serve.py --users 50 --requests 20 --rounds 2 --workers 4
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import write_result
+from qsm.serve.runs import KEPT_RUNS
 from tests.postgres_fixture import start_postgres
 
 
@@ -66,16 +67,16 @@ def _rss_mb(pid: int) -> float:
 
 
 async def _user(
-    client: httpx.AsyncClient, key: str, index: int, requests: int, model: str
+    client: httpx.AsyncClient, key: str, index: int, turns: range, model: str, thread: str | None
 ) -> tuple[str | None, list[float], list[str], list[str], list[str]]:
-    """One user's turns on its own thread: (thread id, latencies, questions, answers, errors)."""
+    """One user's turns on its own thread (``thread``, or a new one): (thread id, latencies, questions,
+    answers, errors)."""
     headers = {"Authorization": f"Bearer {key}"}
-    thread: str | None = None
     latencies: list[float] = []
     questions: list[str] = []
     answers: list[str] = []
     errors: list[str] = []
-    for turn in range(requests):
+    for turn in turns:
         question = f"user {index} turn {turn}: what is {index} + {turn}?"
         body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": question}]}
         if thread is not None:
@@ -101,13 +102,28 @@ async def _user(
     return thread, latencies, questions, answers, errors
 
 
-async def _load(base: str, keys: list[str], requests: int, model: str) -> tuple[list[Any], float]:
+async def _load(
+    base: str, keys: list[str], requests: int, rounds: int, model: str, server_pid: int
+) -> tuple[list[Any], float, list[float]]:
+    """``rounds`` rounds of ``requests`` turns per user (a round's threads go on in the next); the
+    server's RSS after each round."""
     limits = httpx.Limits(max_connections=len(keys) + 8, max_keepalive_connections=len(keys) + 8)
+    merged: list[Any] = [(None, [], [], [], []) for _ in keys]
+    rss: list[float] = []
     async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as client:
         started = time.perf_counter()
-        results = await asyncio.gather(*(_user(client, k, i, requests, model) for i, k in enumerate(keys)))
+        for round_ in range(rounds):
+            turns = range(round_ * requests, (round_ + 1) * requests)
+            results = await asyncio.gather(
+                *(_user(client, k, i, turns, model, merged[i][0]) for i, k in enumerate(keys))
+            )
+            merged = [
+                (new[0] or old[0], *(a + b for a, b in zip(old[1:], new[1:], strict=True)))
+                for old, new in zip(merged, results, strict=True)
+            ]
+            rss.append(_rss_mb(server_pid))
         wall = time.perf_counter() - started
-    return results, wall
+    return merged, wall, rss
 
 
 def _stored_turns(cfg: Path, threads: list[str | None]) -> tuple[list[list[Any]], int]:
@@ -127,10 +143,16 @@ def main() -> None:
     )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--requests", type=int, default=20, help="turns per user, one after another")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="repeat the M turns per user (memory over time)"
+    )
     parser.add_argument("--workers", type=int, default=4, help="qsm serve --workers (runs at once)")
     parser.add_argument("--model", default="team", help="the workflow to ask (a /v1/models name)")
     parser.add_argument("--fake-delay", type=float, default=0.0, help="seconds per fake model call")
+    parser.add_argument("--quick", action="store_true", help="10 users x 5 turns, one round")
     args = parser.parse_args()
+    if args.quick:
+        args.users, args.requests, args.rounds = 10, 5, 1
 
     root = Path(tempfile.mkdtemp(prefix="qsm-bench-serve-"))
     postgres = start_postgres()
@@ -195,8 +217,10 @@ def main() -> None:
         )
         warm.raise_for_status()
         rss_start = _rss_mb(server.pid)
-        results, wall = asyncio.run(_load(base, keys, args.requests, args.model))
-        rss_end = _rss_mb(server.pid)
+        results, wall, rss_rounds = asyncio.run(
+            _load(base, keys, args.requests, args.rounds, args.model, server.pid)
+        )
+        rss_end = rss_rounds[-1]
         _stop(server)
         server = None
         histories, stored_threads = _stored_turns(cfg, [r[0] for r in results])
@@ -218,14 +242,15 @@ def main() -> None:
             errors.append(f"thread {thread}: its history's answers differ from the answers sent")
     if stored_threads != args.users + 1:  # each user's thread and the warm-up's
         errors.append(f"PostgreSQL holds {stored_threads} threads, not {args.users + 1}")
-    sent = args.users * args.requests
+    sent = args.users * args.requests * args.rounds
     quantiles = (
         statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
     )
     data = {
         "setup": {
             "users": args.users,
-            "requests_per_user": args.requests,
+            "requests_per_user": args.requests * args.rounds,
+            "rounds": args.rounds,
             "serve_workers": args.workers,
             "model": f"fake (delay {args.fake_delay} s per call)",
             "workflow": args.model,
@@ -248,10 +273,15 @@ def main() -> None:
         "turns_on_the_wrong_thread": foreign,
         "threads_in_postgres": stored_threads,
         "threads_expected": args.users + 1,
-        "server_rss_mb": {"after_warm_up": rss_start, "end": rss_end},
+        "server_rss_mb": {
+            "after_warm_up": rss_start,
+            "after_each_round": rss_rounds,
+            "end": rss_end,
+            "note": f"the server keeps its last {KEPT_RUNS} runs (with their events) for the runs API",
+        },
     }
     summary = (
-        f"qsm serve, {args.users} users x {args.requests} turns ({args.workers} run workers, fake model, "
+        f"qsm serve, {args.users} users x {args.requests * args.rounds} turns ({args.workers} run workers, fake model, "
         f"PostgreSQL + Chroma server): p50 {data['latency_s']['p50']} s, p95 {data['latency_s']['p95']} s, "
         f"{len(latencies) / wall:.1f} req/s, {len(errors)} errors, {lost} lost, {duplicated} duplicated; "
         f"server RSS {rss_start} -> {rss_end} MB"
