@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from qsm.graph.aio import aresume, arun, astream, astream_resume
     from qsm.graph.channels import Channel, ChannelBook
     from qsm.graph.conversation import Conversation
+    from qsm.graph.embed import as_langgraph
     from qsm.graph.envelope import Envelope
     from qsm.graph.human import ask_user
     from qsm.graph.runner import RunEvent, RunResult, history, load_result, resume, run, stream, stream_resume
@@ -31,6 +32,7 @@ __all__ = [
     "Workflow",
     "aresume",
     "arun",
+    "as_langgraph",
     "ask_user",
     "astream",
     "astream_resume",
@@ -44,6 +46,7 @@ __all__ = [
 
 _EXPORTS = {
     "qsm.graph.aio": ("aresume", "arun", "astream", "astream_resume"),
+    "qsm.graph.embed": ("as_langgraph",),
     "qsm.graph.human": ("ask_user",),
     "qsm.graph.channels": ("Channel", "ChannelBook"),
     "qsm.graph.conversation": ("Conversation",),
