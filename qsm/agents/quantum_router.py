@@ -2,7 +2,7 @@
 router's decision (intent and complexity) from a request's MiniLM embedding.
 
 The embedding is reduced to one number per qubit by a PCA projection fitted on the training requests,
-squashed to an angle and loaded with RY rotations (angle encoding); a few strongly entangling layers follow;
+squashed to an angle in (0, pi) and loaded with RY rotations (angle encoding); a few strongly entangling layers follow;
 the Pauli-Z expectation of qubits 0-2 are the intent logits and of qubits 3-5 the complexity logits, after a
 per-output scale and bias (the classical readout, counted in :attr:`QuantumRouterStudent.parameters`).
 
@@ -62,9 +62,10 @@ def circuit_outputs(qubits: int, layers: int) -> Any:
 
 
 def encode(embeddings: np.ndarray, mean: np.ndarray, components: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """PCA projection, then each coordinate squashed to an angle in (-pi, pi)."""
+    """PCA projection, then each coordinate squashed to an angle in (0, pi), so that ⟨Z⟩ of the encoded
+    qubit, cos(angle), is monotonic in it."""
     z = (np.asarray(embeddings, dtype=np.float64) - mean) @ components
-    return 2.0 * np.arctan(z / scale)
+    return np.pi / 2 + np.arctan(z / scale)
 
 
 def _z_signs(qubits: int) -> np.ndarray:
@@ -166,7 +167,11 @@ class QuantumRouterStudent:
     def draw(self) -> str:
         """The circuit as text (PennyLane's drawer), with one request's worth of symbolic angles."""
         qml = require_pennylane()
-        return str(qml.draw(self.circuit, decimals=2, max_length=120)(np.zeros(self.qubits), self.weights))
+        return str(
+            qml.draw(self.circuit, decimals=2, max_length=120, level="device")(
+                np.zeros(self.qubits), self.weights
+            )
+        )
 
     # -- files -------------------------------------------------------------------------------------
     @classmethod

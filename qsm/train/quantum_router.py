@@ -115,7 +115,7 @@ def fit_quantum(
     qubits = angles.shape[1]
     circuit = circuit_outputs(qubits, layers)
     rng = np.random.default_rng(seed)
-    params = [rng.uniform(0, 2 * np.pi, (layers, qubits, 3)), np.full(6, 3.0), np.zeros(6)]
+    params = [rng.normal(0, 0.1, (layers, qubits, 3)), np.full(6, 2.0), np.zeros(6)]  # near identity
     k = len(INTENTS)
 
     def loss(p: list[Any]) -> Any:

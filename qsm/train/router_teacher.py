@@ -109,7 +109,7 @@ def label_with_teacher(
     for n, text in enumerate(texts):
         start = time.perf_counter()
         tokens = llama.tokenize(teacher_prompt(formatter, text).encode(), add_bos=False, special=True)
-        shared = llama.longest_token_prefix(llama._input_ids[: llama.n_tokens], tokens)
+        shared = llama.longest_token_prefix(llama._input_ids[: llama.n_tokens].tolist(), tokens)
         shared = min(shared, len(tokens) - 1)  # always evaluate the request's own tokens
         llama.n_tokens = shared  # keep the cached system prompt, drop the previous request
         llama._ctx.kv_cache_seq_rm(-1, shared, -1)

@@ -8,6 +8,7 @@ from qsm.graph import Workflow, load_result
 from qsm.graph.export import channel_traffic
 from qsm.ui import services
 from qsm.ui.graph_view import topology_dot
+from qsm.ui.router_view import show_routing
 from qsm.ui.run_diff_view import show_run_diff
 from qsm.ui.run_view import render_message
 
@@ -49,6 +50,7 @@ def body() -> None:
         st.markdown(f"**Step {step}/{len(trace)}**")
         render_message(st, current)
         st.json(current.payload, expanded=False)
+    show_routing(st, trace, rt.settings.runtime.router_path)
     st.subheader("Channels")
     traffic = channel_traffic(trace)
     rows = [
