@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from qsm.errors import SpecError
-from qsm.graph.spec import SpecPath, Workflow, _expand_shorthand
+from qsm.graph.spec import SpecPath, Workflow, _expand_shorthand, validation_context
 from qsm.graph.spec_yaml import SpecSyntaxError, parse_spec_yaml_nodes, read_spec_text
 from qsm.graph.workflow_files import EXAMPLES_DIR, Source, SpecFile, WorkflowFiles
 
@@ -85,7 +85,7 @@ def check_spec(text: str, where: str = "<yaml>") -> SpecCheck:
         return SpecCheck(issues)
     expanded = _expand_shorthand(data, where)
     try:
-        parsed = Workflow.model_validate(expanded)
+        parsed = Workflow.model_validate(expanded, context=validation_context(expanded))
     except ValidationError as exc:
         for detail in exc.errors():
             loc = ".".join(str(p) for p in detail["loc"])

@@ -32,7 +32,7 @@ from qsm.graph.flow import ALLOWED_KEY, Approval, Node, Route, loop_problems
 from qsm.graph.settings import BudgetSettings, CollapseMode
 from qsm.graph.spec_yaml import dump_spec_yaml, parse_spec_yaml, read_spec_text
 
-__all__ = ["PIPELINE_OUTPUTS", "ROLE_IO", "USER", "Agent", "Workflow", "WorkflowKind"]
+__all__ = ["PIPELINE_OUTPUTS", "ROLE_IO", "USER", "Agent", "Workflow", "WorkflowKind", "validation_context"]
 
 USER = "user"
 WorkflowKind = Literal["team", "pipeline"]
@@ -172,9 +172,7 @@ class Workflow(BaseModel):
             )
         data = _expand_shorthand(data, where)
         try:
-            workflow = cls.model_validate(
-                data, context={ALLOWED_KEY: _allowed_modules(data, allowed_modules)}
-            )
+            workflow = cls.model_validate(data, context=validation_context(data, allowed_modules))
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = ".".join(str(p) for p in err["loc"])
@@ -445,13 +443,15 @@ class Workflow(BaseModel):
                 )
 
 
-def _allowed_modules(data: dict[str, Any], given: list[str] | None) -> list[str]:
-    """``given``, or the config's ``[tools] allowed_modules`` when the spec names functions."""
-    if given is not None or not (data.get("nodes") or data.get("routes")):
-        return list(given or [])
-    from qsm.settings import load_settings
+def validation_context(data: dict[str, Any], allowed_modules: list[str] | None = None) -> dict[str, Any]:
+    """The pydantic context to validate the (expanded) YAML spec ``data`` with: the modules its functions
+    may come from, ``allowed_modules`` or, when the spec names functions, the config's ``[tools]
+    allowed_modules``; a function from any other module is refused before it is imported."""
+    if allowed_modules is None and (data.get("nodes") or data.get("routes")):
+        from qsm.settings import load_settings
 
-    return list(load_settings().tools.allowed_modules)
+        allowed_modules = list(load_settings().tools.allowed_modules)
+    return {ALLOWED_KEY: list(allowed_modules or [])}
 
 
 _SPEC_HINT = "see examples/*.yaml; a spec has name, kind (team|pipeline), agents: [{name, role}], channels"

@@ -208,3 +208,22 @@ def test_a_python_node_asks_the_user(tmp_path) -> None:
         waiting = run(wf, "greet", runtime=rt, thread_id="c1")
         assert waiting.question == "Send 'hello'?" and waiting.choices == ["yes", "no"]
         assert resume("c1", runtime=rt, answer="no").text == "Not sent."
+
+
+def test_the_editor_check_shows_flow_problems_at_their_lines_and_imports_nothing() -> None:
+    import sys
+
+    from qsm.graph.library import check_spec
+
+    text = EXAMPLE.read_text()
+    lines = text.splitlines()
+    bad = text.replace("qsm.graph.flow_examples:publish", "tests.graph.never_imported:publish").replace(
+        "max_rounds: 3, then: publish", ""
+    )
+    issues = check_spec(bad).issues
+    fn_line = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("publish: qsm"))
+    assert any("is not allowed" in i.message and i.line == fn_line for i in issues), issues
+    assert "tests.graph.never_imported" not in sys.modules
+    good = check_spec(text.replace("max_rounds: 3, then: publish", ""))
+    loop_line = next(i for i, line in enumerate(lines, 1) if "check -> writer: Verdict" in line)
+    assert [(i.line, "no declared maximum" in i.message) for i in good.issues] == [(loop_line, True)]
