@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from pydantic import ValidationError
 
@@ -118,6 +119,14 @@ def build_pipeline_graph(workflow: Workflow, runtime: Runtime) -> StateGraph:
     graph.add_edge(FINISH, "commit")
     graph.add_edge("commit", END)
     return graph
+
+
+def _function_error(what: str, fn: str, exc: Exception) -> QsmError:
+    message = str(exc.errors()[0]["msg"]) if isinstance(exc, ValidationError) else str(exc)
+    return QsmError(
+        f"{what} ({fn}) raised {type(exc).__name__}: {message}",
+        hint="fix the function; `qsm resume THREAD` runs the step again",
+    )
 
 
 def _ask_node(name: str) -> str:
@@ -237,8 +246,10 @@ class PipelineSteps:
             kwargs[param] = matching if many else (matching[0] if matching else None)
         try:
             message = node.function()(**kwargs)
-        except (QsmError, ValidationError) as exc:
-            raise QsmError(f"node {node.name} ({node.fn}) failed: {exc}", hint="fix the function") from None
+        except GraphBubbleUp:  # ask_user's interrupt: the run waits for the answer
+            raise
+        except Exception as exc:  # the user's function failed: a clear error, not a traceback
+            raise _function_error(f"node {node.name}", node.fn, exc) from None
         if not isinstance(message, Message) or type(message).__name__ != signature.returns:
             raise ChannelTypeError(
                 f"node {node.name} ({node.fn}) returned {type(message).__name__}, not the "
@@ -269,7 +280,12 @@ class PipelineSteps:
         route = next((r for r in self.workflow.routes if r.source == name), None)
         if route is not None:
             rounds = int(flow.get(f"rounds:{name}", 0)) + 1
-            chosen = route.choose(message, rounds, sorted({c.target for c in outbound}))
+            try:
+                chosen = route.choose(message, rounds, sorted({c.target for c in outbound}))
+            except (GraphBubbleUp, QsmError):
+                raise
+            except Exception as exc:
+                raise _function_error(f"the route of {name}", route.fn, exc) from None
             outbound = [c for c in outbound if c.target == chosen]
             update["flow"] = {f"rounds:{name}": rounds, f"route:{name}": chosen}
         for c in outbound:

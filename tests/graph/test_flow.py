@@ -227,3 +227,27 @@ def test_the_editor_check_shows_flow_problems_at_their_lines_and_imports_nothing
     good = check_spec(text.replace("max_rounds: 3, then: publish", ""))
     loop_line = next(i for i, line in enumerate(lines, 1) if "check -> writer: Verdict" in line)
     assert [(i.line, "no declared maximum" in i.message) for i in good.issues] == [(loop_line, True)]
+
+
+def broken(draft: Draft) -> Note:
+    raise ValueError("no notes today")
+
+
+def test_a_failing_node_function_stops_the_run_with_a_clear_error(tmp_path) -> None:
+    from qsm.errors import QsmError
+
+    wf = Workflow(
+        name="broken",
+        kind="pipeline",
+        agents=[{"name": "writer", "role": "communicator"}],
+        nodes=[Node(name="broken", fn=broken)],
+        channels=[
+            {"source": "user", "target": "writer", "type": "UserRequest"},
+            {"source": "writer", "target": "broken", "type": "Draft"},
+            {"source": "broken", "target": "user", "type": "Note"},
+        ],
+    )
+    with fake_runtime(tmp_path, {"writer": FakeChatModel(["text"], auto=False)}) as rt:
+        with pytest.raises(QsmError, match=r"node broken \(.*:broken\) raised ValueError: no notes today"):
+            run(wf, "go", runtime=rt, thread_id="b1")
+        assert rt.runs.thread("b1").status == "error"
