@@ -53,6 +53,9 @@ def topology_dot(
         lines.append(
             f'  "{agent.name}" [fillcolor="{colour}", penwidth={width}, label="{agent.name}\\n{agent.role}"];'
         )
+    for node in workflow.nodes:  # Python functions (qsm.graph.flow): a note shape, labelled "python"
+        colour = "#ffd54f" if node.name == active_agent else "#fffde7"
+        lines.append(f'  "{node.name}" [shape=note, fillcolor="{colour}", label="{node.name}\\npython"];')
     for ch in channels:
         strength = "" if compact else f" {ch.strength:.2f}"
         label = f"{ch.type}{strength}" + (f" ×{counts[ch.key]}" if ch.key in counts else "")

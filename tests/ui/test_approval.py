@@ -4,6 +4,8 @@ manager and the page shows the answer."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -87,3 +89,12 @@ def test_reject_answers_a_yes_no_question(fake: None) -> None:
     next(b for b in at.button if b.key == "reject-ask-verdict").click().run()
     assert not at.exception, at.exception
     assert "unverified" in texts(at) and "the user answered 'no'" in texts(at)
+
+
+def test_the_graph_view_draws_python_nodes() -> None:
+    from qsm.ui.graph_view import topology_dot
+
+    wf = Workflow.from_yaml(Path(__file__).parents[2] / "examples" / "draft-check-loop.yaml")
+    dot = topology_dot(wf, wf.channels, active_agent="check")
+    assert '"check" [shape=note, fillcolor="#ffd54f", label="check\\npython"];' in dot
+    assert '"publish" [shape=note' in dot and '"check" -> "writer"' in dot
