@@ -343,7 +343,8 @@ A variational circuit (PennyLane, `default.qubit`) that routes requests like the
 (`router.npz`): intent (answer / resource / multistep) and complexity (low / medium / high).
 
 - Input: the 384-dim int8 MiniLM embedding, PCA-projected to {r.qubits} values (fitted on the training
-  split; {r.projection_values} fixed numbers, not trained), each squashed to an angle 2·atan(z/σ).
+  split; {r.projection_values} fixed numbers, not trained), each squashed to an angle π/2 + atan(z/σ) in
+  (0, π).
 - Circuit: RY angle encoding, {r.layers} strongly entangling layers (Rot + CNOT ring), ⟨Z⟩ of qubits 0-2 →
   intent logits, of qubits 3-5 → complexity logits, through a per-output scale and bias.
 - Trainable parameters: {r.parameters} ({r.layers}×{r.qubits}×3 rotations + 12 readout).
@@ -357,6 +358,8 @@ A variational circuit (PennyLane, `default.qubit`) that routes requests like the
   {r.complexity_accuracy}; {r.confident_share:.0%} of requests clear the threshold {r.threshold} (the rest
   fall back to QSM's LLM).
 - Reproduce: `qsm train router --kind quantum --seed {r.seed}`.
+
+The circuit (the RY angles are the request's; drawn here at 0):
 
 ```
 {drawing}

@@ -1,0 +1,255 @@
+"""QD-LLM benchmark: the teacher (QSM's shipped adapter on SmolLM2-135M through llama.cpp), the quantum
+student (PennyLane circuit) and a classical student with the same number of trainable parameters, in one run,
+on the held-out routing requests (template groups never trained on).
+
+* Accuracy of the route (WeQ or SOM, what the teacher decides) and its macro-F1; for the students also the
+  intent (3 classes, macro-F1) and complexity accuracy.
+* Trainable parameters, training time, peak memory of training (tracemalloc) and of the teacher's load (RSS
+  growth), inference latency per request (median over single requests).
+* The teacher's route on every held-out request comes from the cached labels (``router_teacher.json``,
+  the same llama.cpp scoring); its latency is measured live on a sample, both for that scoring call and for
+  the served QSM.plan call (greedy decoding of the whole plan under its JSON schema, as runs call it).
+* Fallback: the share of requests whose student confidence is below the threshold (QSM's LLM routes
+  those), and the route accuracy of student + fallback.
+
+    python benchmarks/bench_qdllm.py [--teacher-sample N] [--steps N]
+
+Writes benchmarks/results/qdllm.json and prints one summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_result
+
+from qsm.agents.quantum_router import QuantumRouterStudent, encode
+from qsm.agents.router import INTENTS, RouterStudent
+from qsm.train.quantum_router import (
+    fit_classical_twin,
+    fit_pca,
+    fit_quantum,
+    load_split,
+    macro_f1,
+    route_metrics,
+)
+
+RESOURCE = INTENTS.index("resource")
+
+
+def _median_ms(fn: Any, items: list[Any]) -> float:
+    times = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        times.append(time.perf_counter() - start)
+    return round(statistics.median(times) * 1000, 3)
+
+
+def _rss_mib() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _traced(fn: Any) -> tuple[Any, float, float]:
+    """``fn()``'s result, seconds and peak traced memory (MiB)."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    out = fn()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return out, round(seconds, 2), round(peak, 2)
+
+
+def _teacher_live(texts: list[str], threads: int) -> dict[str, Any]:
+    import llama_cpp
+    from llama_cpp import Llama, LlamaGrammar
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from qsm.agents.locate import bundled_model_path
+    from qsm.agents.messages import UserRequest
+    from qsm.agents.roles import ROLE_PROMPTS, PlanReply
+    from qsm.agents.shipped import shipped_adapter_path
+    from qsm.graph import prompts
+    from qsm.train.router_teacher import label_with_teacher
+
+    adapter = shipped_adapter_path("QSM")
+    assert adapter is not None
+    before = _rss_mib()
+    llama = Llama(
+        model_path=str(bundled_model_path()),
+        lora_path=str(adapter),
+        n_ctx=2048,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+    loaded = _rss_mib() - before
+    formatter = Jinja2ChatFormatter(
+        template=llama.metadata["tokenizer.chat_template"], eos_token="<|im_end|>", bos_token=""
+    )
+    grammar = LlamaGrammar.from_json_schema(json.dumps(PlanReply.model_json_schema()), verbose=False)
+
+    def served(text: str) -> None:
+        messages = prompts.plan_prompt(ROLE_PROMPTS["QSM.plan"], UserRequest(text=text))
+        prompt = formatter(messages=[dict(m) for m in messages]).prompt  # type: ignore[misc]
+        llama.create_completion(prompt, max_tokens=160, temperature=0.0, grammar=grammar)
+
+    served(texts[0])  # warm
+    served_ms = _median_ms(served, texts)
+    params = int(llama_cpp.llama_model_n_params(llama._model.model))
+    llama.close()
+    scored = label_with_teacher(
+        texts, model_path=bundled_model_path(), adapter_path=adapter, threads=threads
+    ).seconds[1:]
+    return {
+        "served_plan_call_ms": served_ms,
+        "route_scoring_call_ms": round(statistics.median(scored) * 1000, 3),
+        "load_rss_mib": round(loaded, 1),
+        "base_parameters": params,
+        "sample": len(texts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teacher-sample", type=int, default=12)
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--qubits", type=int, default=6)
+    parser.add_argument("--threshold", type=float, default=0.7)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    from qsm.store.minilm import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder(threads=1, batch_size=32, max_tokens=128)
+    split = load_split(embedder.embed, per_template=12, seed=7, teacher_path=None)
+    yi, yc = split.labels("train")
+    ti, tc = split.labels("test")
+    som_true = ti == RESOURCE
+    mean, components, scale = fit_pca(split.x_train, args.qubits)
+    a_train = encode(split.x_train, mean, components, scale)
+    a_test = encode(split.x_test, mean, components, scale)
+    samples = list(split.x_test[:: max(1, len(split.x_test) // 40)])
+
+    (weights, r_scale, r_bias), q_seconds, q_peak = _traced(
+        lambda: fit_quantum(
+            a_train, yi, yc, split.teacher_train, layers=args.layers, steps=args.steps, seed=7
+        )
+    )
+    quantum = QuantumRouterStudent(
+        mean=mean,
+        components=components,
+        scale=scale,
+        weights=weights,
+        readout_scale=r_scale,
+        readout_bias=r_bias,
+        embedder=embedder.name,
+    )
+    quantum.decide(samples[0])  # builds the unitary once, as serving does at its first request
+    twin, c_seconds, c_peak = _traced(
+        lambda: fit_classical_twin(
+            a_train, yi, yc, split.teacher_train, parameters=quantum.parameters, steps=args.steps, seed=7
+        )
+    )
+
+    def report(p_i: np.ndarray, p_c: np.ndarray) -> dict[str, Any]:
+        out: dict[str, Any] = route_metrics(p_i, p_c, ti, tc, split.teacher_test, args.threshold)
+        route = p_i.argmax(axis=1) == RESOURCE
+        out["route_macro_f1"] = macro_f1(list(som_true.astype(int)), list(route.astype(int)), 2)
+        confident = p_i.max(axis=1) >= args.threshold
+        out["fallback_rate"] = round(float(1 - confident.mean()), 4)
+        served = np.where(confident, route, split.teacher_test >= 0.5)
+        out["route_accuracy_with_fallback"] = round(float(np.mean(served == som_true)), 4)
+        out.pop("teacher_route_accuracy")
+        return out
+
+    q_probs = quantum.probabilities(split.x_test)
+    q_qnode_probs = quantum.probabilities(split.x_test, qnode=True)
+    assert np.allclose(q_probs[0], q_qnode_probs[0], atol=1e-8)
+    classical_shipped = RouterStudent.load()
+    shipped_probs = [classical_shipped.decide(v) for v in split.x_test]
+
+    teacher_route = split.teacher_test >= 0.5
+    teacher = {
+        "route_accuracy": round(float(np.mean(teacher_route == som_true)), 4),
+        "route_macro_f1": macro_f1(list(som_true.astype(int)), list(teacher_route.astype(int)), 2),
+        "trainable_parameters_note": "LoRA rank 8 on every projection of SmolLM2-135M (frozen base)",
+        **_teacher_live(
+            [e.text for e in split.test[:: max(1, len(split.test) // args.teacher_sample)]][
+                : args.teacher_sample
+            ],
+            args.threads,
+        ),
+    }
+    embed_ms = _median_ms(lambda t: embedder.embed([t]), [e.text for e in split.test[:20]])
+    results: dict[str, Any] = {
+        "held_out": len(split.test),
+        "train": len(split.train),
+        "threshold": args.threshold,
+        "teacher": teacher,
+        "quantum": {
+            **report(*q_probs),
+            "trainable_parameters": quantum.parameters,
+            "fixed_projection_values": int(mean.size + components.size + scale.size),
+            "qubits": args.qubits,
+            "layers": args.layers,
+            "training_seconds": q_seconds,
+            "training_peak_mib": q_peak,
+            "latency_ms": _median_ms(quantum.decide, samples),
+            "latency_qnode_ms": _median_ms(lambda v: quantum.probabilities(v, qnode=True), samples),
+        },
+        "classical_same_parameters": {
+            **report(*twin.probabilities(a_test)),
+            "trainable_parameters": twin.parameters,
+            "fixed_projection_values": int(mean.size + components.size + scale.size),
+            "training_seconds": c_seconds,
+            "training_peak_mib": c_peak,
+            "latency_ms": _median_ms(
+                lambda v: twin.probabilities(encode(v[None, :], mean, components, scale)), samples
+            ),
+        },
+        "classical_shipped": {
+            **report(
+                np.array([[d.probabilities[f"intent.{n}"] for n in INTENTS] for d in shipped_probs]),
+                np.array(
+                    [
+                        [d.probabilities[f"complexity.{n}"] for n in ("low", "medium", "high")]
+                        for d in shipped_probs
+                    ]
+                ),
+            ),
+            "trainable_parameters": classical_shipped.parameters,
+            "latency_ms": _median_ms(classical_shipped.decide, samples),
+        },
+        "embedding_ms": embed_ms,
+        "steps": args.steps,
+    }
+    q, c, t = results["quantum"], results["classical_same_parameters"], teacher
+    results["latency_ratio_teacher_over_quantum"] = round(t["served_plan_call_ms"] / q["latency_ms"], 1)
+    summary = (
+        f"route accuracy on {len(split.test)} held-out: teacher {t['route_accuracy']:.3f}, quantum "
+        f"{q['route_accuracy']:.3f} ({q['trainable_parameters']} params, {q['training_seconds']} s), classical "
+        f"{c['route_accuracy']:.3f} ({c['trainable_parameters']} params, {c['training_seconds']} s); intent "
+        f"macro-F1 quantum {q['intent_macro_f1']:.3f} vs classical {c['intent_macro_f1']:.3f}; latency "
+        f"quantum {q['latency_ms']:.2f} ms (QNode {q['latency_qnode_ms']:.1f} ms) vs teacher plan call "
+        f"{t['served_plan_call_ms']:.0f} ms; quantum fallback {q['fallback_rate']:.0%}"
+    )
+    write_result("qdllm", results, summary)
+
+
+if __name__ == "__main__":
+    main()
