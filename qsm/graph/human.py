@@ -17,14 +17,15 @@ node's computation; an agent's approval is asked in a step of its own, after its
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from qsm.agents.messages import Message, Verdict
 
-__all__ = ["Question", "apply_answer", "approved", "ask_user"]
+__all__ = ["Question", "apply_answer", "approval_question", "approved", "ask_user"]
 
+M = TypeVar("M", bound=Message)
 _YES = frozenset({"y", "yes", "ok", "approve", "approved", "accept", "true", "1"})
 
 
@@ -51,7 +52,7 @@ def approved(answer: str) -> bool:
     return answer.strip().lower() in _YES
 
 
-def apply_answer(message: Message, answer: str) -> Message:
+def apply_answer(message: M, answer: str) -> M:
     """``message`` after the user's answer: a Verdict accepted (yes) or rejected (anything else, the
     answer kept as a reason); a message with ``text`` kept (yes) or replaced by the answer."""
     if isinstance(message, Verdict):

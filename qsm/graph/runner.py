@@ -158,8 +158,12 @@ def stream_resume(
             yield DoneEvent(result=_waiting(thread_id, snapshot), resumed=False)
             return
         runtime.runs.set_status(thread_id, "running")
+        # several steps may ask at once (parallel candidates): the answer goes to the first question, and
+        # the run waits again for the others
         command: Command[Any] | None = (
-            Command(resume=answer) if answer is not None and snapshot.interrupts else None
+            Command(resume={snapshot.interrupts[0].id: answer})
+            if answer is not None and snapshot.interrupts
+            else None
         )
         yield from _drive(runtime, workflow, thread_id, command, checkpoint_id, cancel)
     finally:

@@ -271,11 +271,21 @@ class Workflow(BaseModel):
                 yield ("channels", i), UnknownAgentError(where + problem.message, hint=problem.hint)
             except SpecError as problem:
                 yield ("channels", i), problem
-        if self.kind == "team" and (self.nodes or self.routes or self.approvals):
+        if self.kind == "team" and (self.nodes or self.routes):
             yield (
                 ("kind",),
-                SpecError("nodes, routes and approvals are for pipelines", hint="set kind: pipeline"),
+                SpecError("nodes and routes are for pipelines", hint="set kind: pipeline"),
             )
+        team_ref = [a.name for a in self.agents if a.role == "reflector"] if self.kind == "team" else []
+        for i, approval in enumerate(self.approvals if self.kind == "team" else []):
+            if approval.agent not in team_ref:
+                yield (
+                    ("approvals", i, "agent"),
+                    SpecError(
+                        f"in a team workflow only the reflector's verdicts can be approved, not {approval.agent!r}",
+                        hint=f"name the reflector: agent: {team_ref[0] if team_ref else 'Ref'}",
+                    ),
+                )
         for i, agent in enumerate(self.agents):
             if self.kind == "team" and agent.tools:
                 yield (

@@ -251,3 +251,31 @@ def test_a_failing_node_function_stops_the_run_with_a_clear_error(tmp_path) -> N
         with pytest.raises(QsmError, match=r"node broken \(.*:broken\) raised ValueError: no notes today"):
             run(wf, "go", runtime=rt, thread_id="b1")
         assert rt.runs.thread("b1").status == "error"
+
+
+def test_team_ref_asks_below_a_confidence_for_each_candidate(tmp_path) -> None:
+    from tests.helpers import PLAN, team_fakes
+
+    spec = Workflow.default().model_dump(mode="json", exclude_defaults=True)
+    wf = Workflow.model_validate(
+        {**spec, "name": "asking-team", "approvals": [{"agent": "Ref", "below": 0.9}]}
+    )
+    fakes = team_fakes(
+        QSM=[PLAN, "Cats are small carnivores."], WeQ=["Cats are small carnivores.", "Cats purr."]
+    )
+    with fake_runtime(tmp_path, fakes, runtime={"ref_judge": "checks", "fan_out": 2}) as rt:
+        waiting = run(wf, "Tell me about cats.", runtime=rt, thread_id="team1")
+        assert waiting.status == "waiting" and "Ref says accept" in (waiting.question or "")
+        again = resume("team1", runtime=rt, answer="no")  # the other candidate's question
+        assert again.status == "waiting"
+        done = resume("team1", runtime=rt, answer="yes")
+    assert done.status == "ok"
+    verdicts = sorted((e.message() for e in done.trace if e.type == "Verdict"), key=lambda v: v.decision)
+    assert [v.decision for v in verdicts] == ["accept", "reject"]
+    assert all(any("the user answered" in r for r in v.reasons) for v in verdicts)
+
+
+def test_team_approvals_name_the_reflector() -> None:
+    spec = Workflow.default().model_dump(mode="json", exclude_defaults=True)
+    with pytest.raises(SpecError, match="only the reflector's verdicts"):
+        Workflow.model_validate({**spec, "approvals": [{"agent": "WeQ"}]}).check()

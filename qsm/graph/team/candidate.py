@@ -18,6 +18,7 @@ from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit, envelope
 from qsm.graph.envelope import Envelope
 from qsm.graph.events import BudgetEvent, ChecksEvent, ToolEvent
+from qsm.graph.human import apply_answer, approval_question, ask_user
 from qsm.graph.recall import recall_lessons, recall_notes, write_lesson
 from qsm.graph.state import add_costs
 from qsm.graph.step_context import Update
@@ -386,6 +387,7 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
             judged_by="checks",
         )
     emit(ChecksEvent(node="Ref.verify", agent=ctx.reflector.name, candidate=i, checks=summary))
+    verdict = _user_approval(ctx, verdict)
     env = ctx.steps.send(verdict, ctx.reflector, ctx.coordinator, [draft_env.id], call, "Ref.verify")
     if verdict.decision == "reject":
         write_lesson(ctx.rt, request.text, the_draft, verdict, [draft_env.id, env.id], ctx.reflector.name)
@@ -404,6 +406,20 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
         return Command(update=update, goto=Send("Ref.diagnose", nxt))
     update["settled"] = {str(i): verdict.decision}
     return Command(update=update, goto="QSM.collapse")
+
+
+def _user_approval(ctx: TeamContext, verdict: Verdict) -> Verdict:
+    """The verdict after the user's answer when the workflow's approvals ask about Ref's accepting below a
+    score (:mod:`qsm.graph.human`): the run waits for the answer; yes accepts, anything else rejects. The
+    step runs again from its start on resume (Ref's checks again; with ``ref_judge = "checks+model"`` its
+    model judges again too)."""
+    approval = next((a for a in ctx.workflow.approvals if a.agent == ctx.reflector.name), None)
+    if approval is None or verdict.decision != "accept":
+        return verdict
+    if approval.below is not None and verdict.score >= approval.below:
+        return verdict
+    question = approval_question(ctx.reflector.name, verdict, approval.question)
+    return apply_answer(verdict, ask_user(question, choices=["yes", "no"], node="Ref.verify"))
 
 
 def _model_verdict(
