@@ -98,3 +98,23 @@ def test_the_graph_view_draws_python_nodes() -> None:
     dot = topology_dot(wf, wf.channels, active_agent="check")
     assert '"check" [shape=note, fillcolor="#ffd54f", label="check\\npython"];' in dot
     assert '"publish" [shape=note' in dot and '"check" -> "writer"' in dot
+
+
+def test_a_chat_whose_live_run_asks_shows_the_box(fake: None) -> None:
+    data_dir = load_settings().data_dir
+    (data_dir / "workflows").mkdir(parents=True, exist_ok=True)
+    (data_dir / "workflows" / "approve-draft.yaml").write_text(SPEC)
+    at = AppTest.from_file(str(APP_PATH), default_timeout=120)
+    at.run()
+    at.selectbox(key="chat_workflow").set_value("approve-draft").run()
+    at.chat_input[0].set_value("Name a colour.").run()
+    assert not at.exception, at.exception
+    at.run()  # the page after the run stopped to ask
+    assert "writer proposes:" in _question(at), texts(at)
+    send = [b for b in at.button if b.key and b.key.startswith("answer-send-")]
+    assert send, "the answer box is shown under the live run's answer"
+    thread = send[0].key.removeprefix("answer-send-")
+    at.text_input(key=f"answer-text-{thread}").set_value("Red, typed while following")
+    send[0].click().run()
+    assert not at.exception, at.exception
+    assert "Red, typed while following" in texts(at)

@@ -79,7 +79,9 @@ def thread_list(rt: Runtime) -> None:
             on_click=open_thread,
             args=(info.thread_id, info.workflow, rt.data_dir),
         )
-        with menu.popover("", icon=":material/more_vert:", key=f"menu-{info.thread_id}", type="tertiary"):
+        with menu.popover(
+            "", icon=":material/more_vert:", key=f"menu-{info.thread_id}", type="tertiary", on_change="rerun"
+        ):
             st.text_input(
                 "Title", value=titles.get(info.thread_id) or info.request[:200], key=f"title-{info.thread_id}"
             )
@@ -100,6 +102,7 @@ def _label(info: ThreadInfo, titles: dict[str, str], live: set[str]) -> str:
 
 def _rename(rt: Runtime, thread_id: str) -> None:
     services.notes(rt).rename(thread_id, st.session_state.get(f"title-{thread_id}", ""))
+    st.session_state[f"menu-{thread_id}"] = False
 
 
 def _delete(rt: Runtime, thread_id: str) -> None:
@@ -107,7 +110,8 @@ def _delete(rt: Runtime, thread_id: str) -> None:
         st.session_state["chat_error"] = "This chat's run is still going: stop it before deleting the chat."
         return
     delete_thread(rt, thread_id, services.notes(rt))
-    st.session_state.pop(f"title-{thread_id}", None)
+    for key in (f"title-{thread_id}", f"menu-{thread_id}"):
+        st.session_state.pop(key, None)
     if st.session_state.get("thread") == thread_id:
         st.session_state.pop("thread", None)
 
@@ -192,7 +196,13 @@ def user_message(rt: Runtime, thread_id: str, index: int, question: str, *, edit
         st.markdown(question)
         if not editable:
             return
-        with st.popover("Edit", icon=":material/edit:", key=f"edit-{thread_id}-{index}", type="tertiary"):
+        with st.popover(
+            "Edit",
+            icon=":material/edit:",
+            key=f"edit-{thread_id}-{index}",
+            type="tertiary",
+            on_change="rerun",
+        ):
             st.text_area("Your message", value=question, key=f"edit-text-{thread_id}-{index}")
             st.button(
                 "Send and re-run from here",
@@ -280,6 +290,7 @@ def _regenerate(rt: Runtime, thread_id: str) -> None:
 
 
 def _edited(rt: Runtime, thread_id: str, index: int) -> None:
+    st.session_state[f"edit-{thread_id}-{index}"] = False  # the Edit menu closes
     text = st.session_state.pop(f"edit-text-{thread_id}-{index}", "")
     if not text.strip():
         st.session_state["chat_error"] = "The edited message is empty: type a question, then send it."
@@ -377,7 +388,8 @@ def follow(rt: Runtime, run: LiveRun, workflow: Workflow) -> None:
         render_cost(left, view.result)
         if view.result.status not in FINISHED:
             with left:
-                resume_button(rt, run.thread_id)
+                if not approval_box(rt, view.result):  # a run that asks you: its answer box, not Resume
+                    resume_button(rt, run.thread_id)
 
 
 def _sidebar_is_stale(rt: Runtime, run: LiveRun) -> bool:
