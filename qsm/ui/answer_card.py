@@ -49,14 +49,14 @@ def sources_html(citations: Sequence[Citation], final_id: str | None) -> str:
     return '<ol class="qsm-sources">' + "".join(items) + "</ol>"
 
 
-_COPY = """<div style="font-family:sans-serif">
+_COPY = """<style>html, body {{ margin: 0; overflow: hidden; }}</style><div style="font-family:sans-serif">
 <button id="copy" type="button" title="Copy the answer (markdown)" style="cursor:pointer;
  border:1px solid rgba(128,128,128,.45);border-radius:.5rem;background:transparent;color:#888;
- padding:.2rem .7rem;font-size:.85rem">⧉ Copy</button>
+ padding:.2rem .7rem;font-size:.85rem">Copy</button>
 <textarea id="text" readonly style="position:absolute;left:-9999px">{text}</textarea></div>
 <script>
 const button = document.getElementById("copy"), area = document.getElementById("text");
-function copied(ok) {{ button.textContent = ok ? "✓ Copied" : "Copy failed: select the text"; }}
+function copied(ok) {{ button.textContent = ok ? "Copied" : "Copy failed"; }}
 button.addEventListener("click", () => {{
   const text = area.value;
   const fallback = () => {{ area.select(); let ok = false;

@@ -24,6 +24,8 @@ PARIS = "Paris is the capital of France."
 LIVE = "About 2.1 million people live in Paris."
 SEINE = "The Seine flows through Paris."
 LOST = "Where do you mean?"
+ITALY = "What is the capital of Italy?"
+ROME = "Rome is the capital of Italy."
 
 _automatic = fake._auto_reply
 
@@ -33,6 +35,8 @@ def scripted(call: FakeCall) -> str:
         return _automatic(call)
     asked = call.messages[-1]["content"] if call.messages else ""
     earlier = " ".join(m["content"] for m in call.messages[:-1])
+    if ITALY in asked:  # first: the request may bring notes from memory about France's capital
+        return ROME
     if CAPITAL in asked:
         return PARIS
     if PEOPLE in asked:
