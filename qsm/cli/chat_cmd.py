@@ -71,7 +71,7 @@ def chat_cmd(cli_ctx: CliContext, thread_id: str | None, spec: Path | None, **kw
                 if not _command(chat, line.strip(), printer):
                     break
                 continue
-            printer.play(partial(_ask, chat, line))
+            printer.play(partial(_ask, chat, line), chat=chat)
 
 
 def _ask(chat: Conversation, line: str, cancel: threading.Event) -> Iterator[RunEvent]:
@@ -107,7 +107,7 @@ def _command(chat: Conversation, line: str, printer: _Printer) -> bool:
         if chat.runtime.runs.thread(chat.thread_id) is None:
             click.secho("nothing to resume: this conversation has no turns yet", fg="yellow")
         else:
-            printer.play(lambda cancel: chat.stream_resume(cancel=cancel), resuming=True)
+            printer.play(lambda cancel: chat.stream_resume(cancel=cancel), resuming=True, chat=chat)
     else:
         click.secho(f"unknown command {name}; /help lists them", fg="yellow")
     return True
@@ -131,9 +131,16 @@ class _Printer:
     def __init__(self, *, trace: bool, thinking: bool) -> None:
         self.trace, self.thinking = trace, thinking
 
-    def play(self, start: Callable[[threading.Event], Iterator[RunEvent]], *, resuming: bool = False) -> None:
+    def play(
+        self,
+        start: Callable[[threading.Event], Iterator[RunEvent]],
+        *,
+        resuming: bool = False,
+        chat: Conversation | None = None,
+    ) -> None:
         """Show the run ``start(cancel)`` streams. The first Ctrl-C sets ``cancel``: the run stops at its
-        next token and ends interrupted (resumable); a second one stops it at once."""
+        next token and ends interrupted (resumable); a second one stops it at once. A run that asks the
+        user (status ``waiting``) gets the next line typed as its answer and goes on (in ``chat``)."""
         printer = EventPrinter(tokens=True, trace=self.trace, thinking=self.thinking)
         result: RunResult | None = None
         cancel = threading.Event()
@@ -143,7 +150,7 @@ class _Printer:
             for event in events:
                 printer(event)
                 if event.type == "done":
-                    if resuming and not event.resumed:
+                    if resuming and not event.resumed and event.result.status != "waiting":
                         printer.finish()
                         click.secho("nothing to resume: the last turn has finished", fg="yellow")
                         return
@@ -163,10 +170,29 @@ class _Printer:
         finally:
             signal.signal(signal.SIGINT, previous)
         printer.finish()
+        if result is not None and result.status == "waiting" and chat is not None:
+            reply = _read_answer(result)
+            if reply is None:
+                click.secho("the turn waits for your answer: /resume asks again", fg="yellow")
+                return
+            self.play(lambda cancel: chat.stream_resume(cancel=cancel, answer=reply), chat=chat)
+            return
         if result is None or result.status == "interrupted":
             click.secho("stopped. /resume finishes this turn; or ask something else", fg="yellow")
         else:
             _answer(result)
+
+
+def _read_answer(result: RunResult) -> str | None:
+    """The user's answer to the question of a waiting turn; None (Ctrl-D, an empty line) leaves it waiting."""
+    choices = f" [{'/'.join(result.choices)}]" if result.choices else ""
+    click.secho(f"? {terminal_safe(result.question or '')}{choices}", fg="cyan", bold=True)
+    try:
+        reply = input("answer › ")
+    except (EOFError, KeyboardInterrupt):
+        click.echo()
+        return None
+    return reply.strip() or None
 
 
 def _stopping(cancel: threading.Event) -> Callable[[int, object], None]:

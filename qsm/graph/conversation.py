@@ -99,9 +99,12 @@ class Conversation:
             self.workflow, text, runtime=self.runtime, thread_id=self.thread_id, user=self.user, cancel=cancel
         )
 
-    def stream_resume(self, *, cancel: threading.Event | None = None) -> Iterator[RunEvent]:
-        """Continue the turn that was stopped (Ctrl-C, a crash) from its last checkpoint."""
-        return stream_resume(self.thread_id, runtime=self.runtime, cancel=cancel)
+    def stream_resume(
+        self, *, cancel: threading.Event | None = None, answer: str | None = None
+    ) -> Iterator[RunEvent]:
+        """Continue the turn that was stopped (Ctrl-C, a crash) from its last checkpoint; ``answer`` replies
+        to the question of a turn that waits for the user."""
+        return stream_resume(self.thread_id, runtime=self.runtime, cancel=cancel, answer=answer)
 
     def resume(self, answer: str | None = None) -> RunResult:
         """Finish the stopped turn; ``answer`` replies to the question of a turn that waits for the user."""

@@ -59,3 +59,21 @@ def test_run_without_input_waits_and_resume_answers(tmp_path: Path) -> None:
     code, out = _invoke(["--config", str(cfg), "resume", "t2", "--answer", "yes", "--quiet"])
     assert code == 0, out
     assert "Name a colour." in out  # the fake writer's echo, approved as it was
+
+
+def test_chat_asks_for_the_answer_and_goes_on(tmp_path: Path) -> None:
+    cfg, spec = _setup(tmp_path)
+    typed = "Name a colour.\nPurple, typed in the chat\n/quit\n"
+    code, out = _invoke(["--config", str(cfg), "chat", "--spec", str(spec)], typed)
+    assert code == 0, out
+    assert "writer proposes:" in out and "answer › " in out
+    assert "qsm › Purple, typed in the chat" in out, out
+
+
+def test_chat_leaves_a_turn_waiting_and_resume_asks_again(tmp_path: Path) -> None:
+    cfg, spec = _setup(tmp_path)
+    typed = "Name a colour.\n\n/resume\nyes\n/quit\n"
+    code, out = _invoke(["--config", str(cfg), "chat", "--spec", str(spec)], typed)
+    assert code == 0, out
+    assert "the turn waits for your answer" in out
+    assert "qsm › (fake model) reply to:" in out and "nothing to resume" not in out, out
