@@ -279,3 +279,11 @@ def test_team_approvals_name_the_reflector() -> None:
     spec = Workflow.default().model_dump(mode="json", exclude_defaults=True)
     with pytest.raises(SpecError, match="only the reflector's verdicts"):
         Workflow.model_validate({**spec, "approvals": [{"agent": "WeQ"}]}).check()
+
+
+def test_two_lambdas_in_one_function_stay_apart() -> None:
+    first = Route(source="a", fn=lambda message: "x")
+    second = Route(source="b", fn=lambda message: "y")
+    assert first.fn != second.fn
+    note = Note(text="t")
+    assert first.choose(note, 1, ["x", "y"]) == "x" and second.choose(note, 1, ["x", "y"]) == "y"
