@@ -442,6 +442,17 @@ class Workflow(BaseModel):
                     ),
                 )
             seen.add(route.source)
+        answering = {c.source for c in self.channels if c.target.lower() == USER}
+        routed = answering & seen
+        if routed and answering - routed:
+            yield (
+                ("routes",),
+                SpecError(
+                    f"{', '.join(sorted(answering - routed))} and the routed {', '.join(sorted(routed))} both "
+                    "answer the user: the run would finish twice",
+                    hint="let one routed node answer (route the others to it), or answer without routes",
+                ),
+            )
         for i, approval in enumerate(self.approvals):
             if approval.agent not in graph:
                 yield (

@@ -287,3 +287,20 @@ def test_two_lambdas_in_one_function_stay_apart() -> None:
     assert first.fn != second.fn
     note = Note(text="t")
     assert first.choose(note, 1, ["x", "y"]) == "x" and second.choose(note, 1, ["x", "y"]) == "y"
+
+
+def test_routed_and_unrouted_answers_to_the_user_are_refused() -> None:
+    with pytest.raises(SpecError, match="both answer the user"):
+        Workflow(
+            name="twice",
+            kind="pipeline",
+            agents=[{"name": "writer", "role": "communicator"}],
+            nodes=[Node(name="trim", fn=first_words)],
+            routes=[Route(source="trim", fn=lambda note: "user")],
+            channels=[
+                {"source": "user", "target": "writer", "type": "UserRequest"},
+                {"source": "writer", "target": "trim", "type": "Draft"},
+                {"source": "writer", "target": "user", "type": "Draft"},
+                {"source": "trim", "target": "user", "type": "Note"},
+            ],
+        ).check()
