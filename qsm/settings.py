@@ -14,7 +14,7 @@ import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
@@ -49,6 +49,9 @@ class UiSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(8501, ge=1, le=65535)
+    theme: Literal["auto", "light", "dark"] = "auto"
+    """The app's colours: ``auto`` follows the system (and each person can pick Light or Dark in the app's
+    menu, under Settings); ``light`` or ``dark`` starts every page in that theme."""
 
 
 class _TomlValues(PydanticBaseSettingsSource):

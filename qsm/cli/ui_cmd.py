@@ -17,8 +17,13 @@ __all__ = ["ui_cmd"]
 )
 @click.option("--port", type=int, help="Port (default from [ui] port: 8501).")
 @click.option("--browser/--no-browser", default=False, help="Open a browser tab.")
+@click.option(
+    "--theme",
+    type=click.Choice(["auto", "light", "dark"]),
+    help="Colours (default from [ui] theme: auto, which follows the system; switch in the app's menu).",
+)
 @pass_cli
-def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: bool) -> None:
+def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: bool, theme: str | None) -> None:
     """Open the app: chat, graph inspector, memory browser, ledger explorer, settings."""
     from qsm.ui.launch import require_loopback, streamlit_command
     from qsm.ui.services import CONFIG_ENV
@@ -33,5 +38,5 @@ def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: boo
     host = require_loopback(host or settings.ui.host)  # no login yet: never beyond this machine
     port = settings.ui.port
     click.echo(f"qsm ui on http://{host}:{port} (data: {settings.data_dir}); Ctrl-C to stop")
-    command = streamlit_command(host, port, headless=not browser)
+    command = streamlit_command(host, port, headless=not browser, theme=theme or settings.ui.theme)
     os.execvpe(command[0], command, env)  # Streamlit replaces this process: signals reach the server itself

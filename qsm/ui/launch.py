@@ -8,7 +8,7 @@ from pathlib import Path
 
 from qsm.errors import ConfigError
 
-__all__ = ["APP_PATH", "require_loopback", "streamlit_command"]
+__all__ = ["APP_PATH", "THEMES", "require_loopback", "streamlit_command"]
 
 APP_PATH = Path(__file__).with_name("app.py")
 
@@ -32,9 +32,16 @@ def require_loopback(host: str) -> str:
     return host
 
 
-def streamlit_command(host: str, port: int, *, headless: bool = True) -> list[str]:
-    """The command that serves the app on ``host``:``port``; ``host`` must be loopback."""
+THEMES = ("auto", "light", "dark")
+
+
+def streamlit_command(host: str, port: int, *, headless: bool = True, theme: str = "auto") -> list[str]:
+    """The command that serves the app on ``host``:``port``; ``host`` must be loopback. ``theme`` ``light``
+    or ``dark`` starts every page in that theme; ``auto`` follows the system, and each person can switch
+    between light and dark in the app's menu (Settings)."""
     require_loopback(host)
+    if theme not in THEMES:
+        raise ConfigError(f"qsm ui has no theme {theme!r}", hint="use --theme auto, light or dark")
     return [
         sys.executable,
         "-m",
@@ -53,8 +60,7 @@ def streamlit_command(host: str, port: int, *, headless: bool = True) -> list[st
         "none",
         "--global.developmentMode",
         "false",
-        "--theme.base",
-        "light",
+        *(["--theme.base", theme] if theme != "auto" else []),
         "--client.toolbarMode",
         "viewer",
     ]

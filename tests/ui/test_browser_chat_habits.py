@@ -150,3 +150,24 @@ def test_edit_turn_one_branches_copy_and_esc_stops(scripted_app: str, browser) -
     _shot(browser, "ui-chat-esc-stopped.png")
     main = _main(browser)
     assert "How many people\nlive there?" in main or "How many people live there?" in main
+
+
+_BACKGROUND = "return getComputedStyle(document.querySelector(\"[data-testid='stApp']\")).backgroundColor;"
+
+
+def _brightness(css: str) -> float:
+    red, green, blue = (int(v) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+    return (red + green + blue) / 3
+
+
+def test_the_app_follows_a_light_or_dark_system(scripted_app: str, browser) -> None:  # noqa: F811
+    browser.get(scripted_app)
+    _wait(browser, lambda d: "Ask the team" in _body(d), 60, "the chat page")
+    assert _brightness(browser.execute_script(_BACKGROUND)) > 200, "light on a light system"
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+    )
+    browser.refresh()
+    _wait(browser, lambda d: "Ask the team" in _body(d), 60, "the chat page again")
+    _wait(browser, lambda d: _brightness(d.execute_script(_BACKGROUND)) < 60, 20, "dark on a dark system")
+    _shot(browser, "ui-chat-dark.png")

@@ -190,3 +190,15 @@ def test_linked_citations_leave_other_brackets_alone() -> None:
     assert "[2] [1](y) [\\[1\\]]" in linked_citations("x [1] [2] [1](y) [01]", cites, None)
     assert linked_citations("none", [], "f") == "none"
     assert "<li" in sources_html(cites, None) and sources_html([], None) == '<ol class="qsm-sources"></ol>'
+
+
+def test_qsm_ui_starts_in_the_theme_asked_for() -> None:
+    from qsm.errors import ConfigError
+    from qsm.ui.launch import streamlit_command
+
+    dark = streamlit_command("127.0.0.1", 8501, theme="dark")
+    assert dark[dark.index("--theme.base") + 1] == "dark"
+    assert "--theme.base" not in streamlit_command("127.0.0.1", 8501), "auto follows the system"
+    with pytest.raises(ConfigError, match="no theme 'blue'"):
+        streamlit_command("127.0.0.1", 8501, theme="blue")
+    assert load_settings(overrides={"ui": {"theme": "light"}}).ui.theme == "light"
