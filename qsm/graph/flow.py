@@ -51,7 +51,7 @@ def function_path(fn: Callable[..., Any]) -> str:
     """``module:qualname`` of ``fn`` (with its id for a lambda or a local function, whose names repeat);
     remembered so that the path finds ``fn`` again in this process."""
     module = getattr(fn, "__module__", None) or "__main__"
-    qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "function")
+    qualname = str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "function"))
     path = f"{module}:{qualname}"
     if "<" in qualname:  # a lambda or a local function: never importable, and its name is not unique
         path += f"@{id(fn):x}"
