@@ -88,6 +88,11 @@ def stream(
         # the graph is built (and cached) first: what the runtime refuses fails before a thread starts
         compiled(runtime, workflow)
         limit = runtime.settings.runtime.max_prompt_chars
+        if not isinstance(prompt, str):
+            raise SpecError(
+                f"the prompt must be text, not {type(prompt).__name__}",
+                hint="pass the request as a string (decode bytes first)",
+            )
         if not prompt.strip():
             raise SpecError("the prompt is empty", hint='ask something, e.g. qsm ask "What is 2+2?"')
         if len(prompt) > limit:

@@ -19,8 +19,8 @@ from qsm.agents.quantum_router import (
     shipped_quantum_router_path,
 )
 from qsm.agents.router import INTENTS, RouterStudent, shipped_router_path
-from qsm.errors import ModelCallError, ModelNotFoundError
-from qsm.graph import Workflow, stream
+from qsm.errors import ModelCallError, ModelNotFoundError, QsmError
+from qsm.graph import Workflow, run, stream
 from qsm.graph.events import DoneEvent, RouteEvent
 from qsm.train.quantum_router import fit_classical_twin, fit_pca, fit_quantum
 from qsm.ui.router_view import routing_line
@@ -148,3 +148,20 @@ def test_a_run_with_the_quantum_router_on_fakes(tmp_path: Path) -> None:
     routes = [e for e in events if isinstance(e, RouteEvent) and e.router is not None]
     assert [r.router for r in routes] == ["quantum"]
     assert "by the quantum student router" in (routing_line(result.trace) or "")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "error"),
+    [("", "the prompt is empty"), ("x" * 30_000, "limit is 24000"), (123, "must be text, not int")],
+)
+def test_bad_requests_get_a_clear_error_with_the_quantum_router(
+    tmp_path: Path, prompt: object, error: str
+) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    runtime = {"router": "quantum", "tools": True, "ref_judge": "checks"}
+    with (
+        fake_runtime(tmp_path, fakes, runtime=runtime, embedder="minilm") as rt,
+        pytest.raises(QsmError, match=error) as caught,
+    ):
+        run(Workflow.default(), prompt, runtime=rt)  # type: ignore[arg-type]
+    assert caught.value.hint
