@@ -87,6 +87,10 @@ def test_search_rename_and_delete_chats(app: AppTest) -> None:
         assert rt.runs.saver.get_tuple({"configurable": {"thread_id": prime, "checkpoint_ns": ""}}) is None
         assert rt.runs.last_checkpoint(sea) is not None, "the other chat keeps its checkpoints"
         assert services.notes(rt).titles() == {}
+    link = AppTest.from_file(str(APP_PATH), default_timeout=120)  # the deleted chat's link, opened afresh
+    link.query_params["thread"] = prime
+    link.run()
+    assert f"No thread {prime}." in texts(link) and PRIME not in texts(link)
 
 
 def test_thumbs_are_stored_with_the_run_and_exported(app: AppTest, tmp_path: Path) -> None:

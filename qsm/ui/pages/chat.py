@@ -162,7 +162,7 @@ def show_conversation(rt: Runtime, thread_id: str) -> None:
     its first event. A run that branches off (regenerate, an edited question) shows the turns it keeps."""
     info = rt.runs.thread(thread_id)
     run = this_runs(rt, thread_id)
-    if info is None and run is None:
+    if info is None and (run is None or run.finished):  # never was, or deleted since its run
         st.warning(f"No thread {thread_id}.")
         return
     turns = thread_turns(thread_id, rt) if info is not None else []
