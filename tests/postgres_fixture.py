@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["postgres_server", "postgres_url", "start_postgres"]
+__all__ = ["PostgresServer", "postgres_server", "postgres_url", "start_postgres"]
 
 _counter = itertools.count()
 

@@ -122,7 +122,7 @@ class RunStore:
         except ImportError:
             raise QsmError(
                 "runs.backend = 'postgres' needs langgraph-checkpoint-postgres and psycopg",
-                hint="pip install 'qsm[postgres]' (or set runs.backend = 'sqlite')",
+                hint='pip install -e ".[postgres]" (or set runs.backend = "sqlite")',
             ) from None
         where = redact_urls(url)
         try:
@@ -162,11 +162,20 @@ class RunStore:
         if self._pool is None:
             with self._lock, self._db:
                 return self._db.execute(sql, params).fetchall()
+        import psycopg
         from psycopg.rows import tuple_row
 
-        with self._pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-            cursor.execute(sql.replace("?", "%s"), params)
-            return cursor.fetchall() if cursor.description else []
+        try:
+            with self._pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+                cursor.execute(sql.replace("?", "%s"), params)
+                return cursor.fetchall() if cursor.description else []
+        except (psycopg.Error, TimeoutError) as exc:
+            why = redact_urls(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            raise QsmError(
+                f"the PostgreSQL run database failed: {why}",
+                hint="check that the server is up and reachable (`pg_isready -d URL`); the run can be "
+                "resumed once it is",
+            ) from None
 
     def start_thread(
         self,

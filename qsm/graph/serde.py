@@ -32,7 +32,8 @@ _FORMATS = frozenset({"msgpack", "null", "bytes", "bytearray"})
 _BLOCKED = frozenset({"msgpack_blocked", "msgpack_method_blocked"})
 _HINT = (
     "the run database was changed by something other than qsm; move runs.sqlite (in the data dir) aside "
-    "to start afresh, or restore it from a backup"
+    "to start afresh (on PostgreSQL: remove the thread's rows or use a new database), or restore it from a "
+    "backup"
 )
 _loading = threading.local()
 

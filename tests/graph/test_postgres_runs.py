@@ -22,7 +22,7 @@ from qsm.settings import load_settings
 from tests.graph.test_checkpoint_safety import payloads
 from tests.graph.test_resume import _calls, _wait_for
 from tests.helpers import fake_runtime
-from tests.postgres_fixture import postgres_server, postgres_url  # noqa: F401
+from tests.postgres_fixture import PostgresServer, postgres_server, postgres_url, start_postgres  # noqa: F401
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -159,3 +159,18 @@ def test_sigkill_mid_run_then_resume_from_postgres(postgres_url: str, tmp_path: 
         result = resume("t-kill", runtime=rt)
         assert result.status == "ok" and result.final_id
     assert [c["agent"] for c in _calls(tmp_path)] == ["QSM", "SOM", "WeQ", "Ref"]
+
+
+def test_a_server_gone_mid_use_is_a_clear_error(postgres_server: PostgresServer) -> None:  # noqa: F811
+    own = start_postgres()  # a server of its own, to stop
+    try:
+        store = RunStore.postgres(own.create_database("gone"))
+        store.start_thread("t1", "team", "name: team\n", "hi", "alice")
+    finally:
+        own.stop()
+    try:
+        with pytest.raises(QsmError, match="PostgreSQL run database failed") as info:
+            store.thread("t1")
+        assert "pg_isready" in (info.value.hint or "")
+    finally:
+        store.close()
