@@ -130,6 +130,10 @@ def test_postgres_without_a_url_is_a_settings_error(tmp_path: Path) -> None:
     cfg.write_text('[runs]\nbackend = "postgres"\n')
     with pytest.raises(QsmError, match=r"runs\.url"):
         load_settings(cfg)
+    cfg.write_text('[runs]\nbackend = "postgres"\nurl = "mysql://qsm:pw@db/qsm"\n')
+    with pytest.raises(QsmError, match="must start with postgresql://") as info:
+        load_settings(cfg)
+    assert "pw" not in info.value.message
 
 
 @pytest.mark.slow
