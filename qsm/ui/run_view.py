@@ -129,6 +129,9 @@ def render_final(where: Any, result: RunResult) -> Any:
     the card, for the chat to add its actions to, or None when the run has no final answer yet."""
     final = result.final
     if final is None:
+        if result.status == "waiting":  # its question and answer box follow (qsm.ui.approval)
+            where.info("The run waits for your answer.")
+            return None
         where.warning(f"No final answer yet (status: {result.status}). Resume the thread to finish it.")
         return None
     badge = {"ok": "✅", "rejected": "⚠️", "budget_exhausted": "⏳", "failed": "❌"}.get(final.status, "")

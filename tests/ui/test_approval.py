@@ -72,6 +72,7 @@ def test_a_typed_answer_resumes_the_run(fake: None) -> None:
     _waiting(SPEC, "ask-text")
     at = _open("ask-text")
     assert "writer proposes:" in _question(at)
+    assert "The run waits for your answer." in texts(at) and "No final answer yet" not in texts(at)
     assert not [b for b in at.button if b.key == "resume-ask-text"], "the answer box replaces Resume"
     assert not [b for b in at.button if b.key == "approve-ask-text"], "a text question has no Approve"
     at.text_input(key="answer-text-ask-text").set_value("Green, typed in the app")
