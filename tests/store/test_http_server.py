@@ -128,6 +128,11 @@ def test_two_processes_share_one_chroma_server(chroma_url: str, tmp_path: Path) 
     assert mine.tree("/").total == 7
     hit = mine.search("worker note 2 about cocoa", under="/knowledge/cocoa", k=1)[0]
     assert hit.entry.text == "worker note 2 about cocoa" and mine.get(hit.entry.id) is not None
+    view = mine.create_view("/views/cocoa", where={"topic": "cocoa"}, under="/knowledge")
+    assert mine.ls("/views").dirs[0].view
+    assert sorted(e.text for e in mine.ls(view.path).entries) == [
+        f"worker note {n} about cocoa" for n in range(3)
+    ]  # a saved view over what another process wrote, still there after the index was rebuilt
     moved = mine.refile(tea.id, "/knowledge/drinks", as_agent="Ref")
     other = open_memory(settings, tmp_path / "w-coffee")  # the first writer's data dir, opened again
     assert sorted(d.name for d in other.ls("/knowledge").dirs) == ["cocoa", "coffee", "drinks"]
