@@ -165,3 +165,28 @@ def test_bad_requests_get_a_clear_error_with_the_quantum_router(
     ):
         run(Workflow.default(), prompt, runtime=rt)  # type: ignore[arg-type]
     assert caught.value.hint
+
+
+def test_without_pennylane_the_quantum_router_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from qsm.agents.quantum_router import require_pennylane
+
+    monkeypatch.setitem(sys.modules, "pennylane", None)
+    with pytest.raises(ModelNotFoundError, match="needs PennyLane") as caught:
+        require_pennylane()
+    assert "qsm[quantum]" in caught.value.hint
+
+
+def test_training_refuses_teacher_labels_made_for_other_data(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from qsm.cli import cli
+
+    out = tmp_path / "q.npz"
+    result = CliRunner().invoke(
+        cli, ["train", "router", "--kind", "quantum", "--per-template", "3", "--out", str(out)]
+    )
+    assert result.exit_code != 0 and not out.exists()
+    assert "teacher labels were computed for other routing data" in result.output
+    assert "qsm train router-teacher" in result.output
