@@ -16,6 +16,7 @@ _WORDS = {
     "incomplete": ("incomplete", "grey"),
     "interrupted": ("stopped", "grey"),
     "running": ("running", "blue"),
+    "waiting": ("waits for you", "violet"),
 }
 _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
 

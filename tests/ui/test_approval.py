@@ -119,3 +119,9 @@ def test_a_chat_whose_live_run_asks_shows_the_box(fake: None) -> None:
     send[0].click().run()
     assert not at.exception, at.exception
     assert "Red, typed while following" in texts(at)
+
+
+def test_the_sidebar_says_a_waiting_chat_waits_for_you() -> None:
+    from qsm.ui.thread_list import status_words
+
+    assert status_words("waiting", live=False) == ("waits for you", "violet")
