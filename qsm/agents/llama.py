@@ -16,10 +16,13 @@ prints errors only.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ctypes
 import json
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -372,6 +375,18 @@ class LlamaCppModel:
 
 
 _load_lock = threading.Lock()  # swapping the redirection out and back must not interleave between loads
+_loaded: weakref.WeakSet[Any] = weakref.WeakSet()  # every llama.cpp context this process still holds
+
+
+@atexit.register
+def _close_loaded() -> None:
+    """Free the contexts nobody closed while the interpreter can still run llama-cpp-python's cleanup (its
+    own finaliser runs after module teardown and fails with a traceback on stderr)."""
+    for llama in list(_loaded):
+        with contextlib.suppress(Exception):
+            llama.close()
+
+
 _REDIRECT = "suppress_stdout_stderr"  # the name llama-cpp-python's modules import it under
 
 
@@ -400,7 +415,9 @@ def _construct(**params: Any) -> Any:
         for module in modules:
             setattr(module, _REDIRECT, _KeepStreams)
         try:
-            return llama_cpp.llama.Llama(**params, verbose=False)
+            llama = llama_cpp.llama.Llama(**params, verbose=False)
+            _loaded.add(llama)
+            return llama
         finally:
             for module, original in zip(modules, saved, strict=True):
                 setattr(module, _REDIRECT, original)
