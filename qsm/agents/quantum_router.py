@@ -45,9 +45,10 @@ def require_pennylane() -> Any:
     return qml
 
 
-def circuit_outputs(qubits: int, layers: int) -> Any:
+def circuit_outputs(qubits: int) -> Any:
     """A PennyLane QNode ``(angles, weights) -> Z expectations`` on ``default.qubit`` (backprop, so it
-    trains with autograd; ``angles`` may be a batch)."""
+    trains with autograd; ``angles`` may be a batch; the weights' shape, (layers, qubits, 3), sets the
+    depth)."""
     qml = require_pennylane()
     device = qml.device("default.qubit", wires=qubits)
 
@@ -57,7 +58,6 @@ def circuit_outputs(qubits: int, layers: int) -> Any:
         qml.StronglyEntanglingLayers(weights, wires=range(qubits))
         return [qml.expval(qml.PauliZ(i)) for i in range(min(qubits, _READOUT))]
 
-    del layers  # the weights' shape carries it; kept in the signature for the caller's clarity
     return circuit
 
 
@@ -120,7 +120,7 @@ class QuantumRouterStudent:
     @property
     def circuit(self) -> Any:
         if self._circuit is None:
-            self._circuit = circuit_outputs(self.qubits, self.layers)
+            self._circuit = circuit_outputs(self.qubits)
         return self._circuit
 
     @property

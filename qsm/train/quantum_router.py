@@ -113,7 +113,7 @@ def fit_quantum(
     from autograd import numpy as anp
 
     qubits = angles.shape[1]
-    circuit = circuit_outputs(qubits, layers)
+    circuit = circuit_outputs(qubits)
     rng = np.random.default_rng(seed)
     params = [rng.normal(0, 0.1, (layers, qubits, 3)), np.full(6, 2.0), np.zeros(6)]  # near identity
     k = len(INTENTS)

@@ -190,3 +190,15 @@ def test_training_refuses_teacher_labels_made_for_other_data(tmp_path: Path) -> 
     assert result.exit_code != 0 and not out.exists()
     assert "teacher labels were computed for other routing data" in result.output
     assert "qsm train router-teacher" in result.output
+
+
+def test_the_default_routing_path_never_imports_pennylane() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qsm.agents.quantum_router, qsm.graph.team.context, qsm.train.quantum_router;"
+        "from qsm.agents.router import RouterStudent; RouterStudent.load();"
+        "assert 'pennylane' not in sys.modules, 'pennylane imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
