@@ -202,3 +202,21 @@ def test_the_default_routing_path_never_imports_pennylane() -> None:
         "assert 'pennylane' not in sys.modules, 'pennylane imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_benchmark_figures_meet_the_goals_and_routing_is_fast_here() -> None:
+    import time
+
+    bench = json.loads((Path(__file__).parents[2] / "benchmarks/results/qdllm.json").read_text())
+    teacher, quantum = bench["teacher"], bench["quantum"]
+    assert quantum["route_accuracy"] >= teacher["route_accuracy"] - 0.05
+    assert teacher["served_plan_call_ms"] / quantum["latency_ms"] >= 50
+    assert quantum["trainable_parameters"] == bench["classical_same_parameters"]["trainable_parameters"]
+    student = QuantumRouterStudent.load()
+    vectors = np.random.default_rng(0).normal(size=(30, student.dim))
+    student.decide(vectors[0])
+    start = time.perf_counter()
+    for v in vectors:
+        student.decide(v)
+    per_request_ms = (time.perf_counter() - start) / len(vectors) * 1000
+    assert per_request_ms < teacher["served_plan_call_ms"] / 50, per_request_ms
