@@ -25,7 +25,8 @@ COMMANDS: dict[str, LazyCommand] = {
         (
             "resume",
             "run_cmds:resume_cmd",
-            "Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from.",
+            "Continue THREAD_ID from its last checkpoint (after a crash or kill), or time-travel with --from; a "
+            "run waiting for you goes on with --answer (or the answer you type).",
         ),
         (
             "history",

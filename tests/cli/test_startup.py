@@ -22,7 +22,15 @@ from qsm.cli.main import COMMANDS, cli
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("langgraph", "chromadb", "web3", "streamlit", "llama_cpp", "torch")
 """Libraries no command may pay for before it runs."""
-LAZY_PACKAGES = ("qsm.agents", "qsm.graph", "qsm.store", "qsm.chain", "qsm.train", "qsm.ui")
+LAZY_PACKAGES = (
+    "qsm.agents",
+    "qsm.agents.tools",
+    "qsm.graph",
+    "qsm.store",
+    "qsm.chain",
+    "qsm.train",
+    "qsm.ui",
+)
 
 
 def modules_after(code: str, cwd: Path) -> set[str]:
