@@ -70,7 +70,7 @@ button.addEventListener("click", () => {{
 
 def copy_button(where: Any, text: str) -> None:
     """A Copy button in ``where`` that puts ``text`` on the clipboard and then reads "Copied"."""
-    where.iframe(_COPY.format(text=html.escape(text)), width=110, height=38)
+    where.iframe(_COPY.format(text=html.escape(text)), width=84, height=34)
 
 
 # Runs in the page itself (not the component's frame, which Streamlit may drop at any rerun), once per page.

@@ -25,7 +25,7 @@ LIVE = "About 2.1 million people live in Paris."
 SEINE = "The Seine flows through Paris."
 LOST = "Where do you mean?"
 ITALY = "What is the capital of Italy?"
-ROME = "Rome is the capital of Italy."
+ROME = "Rome is the capital of Italy [1]."  # [1]: the note from memory the edited turn is given
 
 _automatic = fake._auto_reply
 

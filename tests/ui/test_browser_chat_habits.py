@@ -112,6 +112,18 @@ def test_edit_turn_one_branches_copy_and_esc_stops(scripted_app: str, browser) -
     assert not [p for p in popovers if p.is_displayed()], "the Edit menu closed once sent"
     _shot(browser, "ui-chat-branch.png")
 
+    # its [1] links to the first source listed under it (the chat memory of the old turn 1)
+    link = browser.find_element(By.CSS_SELECTOR, "[class*='st-key-answer-'] a[href^='#source-']")
+    target = browser.find_element(By.ID, link.get_attribute("href").split("#")[1])
+    assert link.text == "[1]" and target.tag_name == "li" and "/users/local/chats" in target.text
+    browser.execute_script("arguments[0].click();", link)
+    _wait(
+        browser,
+        lambda d: d.execute_script("return location.hash") == "#" + target.get_attribute("id"),
+        5,
+        "#",
+    )
+
     # the answer card's Copy button puts the answer on the clipboard (pasted back into the message box)
     card = _wait(
         browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[class*='st-key-answer-'] iframe"), 30, "Copy"
@@ -123,6 +135,7 @@ def test_edit_turn_one_branches_copy_and_esc_stops(scripted_app: str, browser) -
     copy.click()
     _wait(browser, lambda d: "Copied" in d.find_element(By.ID, "copy").text, 10, "Copy says Copied")
     browser.switch_to.default_content()
+    _shot(browser, "ui-chat-answer-card.png")
     box = browser.find_element(By.CSS_SELECTOR, "[data-testid='stChatInputTextArea']")
     box.click()
     box.send_keys(Keys.CONTROL, "v")
