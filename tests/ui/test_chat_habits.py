@@ -206,3 +206,19 @@ def test_qsm_ui_starts_in_the_theme_asked_for() -> None:
     with pytest.raises(ConfigError, match="no theme 'blue'"):
         streamlit_command("127.0.0.1", 8501, theme="blue")
     assert load_settings(overrides={"ui": {"theme": "light"}}).ui.theme == "light"
+
+
+def test_chats_are_grouped_by_day_and_searched_by_every_word() -> None:
+    import time
+
+    from qsm.ui.thread_list import day_group, matches
+
+    now = time.mktime((2026, 12, 1, 9, 30, 0, 0, 0, -1))  # a Tuesday morning, local time
+    assert day_group(now - 3600, now) == "Today"
+    assert day_group(now - 86400, now) == "Yesterday"
+    assert day_group(now - 10 * 3600, now) == "Yesterday", "yesterday evening is yesterday, not 10 hours ago"
+    assert day_group(now - 3 * 86400, now) == "Saturday"
+    assert day_group(now - 30 * 86400, now) == "1 Nov 2026"
+    assert matches("", "anything") and matches("SEA salt", "Why is the sea salty?")
+    assert not matches("sea tides", "Why is the sea salty?")
+    assert matches("maths", "Why is the sea salty?", "Primes for my maths class"), "title or question"
