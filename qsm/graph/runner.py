@@ -52,6 +52,7 @@ __all__ = [
 
 
 _FINISHED: frozenset[str] = frozenset(get_args(FinalStatus))
+_BRANCH = "branch_from"  # in a thread's stored options: the checkpoint its last turn branched off
 
 
 def stream(
@@ -107,7 +108,7 @@ def stream(
             runtime.workflow_yaml(workflow),
             prompt,
             user,
-            options=_run_options(runtime),
+            options=_run_options(runtime) | ({_BRANCH: from_checkpoint} if from_checkpoint else {}),
             base_checkpoint=runtime.runs.last_checkpoint(thread_id),
         )
         yield from _start_turn(runtime, workflow, thread_id, prompt, user, earlier, cancel, from_checkpoint)
@@ -139,13 +140,23 @@ def stream_resume(
         if info is None:
             raise QsmError(f"no thread {thread_id!r} in {runtime.data_dir}", hint="`qsm threads` lists them")
         workflow = _stored_workflow(info.workflow_yaml, runtime)
-        stored = deep_merge(info.options, options or {})
+        # a branch's turn that never started starts again from its branch point
+        branch = {_BRANCH: info.options[_BRANCH]} if info.options.get(_BRANCH) else {}
+        stored = deep_merge({k: v for k, v in info.options.items() if k != _BRANCH}, options or {})
         runtime = runtime.with_settings(runtime.settings.with_overrides(stored))
         if options:
-            runtime.runs.set_options(thread_id, _run_options(runtime))
+            runtime.runs.set_options(thread_id, _run_options(runtime) | branch)
         if checkpoint_id is None and _never_started(runtime, info):
             runtime.runs.set_status(thread_id, "running")
-            yield from _start_turn(runtime, workflow, thread_id, info.request, info.user, cancel=cancel)
+            yield from _start_turn(
+                runtime,
+                workflow,
+                thread_id,
+                info.request,
+                info.user,
+                cancel=cancel,
+                from_checkpoint=branch.get(_BRANCH),
+            )
             return
         graph = compiled(runtime, workflow)
         config = _config(thread_id, checkpoint_id)

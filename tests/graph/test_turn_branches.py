@@ -51,3 +51,34 @@ def test_regenerating_the_last_turn_keeps_the_turns_before_it(tmp_path: Path) ->
         assert again.text == LIVE and turns[0].answer == PARIS, "the regenerated turn saw turn 1"
         after = turn_starts("T", rt)
         assert after[0] == before[0] and after[1] != before[1], "turn 1 is shared, turn 2 is new"
+
+
+def test_a_branch_stopped_before_its_graph_started_resumes_as_that_branch(tmp_path: Path) -> None:
+    import threading
+
+    from qsm.graph.runner import resume, stream
+
+    questions = [f"Tell me about topic number {i} in some detail please." for i in range(3)]
+    fakes = _fakes(5)
+    with fake_runtime(tmp_path, fakes, runtime={"history_tokens": 60}) as rt:  # turn 3 needs WeQ's summary
+        for q in questions:
+            run(None, q, runtime=rt, thread_id="T")
+        stopped = threading.Event()
+        stopped.set()  # Stop lands while WeQ summarises the earlier turns: before the graph starts
+        events = list(
+            stream(
+                None,
+                SPAIN,
+                runtime=rt,
+                thread_id="T",
+                cancel=stopped,
+                from_checkpoint=turn_starts("T", rt)[2],
+            )
+        )
+        assert events[-1].result.status == "interrupted"
+        assert [t.question for t in thread_turns("T", rt)] == questions, "nothing of the branch stored yet"
+        resumed = resume("T", runtime=rt)
+        assert resumed.status == "ok"
+        assert [t.question for t in thread_turns("T", rt)] == [*questions[:2], SPAIN], (
+            "the branch, not a 4th turn"
+        )
