@@ -147,7 +147,7 @@ def render_final(where: Any, result: RunResult) -> Any:
         card.markdown(text or "_(empty answer)_")
     if final.citations:
         card.markdown(
-            f"**Sources** ({len(final.citations)}, from memory)\n"
+            f"**Sources from memory** ({len(final.citations)})\n"
             + sources_html(final.citations, result.final_id),
             unsafe_allow_html=True,
         )

@@ -129,7 +129,7 @@ def test_ask_in_browser_and_screenshot(app_url: str, browser) -> None:
     )
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "QSM" in body and "Ref" in body and "Traceback" not in body
-    assert "sources from memory" in body, "the uploaded fact was recalled and cited"
+    assert "Sources from memory" in body, "the uploaded fact was recalled and cited"
     for expander in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stExpander'] summary")[:2]:
         browser.execute_script("arguments[0].click();", expander)  # open the first steps: tokens and messages
     time.sleep(1)

@@ -180,7 +180,7 @@ def test_citations_are_links_to_the_sources_under_the_answer() -> None:
     assert f'[\\[2\\]](#{two} "/knowledge/sea/vents.md")' in answer
     assert "[7]" in answer and "#source" not in answer.split("[7]")[1], "a number with no source stays text"
     assert "[x](http://example.org)" in answer
-    sources = next(m for m in at.markdown if "Sources" in m.value)
+    sources = next(m for m in at.markdown if "Sources from memory** (2)" in m.value)
     assert f'id="{one}"' in sources.value and f'id="{two}"' in sources.value
     assert "Vents &lt;add&gt; salt." in sources.value, "quotes are escaped"
     assert sources.allow_html
