@@ -52,3 +52,14 @@ def test_a_stream_chunk_becomes_its_event_once() -> None:
         as_event({"type": "gossip", "agent": "WeQ"})
     with pytest.raises(ValidationError, match="extra"):
         as_event({"type": "budget", "message": "m", "attempts": 2})  # a field of another event type
+
+
+@pytest.mark.parametrize("router", ["llm", "student"])
+def test_each_step_is_announced_once(tmp_path, router: str) -> None:
+    """QSM's plan is one step whether its model plans (the call announces it) or the student routes."""
+    runtime = {"router": router, "tools": True, "ref_judge": "checks"} if router == "student" else {}
+    with fake_runtime(tmp_path, team_fakes(WeQ=["Paris."]), runtime=runtime, embedder="minilm") as rt:
+        events = list(stream(Workflow.default(), "What is the capital of France?", runtime=rt))
+    steps = [(e.node, e.candidate) for e in events if isinstance(e, StepEvent)]
+    assert steps.count(("QSM.plan", None)) == 1, steps
+    assert len(steps) == len(set(steps)), steps

@@ -66,12 +66,12 @@ def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
     analysis = ctx.analysis(request.text)
     routing = _routing(ctx, state)  # a follow-up is routed with the turn before it
     route = routing.route
-    emit(StepEvent(node="QSM.plan", agent=ctx.coordinator.name))
     errors: list[str] = []
     spent: dict[str, Any] = {}
     # The student routes unless it cannot tell WeQ's requests from SOM's; QSM's LLM plans only a request
     # that needs steps (and no exact tool answer or notes to cite), or one the student cannot route.
     if route is not None and (analysis.exact or not (route.intent == "multistep" or _undecided(route, ctx))):
+        emit(StepEvent(node="QSM.plan", agent=ctx.coordinator.name))  # (a model call announces itself)
         drafter = ctx.economist if route.drafter_role == "economist" else ctx.communicator
         result = Plan(
             goal=request.text[:200],
