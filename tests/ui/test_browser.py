@@ -3,12 +3,14 @@ and save screenshots of the answer and of the graph inspector (tests/artifacts/)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -33,32 +35,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app_url(tmp_path: Path):
+@contextlib.contextmanager
+def running_app(command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None) -> Iterator[str]:
+    """Start the app (``command`` followed by a free port) with its output in ``log``; yield its URL once
+    Streamlit answers its health check, and stop it afterwards."""
     port = _free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen([*command, str(port)], env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, "the app did not start"
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+@pytest.fixture
+def app_url(tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "QSM_DATA_DIR": str(tmp_path / "data"), "QSM_MEMORY__EMBEDDER": "hashing"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qsm.cli", "ui", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "qsm ui did not start"
-            time.sleep(0.3)
+    with running_app([sys.executable, "-m", "qsm.cli", "ui", "--port"], env, tmp_path / "ui.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture

@@ -7,22 +7,20 @@ tests/artifacts/ (or $QSM_ARTIFACTS)."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.ui.test_browser import (  # noqa: F401  (browser: a fixture)
     ARTIFACTS,
     CHROMEDRIVER,
     CHROMIUM,
-    _free_port,
     _wait,
     browser,
+    running_app,
 )
 
 pytestmark = [
@@ -34,7 +32,6 @@ pytestmark = [
 
 @pytest.fixture
 def fake_app(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
     env = {
         **os.environ,
         "QSM_DATA_DIR": str(tmp_path / "data"),
@@ -42,28 +39,8 @@ def fake_app(tmp_path: Path) -> Iterator[str]:
         "QSM_DEFAULTS__MODEL__BACKEND": "fake",
         "QSM_DEFAULTS__MODEL__FAKE_DELAY_S": "1.5",  # each model call streams its words over 1.5 s
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qsm.cli", "ui", "--port", str(port)],
-        env=env,
-        stdout=(tmp_path / "ui.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "ui.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "qsm ui did not start"
-            time.sleep(0.3)
+    with running_app([sys.executable, "-m", "qsm.cli", "ui", "--port"], env, tmp_path / "ui.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _body(driver) -> str:

@@ -6,17 +6,15 @@ answer; the chat's URL opened afresh shows all three turns. Screenshots go to te
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.ui.scripted_ui import CAPITAL, LIVE, LOST, PARIS, PEOPLE, RIVER, SEINE
-from tests.ui.test_browser import CHROMEDRIVER, CHROMIUM, _free_port, _wait, browser  # noqa: F401
+from tests.ui.test_browser import CHROMEDRIVER, CHROMIUM, _wait, browser, running_app  # noqa: F401
 from tests.ui.test_browser_app_fixes import _ask, _body, _buttons, _shot
 
 pytestmark = [
@@ -29,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def scripted_app(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -38,30 +35,10 @@ def scripted_app(tmp_path: Path) -> Iterator[str]:
         "QSM_DEFAULTS__MODEL__BACKEND": "fake",
         "QSM_DEFAULTS__MODEL__FAKE_DELAY_S": "1.5",  # each model call streams its words over 1.5 s
     }
-    log = tmp_path / "ui.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.ui.scripted_ui", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the app did not start"
-            time.sleep(0.3)
+    with running_app(
+        [sys.executable, "-m", "tests.ui.scripted_ui"], env, tmp_path / "ui.log", cwd=ROOT
+    ) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _click(driver, label: str) -> None:
