@@ -37,6 +37,7 @@ import pytest
 
 PACKAGE = "qsm"
 BASE = (
+    "qsm.apikeys",
     "qsm.errors",
     "qsm.filelock",
     "qsm.ids",

@@ -109,7 +109,7 @@ def keys_group() -> None:
 @pass_cli
 def keys_add(cli_ctx: CliContext, user: str) -> None:
     """Make a key for USER and print it (shown this once: only its hash is kept)."""
-    from qsm.serve.keys import KeyStore
+    from qsm.apikeys import KeyStore
 
     store = KeyStore(cli_ctx.settings.data_dir)
     try:
@@ -126,7 +126,7 @@ def keys_add(cli_ctx: CliContext, user: str) -> None:
 @pass_cli
 def keys_list(cli_ctx: CliContext) -> None:
     """List the keys: id, user, when made, and whether revoked (never the keys themselves)."""
-    from qsm.serve.keys import KeyStore
+    from qsm.apikeys import KeyStore
 
     store = KeyStore(cli_ctx.settings.data_dir)
     try:
@@ -146,7 +146,7 @@ def keys_list(cli_ctx: CliContext) -> None:
 @pass_cli
 def keys_revoke(cli_ctx: CliContext, key_id: str) -> None:
     """Revoke the key KEY_ID (from `qsm serve keys list`); it stops working at once."""
-    from qsm.serve.keys import KeyStore
+    from qsm.apikeys import KeyStore
 
     store = KeyStore(cli_ctx.settings.data_dir)
     try:

@@ -5,6 +5,6 @@ keys that map to users, each user seeing only their own threads."""
 from __future__ import annotations
 
 from qsm.serve.app import create_app, serve
-from qsm.serve.keys import KeyStore
+from qsm.apikeys import KeyStore
 
 __all__ = ["KeyStore", "create_app", "serve"]

@@ -12,7 +12,7 @@ from fastapi import Request
 from qsm.graph.runtime import Runtime
 from qsm.serve.catalog import WorkflowCatalog
 from qsm.serve.errors import ApiError
-from qsm.serve.keys import KeyStore
+from qsm.apikeys import KeyStore
 from qsm.serve.runs import RunManager
 
 __all__ = ["LOCAL_USER", "Server", "server_of"]

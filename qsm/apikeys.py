@@ -3,7 +3,8 @@
 A key is shown once, when it is made (``qsm serve keys add USER``); only its HMAC-SHA256 under a random
 server salt (``<data_dir>/serve/salt``, readable by its owner only) is stored, so the file does not give
 the keys away. Keys are 256 random bits: a keyed hash is enough, no slow password hash is needed. The
-same database records which user owns each thread the server created."""
+same database records which user owns each thread the server created. Both front doors use it: ``qsm serve``
+(a key per request) and ``qsm ui`` (a key per app session, :func:`user_for_key`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pydantic import BaseModel
 from qsm.errors import ConfigError, QsmError
 from qsm.userid import check_user_id
 
-__all__ = ["ApiKey", "KeyStore"]
+__all__ = ["ApiKey", "KeyStore", "keys_exist", "user_for_key"]
 
 _PREFIX = "qsm-"
 
@@ -137,6 +138,34 @@ class KeyStore:
 
     def _digest(self, key: str) -> str:
         return hmac.new(self._salt, key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _store_file(data_dir: Path) -> Path:
+    return data_dir / "serve" / "serve.sqlite"
+
+
+def keys_exist(data_dir: Path) -> bool:
+    """Whether any API key was ever made for ``data_dir`` (``qsm serve keys add USER``); creates nothing
+    when there is no key store yet."""
+    if not _store_file(data_dir).is_file():
+        return False
+    store = KeyStore(data_dir)
+    try:
+        return store.has_keys()
+    finally:
+        store.close()
+
+
+def user_for_key(data_dir: Path, key: str) -> str | None:
+    """The user a live API key of ``data_dir`` stands for; None for an unknown or revoked key, or when no
+    key was ever made."""
+    if not _store_file(data_dir).is_file():
+        return None
+    store = KeyStore(data_dir)
+    try:
+        return store.user_for(key.strip())
+    finally:
+        store.close()
 
 
 def _salt(path: Path) -> bytes:
