@@ -138,7 +138,7 @@ class RunStore:
             saver = PostgresSaver(self._pool, serde=SafeSerializer())
             with self._pool.connection() as conn:
                 # several workers starting at once must not race on creating the tables
-                conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK,))
+                _take_setup_lock(conn, where)
                 try:
                     saver.setup()
                     conn.execute(_CREATE.format(real="DOUBLE PRECISION"))
@@ -253,6 +253,28 @@ class RunStore:
             self._db.close()
             if self.path is not None:
                 self._saver_db.close()
+
+
+def _take_setup_lock(conn: Any, where: str, timeout_s: float = 120.0) -> None:
+    """Take the setup lock by polling, never by waiting inside a statement: LangGraph's setup builds
+    indexes CONCURRENTLY, which waits for every open transaction, so a worker blocked in
+    ``pg_advisory_lock`` would wait for the setup that waits for it."""
+    from psycopg.rows import tuple_row
+
+    deadline = time.monotonic() + timeout_s
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", (_SETUP_LOCK,))
+            row = cursor.fetchone()
+            if row is not None and row[0]:
+                return
+            if time.monotonic() > deadline:
+                raise QsmError(
+                    f"another qsm process kept the PostgreSQL run database at {where} busy setting up "
+                    f"its tables for {timeout_s:g} s",
+                    hint="start the workers again; if it persists, look for a stuck session (pg_stat_activity)",
+                )
+            time.sleep(0.05)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

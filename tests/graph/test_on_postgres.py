@@ -1,4 +1,4 @@
-"""The thread, turn, conversation, time-travel and stop-and-resume tests again, with every runtime on
+"""The thread, turn, conversation, time-travel, stop-and-resume and concurrency tests again, with every runtime on
 PostgreSQL (those that store threads; the stop-anywhere sweep stays on SQLite to keep this short).
 
 The tests are the SQLite ones, imported as they are; the autouse fixture points ``[runs]`` at a fresh
@@ -33,12 +33,16 @@ from tests.graph.test_time_travel import (
     test_rerun_from_the_checkpoint_before_drafting,
 )
 from tests.postgres_fixture import postgres_server, postgres_url  # noqa: F401
+from tests.reliability.test_secrets_and_concurrency import (
+    test_concurrent_runs_in_threads_share_one_checkpointer,
+)
 
 __all__ = [
     "test_a_follow_up_sees_the_turn_before_it",
     "test_a_stop_before_the_run_is_asked_leaves_nothing_half_done",
     "test_a_stop_while_weq_summarises_earlier_turns_restarts_the_turn_on_resume",
     "test_cli_history_and_bad_checkpoint",
+    "test_concurrent_runs_in_threads_share_one_checkpointer",
     "test_conversation_asks_streams_and_lists_turns",
     "test_conversation_resume_finishes_a_stopped_turn",
     "test_interrupted_second_turn_resumes_its_own_state",

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,6 +92,32 @@ def test_two_workers_share_one_database(postgres_url: str) -> None:  # noqa: F81
     finally:
         one.close()
         two.close()
+
+
+def test_workers_starting_together_on_a_new_database(postgres_url: str) -> None:  # noqa: F811
+    """They race to create the tables; the advisory lock lets one do it and the others find them."""
+    stores: list[RunStore] = []
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            stores.append(RunStore.postgres(postgres_url, pool_size=2))
+        except BaseException as exc:
+            errors.append(exc)
+
+    starters = [threading.Thread(target=open_one) for _ in range(6)]
+    for starter in starters:
+        starter.start()
+    for starter in starters:
+        starter.join()
+    try:
+        assert not errors, errors
+        for n, store in enumerate(stores):
+            store.start_thread(f"t{n}", "team", "name: team\n", "hi", f"user{n}")
+        assert len(stores[0].threads()) == 6
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_a_patched_checkpoint_in_postgres_is_refused_and_runs_nothing(
