@@ -13,7 +13,9 @@ __all__ = ["ui_cmd"]
 
 @click.command("ui")
 @click.option(
-    "--host", help="Loopback address to bind (default from [ui] host: 127.0.0.1); the app has no login yet."
+    "--host",
+    help="Address to bind (default from [ui] host: 127.0.0.1); beyond loopback only once API keys exist "
+    "(qsm serve keys add USER), and every session then logs in with one.",
 )
 @click.option("--port", type=int, help="Port (default from [ui] port: 8501).")
 @click.option("--browser/--no-browser", default=False, help="Open a browser tab.")
@@ -25,7 +27,7 @@ __all__ = ["ui_cmd"]
 @pass_cli
 def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: bool, theme: str | None) -> None:
     """Open the app: chat, graph inspector, memory browser, ledger explorer, settings."""
-    from qsm.ui.launch import require_loopback, streamlit_command
+    from qsm.ui.launch import check_bind, streamlit_command
     from qsm.ui.services import CONFIG_ENV
 
     settings = cli_ctx.settings  # validates the config before starting the server
@@ -35,8 +37,10 @@ def ui_cmd(cli_ctx: CliContext, host: str | None, port: int | None, browser: boo
     if cli_ctx.config is not None:
         env[CONFIG_ENV] = str(cli_ctx.config.resolve())
     env["QSM_DATA_DIR"] = str(settings.data_dir)
-    host = require_loopback(host or settings.ui.host)  # no login yet: never beyond this machine
+    host = check_bind(host or settings.ui.host, settings.data_dir)  # beyond loopback only with API keys
     port = settings.ui.port
     click.echo(f"qsm ui on http://{host}:{port} (data: {settings.data_dir}); Ctrl-C to stop")
-    command = streamlit_command(host, port, headless=not browser, theme=theme or settings.ui.theme)
+    command = streamlit_command(
+        host, port, headless=not browser, theme=theme or settings.ui.theme, data_dir=settings.data_dir
+    )
     os.execvpe(command[0], command, env)  # Streamlit replaces this process: signals reach the server itself

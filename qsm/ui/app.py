@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from qsm.ui import services
+from qsm.ui.login import gate
+
 st.set_page_config(page_title="qsm", page_icon="⚛️", layout="wide")
+signed: list[bool] = []
+services.guarded(lambda: signed.append(gate(services.config_path())), login=False)
+if signed != [True]:  # with API keys, nothing renders before a session signs in (nor after an error)
+    st.stop()
 
 PAGES = [
     st.Page("pages/chat.py", title="Chat", icon=":material/forum:", default=True),

@@ -105,9 +105,15 @@ def branch_kept(run: LiveRun) -> int | None:
     return _branches().get(run)
 
 
-def guarded(render: Any) -> None:
-    """Run a page body; show qsm errors (and anything unexpected) as a message, never a traceback."""
+def guarded(render: Any, *, login: bool = True) -> None:
+    """Run a page body; show qsm errors (and anything unexpected) as a message, never a traceback. With
+    API keys configured (``login``), a session not signed in gets the sign-in form instead of the page."""
+    from qsm.ui.login import allowed, login_form
+
     try:
+        if login and not allowed(config_path()):
+            login_form(config_path())
+            return
         render()
     except QsmError as err:
         st.error(f"**{err.message}**" + (f"\n\n{err.hint}" if err.hint else ""))

@@ -23,6 +23,7 @@ from qsm.ui import services
 from qsm.ui.answer_card import copy_button, esc_stops
 from qsm.ui.approval import approval_box
 from qsm.ui.graph_view import topology_dot
+from qsm.ui.login import signed_in
 from qsm.ui.run_view import RunView, render_cost, render_final, render_trace
 from qsm.ui.thread_list import day_group, matches, status_words, thread_label
 from qsm.ui.workflow_picker import chosen_workflow, open_thread, workflow_picker
@@ -37,11 +38,12 @@ def sidebar(rt: Runtime) -> None:
             st.session_state.pop("thread", None)
             st.session_state["conversation"] = []
         workflow_picker(st, rt)
-        st.session_state["user"] = st.text_input("You are", value=st.session_state.get("user", "local"))
-        try:
-            check_user_id(st.session_state["user"])
-        except InvalidUserIdError as err:
-            st.error(f"{err.message}\n\n{err.hint}")
+        if signed_in() is None:  # signed in, the session's user is its API key's
+            st.session_state["user"] = st.text_input("You are", value=st.session_state.get("user", "local"))
+            try:
+                check_user_id(st.session_state["user"])
+            except InvalidUserIdError as err:
+                st.error(f"{err.message}\n\n{err.hint}")
         thread_list(rt)
         upload_to_memory(rt)
 
@@ -60,7 +62,12 @@ def thread_list(rt: Runtime) -> None:
     titles = services.notes(rt).titles()
     live = services.live_threads()
     drawn = st.session_state["threads_drawn"] = {}
-    shown = [i for i in rt.runs.threads(500) if matches(query, titles.get(i.thread_id, ""), i.request)][:50]
+    me = signed_in()
+    shown = [
+        i
+        for i in rt.runs.threads(500)
+        if (me is None or i.user == me) and matches(query, titles.get(i.thread_id, ""), i.request)
+    ][:50]
     if query and not shown:
         st.caption(f"No chat matches “{query}”.")
     day = None
@@ -148,6 +155,13 @@ def current_thread() -> str | None:
     elif not thread and "thread" in st.query_params:
         del st.query_params["thread"]
     return thread
+
+
+def _visible(rt: Runtime, thread_id: str) -> bool:
+    """Whether the session may see the thread: a signed-in user only their own."""
+    me = signed_in()
+    info = rt.runs.thread(thread_id) if me is not None else None
+    return info is None or info.user == me
 
 
 def this_runs(rt: Runtime, thread_id: str) -> LiveRun | None:
@@ -460,6 +474,10 @@ def body() -> None:
         st.caption(workflow.description or f"{workflow.kind}: {', '.join(a.name for a in workflow.agents)}")
     esc_stops()
     thread = current_thread()
+    if thread and not _visible(rt, thread):
+        st.warning(f"No thread {thread}.")
+        st.session_state.pop("thread", None)  # a message typed now starts a chat of this user's own
+        thread = None
     if error := st.session_state.pop("chat_error", None):
         st.error(error)
     prompt = st.chat_input("Ask the team…")

@@ -6,7 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from qsm.store.paths import is_under, normalize_path, parent_of, user_chats_path
 from qsm.ui import services
+from qsm.ui.login import signed_in
 
 _MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
 
@@ -43,10 +45,12 @@ def body() -> None:
     if mem is None:
         st.info("Memory is not available in this runtime.")
         return
+    me = signed_in()
+    root = "/" if me is None else parent_of(user_chats_path(me))  # signed in: only the user's own subtree
     left, right = st.columns([1, 2])
     with left:
         st.subheader("Directories")
-        rows = _flatten(mem.tree("/", depth=4))
+        rows = _flatten(mem.tree(root, depth=4))
         labels = dict(rows)
         path = st.radio(
             "Directory", [p for p, _ in rows], format_func=lambda p: labels[p], label_visibility="collapsed"
@@ -55,15 +59,17 @@ def body() -> None:
         st.caption(", ".join(f"{k}: {v}" for k, v in stats.items() if not isinstance(v, dict)))
     with right:
         query = st.text_input("Search", placeholder="what are you looking for?")
-        under = st.text_input("within", value=path or "/")
-        if query:
+        under = st.text_input("within", value=path or root)
+        if query and not is_under(normalize_path(under), root):
+            st.error(f"You can search only within {root}.")
+        elif query:
             hits = mem.search(query, under=under, k=8, as_agent="user")
             st.caption(f"{len(hits)} hit(s) under {under}")
             for hit in hits:
                 with st.expander(f"{hit.score:.2f} · {hit.entry.path} · {hit.entry.text[:70]}"):
                     show_entry(hit.entry)
         else:
-            listing = mem.ls(path or "/", as_agent="user", limit=200)
+            listing = mem.ls(path or root, as_agent="user", limit=200)
             st.subheader(listing.path)
             if listing.view is not None:
                 st.caption(
@@ -76,6 +82,8 @@ def body() -> None:
                 st.caption("No entries directly here; pick a subdirectory.")
         with st.expander("Curation log (Ref's dedupe, summaries, re-filing)"):
             for record in mem.curation_log(limit=50):
+                if not is_under(record.path, root):
+                    continue
                 st.caption(
                     f"#{record.seq} {record.at:%Y-%m-%d %H:%M} {record.by} {record.operation} {record.path}: "
                     f"{len(record.inputs)} in → {len(record.outputs)} out"
