@@ -8,14 +8,16 @@ of a server started next to a ``pages/`` folder)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import streamlit as st
 
 from qsm.apikeys import keys_exist, user_for_key
+from qsm.graph.checkpoint import ThreadInfo
 from qsm.settings import load_settings
 
-__all__ = ["allowed", "gate", "login_form", "signed_in"]
+__all__ = ["allowed", "gate", "login_form", "own_threads", "signed_in"]
 
 _KEY = "login_api_key"
 _USER = "login_user"
@@ -31,6 +33,12 @@ def signed_in() -> str | None:
     """The user this session signed in as; None when the app needs no login (no API keys)."""
     user = st.session_state.get(_USER)
     return str(user) if user else None
+
+
+def own_threads(threads: Iterable[ThreadInfo]) -> list[ThreadInfo]:
+    """The threads this session may see: a signed-in user's own; all of them without a login."""
+    me = signed_in()
+    return [t for t in threads if me is None or t.user == me]
 
 
 def allowed(config: Path | None) -> bool:

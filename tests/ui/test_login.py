@@ -68,6 +68,9 @@ def test_each_user_sees_only_their_own_threads(keys: dict[str, str]) -> None:
     assert [b.key for b in threads] == [f"thread-{alice.session_state['thread']}"]
     assert "bob's secret plan" not in texts(alice)
 
+    alice.switch_page("pages/graph.py").run()  # the Graph inspector lists only alice's runs
+    runs = alice.selectbox[0].options
+    assert any(alice.session_state["thread"] in o for o in runs) and not any(bob_thread in o for o in runs)
     alice.switch_page("pages/memory.py").run()
     assert not alice.exception, alice.exception
     dirs = alice.radio[0].options

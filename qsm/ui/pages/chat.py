@@ -23,7 +23,7 @@ from qsm.ui import services
 from qsm.ui.answer_card import copy_button, esc_stops
 from qsm.ui.approval import approval_box
 from qsm.ui.graph_view import topology_dot
-from qsm.ui.login import signed_in
+from qsm.ui.login import own_threads, signed_in
 from qsm.ui.run_view import RunView, render_cost, render_final, render_trace
 from qsm.ui.thread_list import day_group, matches, status_words, thread_label
 from qsm.ui.workflow_picker import chosen_workflow, open_thread, workflow_picker
@@ -62,12 +62,8 @@ def thread_list(rt: Runtime) -> None:
     titles = services.notes(rt).titles()
     live = services.live_threads()
     drawn = st.session_state["threads_drawn"] = {}
-    me = signed_in()
-    shown = [
-        i
-        for i in rt.runs.threads(500)
-        if (me is None or i.user == me) and matches(query, titles.get(i.thread_id, ""), i.request)
-    ][:50]
+    mine = own_threads(rt.runs.threads(500))
+    shown = [i for i in mine if matches(query, titles.get(i.thread_id, ""), i.request)][:50]
     if query and not shown:
         st.caption(f"No chat matches “{query}”.")
     day = None

@@ -8,6 +8,7 @@ from qsm.graph import Workflow, load_result
 from qsm.graph.export import channel_traffic
 from qsm.ui import services
 from qsm.ui.graph_view import topology_dot
+from qsm.ui.login import own_threads
 from qsm.ui.router_view import show_routing
 from qsm.ui.run_diff_view import show_run_diff
 from qsm.ui.run_view import render_message
@@ -16,7 +17,7 @@ from qsm.ui.run_view import render_message
 def body() -> None:
     rt = services.runtime()
     st.title("Graph inspector")
-    threads = rt.runs.threads(50)
+    threads = own_threads(rt.runs.threads(50))
     options = ["(topology only)"] + [t.thread_id for t in threads]
     labels = {t.thread_id: f"{t.thread_id} · {t.workflow} · {t.request[:50]}" for t in threads}
     chosen = st.selectbox("Run", options, index=1 if threads else 0, format_func=lambda v: labels.get(v, v))

@@ -7,6 +7,7 @@ import streamlit as st
 from qsm.chain.models import ProofFile
 from qsm.errors import LedgerError
 from qsm.ui import services
+from qsm.ui.login import own_threads
 
 
 def verify_box(ledger, proof) -> None:
@@ -90,7 +91,7 @@ def body() -> None:
         width="stretch",
     )
     st.subheader("Answers")
-    answered = {t.final_id: t for t in rt.runs.threads(50) if t.final_id}
+    answered = {t.final_id: t for t in own_threads(rt.runs.threads(50)) if t.final_id}
     if not answered:
         st.caption("No answers recorded yet.")
     else:

@@ -14,6 +14,7 @@ from qsm.errors import ConfigError
 from qsm.graph import Workflow, load_result
 from qsm.merge import deep_merge
 from qsm.ui import services
+from qsm.ui.login import own_threads
 
 AGENTS = ("QSM", "WeQ", "SOM", "Ref")
 
@@ -108,7 +109,7 @@ def check_model_files(overrides: dict[str, Any]) -> None:
 def costs_table() -> None:
     rt = services.runtime()
     rows = []
-    for info in rt.runs.threads(20):
+    for info in own_threads(rt.runs.threads(20)):
         loaded = load_result(info.thread_id, rt)
         cost = loaded[0].cost if loaded else None
         if cost is not None:
