@@ -90,3 +90,12 @@ def test_each_user_sees_only_their_own_threads(keys: dict[str, str]) -> None:
     assert not link.exception, link.exception
     assert not link.chat_input and [t.label for t in link.text_input] == ["API key"]
     assert "Name a prime number" not in texts(link)
+
+
+def test_a_signed_in_user_cannot_change_the_shared_settings(keys: dict[str, str]) -> None:
+    alice = _sign_in(_app(), keys["alice"])
+    alice.switch_page("pages/settings.py").run()
+    assert not alice.exception, alice.exception
+    labels = [b.label for b in alice.button]
+    assert "Save to config file" not in labels and "Apply to this session" not in labels, labels
+    assert any("read-only when you sign in" in i.value for i in alice.info)

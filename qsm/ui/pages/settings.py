@@ -13,8 +13,9 @@ from qsm.agents.shipped import resolve_adapter
 from qsm.errors import ConfigError
 from qsm.graph import Workflow, load_result
 from qsm.merge import deep_merge
+from qsm.settings import QsmSettings
 from qsm.ui import services
-from qsm.ui.login import own_threads
+from qsm.ui.login import own_threads, signed_in
 
 AGENTS = ("QSM", "WeQ", "SOM", "Ref")
 
@@ -157,6 +158,20 @@ def body() -> None:
         }
     with tabs[5]:
         costs_table()
+    if signed_in() is not None:  # an app shared over the network: its settings are its owner's
+        st.info(
+            "Settings are read-only when you sign in: the app is shared, and its models, servers and budgets "
+            "are set by whoever runs it (in its config file or QSM_* variables on that machine)."
+        )
+    else:
+        _apply_or_save(settings, overrides)
+    st.caption(
+        f"data dir: `{settings.data_dir}` · config: `{services.config_path() or './qsm.toml if present'}` · "
+        f"workflow: {Workflow.default().name}"
+    )
+
+
+def _apply_or_save(settings: QsmSettings, overrides: dict[str, Any]) -> None:
     apply_col, save_col = st.columns(2)
     if apply_col.button("Apply to this session", type="primary", icon=":material/check:"):
         check_model_files(overrides)
@@ -173,10 +188,6 @@ def body() -> None:
         merged = deep_merge(tomllib.loads(existing) if existing else {}, _drop_none(overrides))
         path.write_text(tomli_w.dumps(merged), encoding="utf-8")
         st.success(f"Saved to {path}.")
-    st.caption(
-        f"data dir: `{settings.data_dir}` · config: `{services.config_path() or './qsm.toml if present'}` · "
-        f"workflow: {Workflow.default().name}"
-    )
 
 
 def _drop_none(value: Any) -> Any:
