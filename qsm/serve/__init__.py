@@ -4,7 +4,7 @@ keys that map to users, each user seeing only their own threads."""
 
 from __future__ import annotations
 
-from qsm.serve.app import create_app, serve
 from qsm.apikeys import KeyStore
+from qsm.serve.app import create_app, serve
 
 __all__ = ["KeyStore", "create_app", "serve"]

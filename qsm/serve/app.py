@@ -18,11 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qsm.apikeys import KeyStore
 from qsm.errors import ConfigError
 from qsm.graph.runtime import Runtime
 from qsm.serve.catalog import WorkflowCatalog
 from qsm.serve.errors import ApiError, error_body
-from qsm.apikeys import KeyStore
 from qsm.serve.openai_api import router as openai_router
 from qsm.serve.runs import RunManager
 from qsm.serve.runs_api import router as runs_router

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from qsm.apikeys import KeyStore
 from qsm.graph.runtime import Runtime
 from qsm.serve.catalog import WorkflowCatalog
 from qsm.serve.errors import ApiError
-from qsm.apikeys import KeyStore
 from qsm.serve.runs import RunManager
 
 __all__ = ["LOCAL_USER", "Server", "server_of"]
