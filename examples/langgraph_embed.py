@@ -1,6 +1,6 @@
 """A qsm workflow as one node of your own LangGraph graph.
 
-Your graph prepares the question, the qsm pipeline (examples/draft-check-loop.yaml: a writer, a Python
+Your graph prepares the question, the qsm pipeline (the shipped example draft-check-loop: a writer, a Python
 check, a bounded loop, an approval) answers it, and your graph post-processes the answer. When the qsm run
 asks you something, your graph is interrupted: resume it with Command(resume=answer).
 
@@ -10,7 +10,6 @@ Run: .venv/bin/python examples/langgraph_embed.py "Explain what a Merkle tree is
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TypedDict
 
 from langgraph.checkpoint.memory import InMemorySaver
@@ -37,7 +36,7 @@ def postprocess(state: MyState) -> MyState:
 
 
 def build(runtime: Runtime | None = None):  # type: ignore[no-untyped-def]
-    qsm_workflow = Workflow.from_yaml(Path(__file__).with_name("draft-check-loop.yaml"))
+    qsm_workflow = Workflow.load("draft-check-loop")  # a shipped example: qsm workflows show draft-check-loop
     builder = StateGraph(MyState)
     builder.add_node("prepare", prepare)
     builder.add_node("qsm", as_langgraph(qsm_workflow, runtime))

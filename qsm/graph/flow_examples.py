@@ -1,4 +1,4 @@
-"""The Python functions that the shipped flow example (``examples/draft-check-loop.yaml``) names: a length
+"""The Python functions that the shipped flow example (``qsm/graph/workflows/draft-check-loop.yaml``) names: a length
 check (a Python node), the route of its loop, and the step that publishes the answer. Modules of the ``qsm``
 package are always allowed in specs, so the example runs without changing settings."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -14,8 +15,8 @@ from qsm.graph.spec_yaml import parse_spec_yaml, read_spec_text
 
 __all__ = ["BUILT_IN", "EXAMPLES_DIR", "SpecFile", "WorkflowFiles", "check_name"]
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
-"""The shipped examples (present in a source checkout)."""
+EXAMPLES_DIR = Path(str(resources.files("qsm.graph") / "workflows"))
+"""The shipped example workflows: package data of :mod:`qsm.graph`, so installed wheels have them too."""
 BUILT_IN = "team"
 """The built-in team's name."""
 

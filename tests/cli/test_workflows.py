@@ -129,3 +129,24 @@ def test_workflow_load_by_name(tmp_path: Path) -> None:
     )  # comments kept
     with pytest.raises(SpecError, match="no workflow named 'nope'"):
         Workflow.load("nope", data)
+
+
+def test_examples_ship_inside_the_package(tmp_path: Path) -> None:
+    """The example specs are package data of qsm.graph (found via importlib.resources), matched by the
+    pyproject package-data glob, so an installed wheel lists them without a source checkout."""
+    import fnmatch
+    import tomllib
+
+    import qsm
+
+    package = Path(qsm.__file__).resolve().parent
+    assert EXAMPLES_DIR.resolve().is_relative_to(package)
+    shipped = sorted(EXAMPLES_DIR.glob("*.yaml"))
+    assert {p.name for p in shipped} >= {"review.yaml", "draft-check-loop.yaml", "team-three-candidates.yaml"}
+    pyproject = tomllib.loads((package.parent / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["qsm.graph"]
+    for path in shipped:
+        rel = path.resolve().relative_to(package / "graph").as_posix()
+        assert any(fnmatch.fnmatch(rel, g) for g in globs), rel
+    names = {f.name: f.source for f in WorkflowLibrary(tmp_path).files.all()}
+    assert names["review"] == "example" and names["draft-check-loop"] == "example"

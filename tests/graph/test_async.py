@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from qsm.agents import FakeChatModel
 from qsm.agents.fake import FakeCall
 from qsm.graph import Conversation, RunResult, Workflow, arun, astream, run
+from qsm.graph.workflow_files import EXAMPLES_DIR
 from tests.helpers import fake_runtime
 
-REVIEW = Path(__file__).parents[2] / "examples" / "review.yaml"
+REVIEW = EXAMPLES_DIR / "review.yaml"
 QUESTIONS = [f"What is {n} + {n}?" for n in range(6)]
 
 

@@ -19,9 +19,8 @@ from qsm.cli import cli
 from qsm.errors import UnsafeCheckpointError
 from qsm.graph import Workflow, load_result, run
 from qsm.graph.serde import SafeSerializer
+from qsm.graph.workflow_files import EXAMPLES_DIR
 from tests.helpers import fake_runtime
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 class _Shell:
@@ -96,7 +95,7 @@ def test_safe_serializer_round_trips_what_qsm_and_langgraph_store() -> None:
 def patched_run_db(tmp_path: Path, payload: tuple[str, bytes, str]) -> tuple[Path, str]:
     """A finished pipeline run whose latest checkpoint is replaced by ``payload``."""
     rt = fake_runtime(tmp_path, {"*": FakeChatModel()})
-    result = run(Workflow.from_yaml(EXAMPLES / "review.yaml"), "What is 2+2?", runtime=rt, thread_id="t1")
+    result = run(Workflow.from_yaml(EXAMPLES_DIR / "review.yaml"), "What is 2+2?", runtime=rt, thread_id="t1")
     assert result.status == "ok"
     rt.close()
     db_path = tmp_path / "data" / "runs.sqlite"

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from qsm.graph import Workflow, run
+from qsm.graph.workflow_files import EXAMPLES_DIR
 from tests.helpers import fake_runtime
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-@pytest.mark.parametrize("spec", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("spec", sorted(EXAMPLES_DIR.glob("*.yaml")), ids=lambda p: p.name)
 def test_example_specs_run(tmp_path: Path, spec: Path) -> None:
     from qsm.agents import FakeChatModel
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from qsm.agents import FakeChatModel
@@ -11,9 +9,10 @@ from qsm.agents.messages import Draft, Note
 from qsm.errors import SpecError
 from qsm.graph import Workflow, resume, run
 from qsm.graph.flow import Node, Route
+from qsm.graph.workflow_files import EXAMPLES_DIR
 from tests.helpers import fake_runtime
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "draft-check-loop.yaml"
+EXAMPLE = EXAMPLES_DIR / "draft-check-loop.yaml"
 LONG = " ".join(["word"] * 90)  # 90 words: the check scores 40/90 = 0.44, below the approval's 0.5
 MEDIUM = " ".join(["word"] * 60)  # 0.67: revised without asking
 SHORT = "A Merkle tree hashes pairs of hashes up to one root."

@@ -19,13 +19,12 @@ from qsm.agents import FakeChatModel
 from qsm.errors import QsmError, UnsafeCheckpointError
 from qsm.graph import Runtime, Workflow, load_result, resume, run
 from qsm.graph.checkpoint import RunStore
+from qsm.graph.workflow_files import EXAMPLES_DIR
 from qsm.settings import load_settings
 from tests.graph.test_checkpoint_safety import payloads
 from tests.graph.test_resume import _calls, _wait_for
 from tests.helpers import fake_runtime
 from tests.postgres_fixture import PostgresServer, postgres_server, postgres_url, start_postgres  # noqa: F401
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -68,7 +67,7 @@ def test_thread_index_round_trip(store: RunStore) -> None:
 
 def test_a_run_then_a_second_turn_then_load(runs: dict[str, str], tmp_path: Path) -> None:
     rt = fake_runtime(tmp_path, {"*": FakeChatModel()}, runs=runs)
-    flow = Workflow.from_yaml(EXAMPLES / "review.yaml")
+    flow = Workflow.from_yaml(EXAMPLES_DIR / "review.yaml")
     first = run(flow, "What is 2+2?", runtime=rt, thread_id="t1")
     second = run(flow, "And 3+3?", runtime=rt, thread_id="t1")
     assert first.status == second.status == "ok" and first.final_id != second.final_id
@@ -129,7 +128,7 @@ def test_a_patched_checkpoint_in_postgres_is_refused_and_runs_nothing(
     runs = {"backend": "postgres", "url": postgres_url}
     rt = fake_runtime(tmp_path, {"*": FakeChatModel()}, runs=runs)
     assert run(
-        Workflow.from_yaml(EXAMPLES / "review.yaml"), "What is 2+2?", runtime=rt, thread_id="t1"
+        Workflow.from_yaml(EXAMPLES_DIR / "review.yaml"), "What is 2+2?", runtime=rt, thread_id="t1"
     ).final_id
     rt.close()
     marker = tmp_path / "pwned"

@@ -17,12 +17,13 @@ from qsm.cli.render import EventPrinter, print_result
 from qsm.cli.terminal import terminal_safe
 from qsm.errors import ConfigError, InvalidUserIdError, ModelCallError
 from qsm.graph import Workflow, run, stream
+from qsm.graph.workflow_files import EXAMPLES_DIR
 from qsm.redact import redact_urls
 from tests.helpers import ACCEPT, fake_runtime
 
 PASSWORD = "S3cretPW-0123456789"
 URL = f"http://alice:{PASSWORD}@127.0.0.1:9/v1"
-REVIEW = Path(__file__).resolve().parents[2] / "examples" / "review.yaml"
+REVIEW = EXAMPLES_DIR / "review.yaml"
 BAD_USERS = ["alice/chats", "../bob", "..", ".", "a..b", "", "x" * 65, "al ice", "al\nice", "/users/bob"]
 
 

@@ -9,6 +9,7 @@ import httpx
 from openai import OpenAI
 
 from qsm.agents import FakeChatModel
+from qsm.graph.workflow_files import EXAMPLES_DIR
 from qsm.serve.catalog import WorkflowCatalog
 from tests.serve.conftest import Served, serving
 
@@ -88,7 +89,7 @@ def test_earlier_messages_reach_the_team_as_the_conversation(tmp_path: Path) -> 
 
 
 def test_the_data_dirs_workflows_and_extra_folders_are_models(tmp_path: Path) -> None:
-    review = (Path(__file__).resolve().parents[2] / "examples" / "review.yaml").read_text()
+    review = (EXAMPLES_DIR / "review.yaml").read_text()
     mine = tmp_path / "data" / "workflows"
     mine.mkdir(parents=True)
     (mine / "mine.yaml").write_text(review.replace("name: review", "name: my-review"))

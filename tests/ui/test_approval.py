@@ -4,12 +4,11 @@ manager and the page shows the answer."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from qsm.graph import Runtime, Workflow, run
+from qsm.graph.workflow_files import EXAMPLES_DIR
 from qsm.settings import load_settings
 from qsm.ui import APP_PATH
 from tests.ui.test_apptest import texts
@@ -95,7 +94,7 @@ def test_reject_answers_a_yes_no_question(fake: None) -> None:
 def test_the_graph_view_draws_python_nodes() -> None:
     from qsm.ui.graph_view import topology_dot
 
-    wf = Workflow.from_yaml(Path(__file__).parents[2] / "examples" / "draft-check-loop.yaml")
+    wf = Workflow.from_yaml(EXAMPLES_DIR / "draft-check-loop.yaml")
     dot = topology_dot(wf, wf.channels, active_agent="check")
     assert '"check" [shape=note, fillcolor="#ffd54f", label="check\\npython"];' in dot
     assert '"publish" [shape=note' in dot and '"check" -> "writer"' in dot
