@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["agents_cmd", "graph_cmd"]
 
 
-def _workflow(spec: Path | None) -> Workflow:
+def _workflow(spec: Path | None, data_dir: Path) -> Workflow:
+    """SPEC as `qsm run` reads it (a YAML file or a library name), or the built-in team."""
+    from qsm.cli.run_cmds import workflow_from_arg
     from qsm.graph import Workflow
 
-    return Workflow.from_yaml(spec) if spec else Workflow.default()
+    return workflow_from_arg(spec, data_dir) if spec else Workflow.default()
 
 
 @click.command("graph")
@@ -36,7 +38,9 @@ def _workflow(spec: Path | None) -> Workflow:
 @click.option("--thread", "thread_id", help="Show this thread's traffic (message DAG) instead.")
 @pass_cli
 def graph_cmd(cli_ctx: CliContext, spec: Path | None, fmt: str, thread_id: str | None) -> None:
-    """Print the topology of the default workflow (or SPEC) with live channel strengths."""
+    """Print the topology of the default workflow (or SPEC) with live channel strengths.
+
+    SPEC is a YAML file or the name of a workflow of the library (`qsm workflows` lists them)."""
     from qsm.graph import Runtime, load_result
     from qsm.graph.export import as_json, mermaid, topology_text, traffic_graph
 
@@ -62,7 +66,7 @@ def graph_cmd(cli_ctx: CliContext, spec: Path | None, fmt: str, thread_id: str |
                     )
                 )
             return
-        workflow = _workflow(spec)
+        workflow = _workflow(spec, cli_ctx.settings.data_dir)
         channels = runtime.channel_book(workflow).channels()
     if fmt == "mermaid":
         click.echo(mermaid(workflow, channels))
@@ -77,12 +81,14 @@ def graph_cmd(cli_ctx: CliContext, spec: Path | None, fmt: str, thread_id: str |
 @click.option("--json", "as_json_flag", is_flag=True)
 @pass_cli
 def agents_cmd(cli_ctx: CliContext, spec: Path | None, as_json_flag: bool) -> None:
-    """Show each agent's effective configuration (config file + env + spec overrides)."""
+    """Show each agent's effective configuration (config file + env + spec overrides).
+
+    SPEC is a YAML file or the name of a workflow of the library (`qsm workflows` lists them)."""
     from qsm.agents.locate import resolve_model_path
     from qsm.graph import Runtime
     from qsm.redact import redact_url
 
-    workflow = _workflow(spec)
+    workflow = _workflow(spec, cli_ctx.settings.data_dir)
     settings = cli_ctx.settings
     rows: dict[str, dict[str, Any]] = {}
     with Runtime(settings, persist=False) as runtime:

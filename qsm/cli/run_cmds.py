@@ -174,6 +174,16 @@ def ask_cmd(cli_ctx: CliContext, prompt: str, **kw: Any) -> None:
     _execute(cli_ctx, Workflow.default(), prompt, kw)
 
 
+def workflow_from_arg(spec: Path, data_dir: Path) -> Workflow:
+    """The workflow a SPEC argument names: a YAML file (it exists, ends in .yaml/.yml or has a folder), or
+    else a workflow of the library by name (`qsm workflows` lists them)."""
+    from qsm.graph import Workflow
+
+    if spec.exists() or spec.suffix in (".yaml", ".yml") or len(spec.parts) > 1:
+        return Workflow.from_yaml(spec)
+    return Workflow.load(str(spec), data_dir)
+
+
 @click.command("run")
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.argument("prompt", required=False)
@@ -183,12 +193,7 @@ def run_cmd(cli_ctx: CliContext, spec: Path, prompt: str | None, **kw: Any) -> N
     """Run the workflow in SPEC (YAML) on PROMPT (default: the spec's `prompt`).
 
     SPEC is a YAML file or the name of a workflow of the library (`qsm workflows` lists them)."""
-    from qsm.graph import Workflow
-
-    if spec.exists() or spec.suffix in (".yaml", ".yml") or len(spec.parts) > 1:
-        workflow = Workflow.from_yaml(spec)
-    else:
-        workflow = Workflow.load(str(spec), cli_ctx.settings.data_dir)
+    workflow = workflow_from_arg(spec, cli_ctx.settings.data_dir)
     text = prompt or workflow.prompt
     if not text:
         raise QsmError(

@@ -150,3 +150,26 @@ def test_examples_ship_inside_the_package(tmp_path: Path) -> None:
         assert any(fnmatch.fnmatch(rel, g) for g in globs), rel
     names = {f.name: f.source for f in WorkflowLibrary(tmp_path).files.all()}
     assert names["review"] == "example" and names["draft-check-loop"] == "example"
+
+
+def test_graph_and_agents_take_a_library_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`qsm graph NAME` and `qsm agents NAME` resolve NAME as `qsm run NAME` does; a file still works."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    data = str(tmp_path / "d")
+    WorkflowLibrary(tmp_path / "d").save(
+        "name: duo\nkind: pipeline\nagents:\n  scribe: {role: communicator}\n  polisher: {role: custom}\n"
+        "channels:\n  - 'user -> scribe: UserRequest'\n  - 'scribe -> polisher: Draft'\n"
+        "  - 'polisher -> user: Note'\n"
+    )
+    code, out = invoke("--data-dir", data, "graph", "duo", "--format", "mermaid")
+    assert code == 0 and "scribe" in out and "polisher" in out and "QSM" not in out
+    code, out = invoke("--data-dir", data, "agents", "review", "--json")
+    assert code == 0 and set(json.loads(out)) == {"writer", "critic", "editor"}
+    code, out = invoke("--data-dir", data, "agents", str(EXAMPLES_DIR / "draft-check-loop.yaml"), "--json")
+    assert code == 0 and "writer" in json.loads(out)
+    for command in ("graph", "agents"):
+        done = CliRunner().invoke(cli, ["--data-dir", data, command, "nope"])
+        assert done.exit_code == 2 and "no workflow named 'nope'" in done.output, done.output
+        assert "Traceback" not in done.output
