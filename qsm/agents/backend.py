@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, runtime_checkable
 
 from qsm.agents.settings import Sampling
 from qsm.errors import PromptTooLongError, RealModelsForbidden
@@ -24,14 +24,19 @@ __all__ = [
     "set_real_models_allowed",
 ]
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "deadline", "budget"]
 TokenCallback = Callable[[str], None]
 
 
 class ChatMessage(TypedDict):
+    """One chat message. Only the tool loop on an OpenAI-compatible server sets the optional keys: an
+    assistant message's native ``tool_calls`` and, on a ``"tool"`` message, the ``tool_call_id`` it answers."""
+
     role: Role
     content: str
+    tool_calls: NotRequired[list[dict[str, Any]]]
+    tool_call_id: NotRequired[str]
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,7 @@ class _Function(BaseModel):
 
 class _ToolCallPiece(BaseModel):
     index: int = 0
+    id: str | None = None
     function: _Function | None = None
 
 
@@ -309,6 +310,8 @@ def _add_tool_call_piece(calls: dict[int, dict[str, str]], piece: dict[str, Any]
     """Fold one streamed ``tool_calls`` delta into ``calls`` (name once, arguments in pieces)."""
     call = calls.setdefault(int(piece.get("index", len(calls))), {"name": "", "arguments": ""})
     function = piece.get("function") or {}
+    if isinstance(call_id := piece.get("id"), str) and call_id:
+        call["id"] = call_id  # the server's id, which the tool's result must name
     if name := function.get("name"):
         call["name"] += name
     if isinstance(arguments := function.get("arguments"), str):

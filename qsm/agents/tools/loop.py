@@ -124,10 +124,17 @@ def run_tool_loop(
         out.steps.append((call, result))
         if on_step is not None:
             on_step(call, result)
-        conversation += [
-            {"role": "assistant", "content": json.dumps({"tool": call.tool, "arguments": call.arguments})},
-            {"role": "user", "content": _result_text(result)},
-        ]
+        conversation += (
+            _native_exchange(completion, call, result, len(out.steps))
+            if native
+            else [
+                {
+                    "role": "assistant",
+                    "content": json.dumps({"tool": call.tool, "arguments": call.arguments}),
+                },
+                {"role": "user", "content": _result_text(result)},
+            ]
+        )
         if not result.ok:
             errors += 1
             if errors >= max_errors:
@@ -139,6 +146,9 @@ def run_tool_loop(
         ModelRequest(
             [*conversation, {"role": "user", "content": _ANSWER_NOW}],
             sampling,
+            # a server reads earlier tool_calls against the tools; "none" lets it call no more
+            tools=toolbox.openai_tools() if native and out.steps else None,
+            tool_choice="none",
             on_token=on_token,
             cache_key=cache_key,
             thinking_budget=thinking_budget,
@@ -161,6 +171,27 @@ def _result_text(result: ToolResult) -> str:
     if result.ok:
         return f"Result of {result.tool}: {result.output}"
     return f"{result.tool or 'The tool'} failed: {result.error}. Fix the call, use another tool, or answer."
+
+
+def _native_exchange(completion: Completion, call: ToolCall, result: ToolResult, n: int) -> list[ChatMessage]:
+    """The OpenAI way to hand a result back: the assistant message carrying its ``tool_calls``, then a
+    ``"tool"`` message naming the call's id (the server's, or one made up when it sent none)."""
+    sent = (completion.extra.get("tool_calls") or [{}])[0]
+    call_id = str(sent.get("id") or f"call_{n}")
+    sent_arguments = sent.get("arguments")  # echoed as the model wrote them
+    arguments = (
+        sent_arguments if isinstance(sent_arguments, str) and sent_arguments else json.dumps(call.arguments)
+    )
+    return [
+        {
+            "role": "assistant",
+            "content": completion.text,
+            "tool_calls": [
+                {"id": call_id, "type": "function", "function": {"name": call.tool, "arguments": arguments}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": call_id, "content": _result_text(result)},
+    ]
 
 
 def _with_system(messages: list[ChatMessage], prompt: str) -> list[ChatMessage]:

@@ -187,7 +187,9 @@ def test_openai_backend_sends_tools_and_reads_streamed_tool_calls(messages: list
     assert attempt.call == ToolCall(tool="calculator", arguments={"expression": "17+25"})
     completion = attempt.completions[0]
     assert completion.finish_reason == "stop" and completion.prompt_tokens == 50
-    assert completion.extra["tool_calls"] == [{"name": "calculator", "arguments": '{"expression": "17+25"}'}]
+    assert completion.extra["tool_calls"] == [
+        {"id": "c1", "name": "calculator", "arguments": '{"expression": "17+25"}'}
+    ]
     assert bodies[0]["tools"] == toolbox.openai_tools() and bodies[0]["tool_choice"] == "required"
     assert "response_format" not in bodies[0]
     assert "tools" not in bodies[1] and bodies[1]["response_format"]["type"] == "json_schema"

@@ -188,6 +188,43 @@ def test_native_tool_calls_on_backends_that_support_them() -> None:
     assert first.tools is not None and first.tools[0]["function"]["name"] == "weather"
 
 
+def test_on_an_openai_server_the_result_goes_back_as_a_tool_message() -> None:
+    import httpx
+
+    from qsm.agents import OpenAIChatModel, allow_real_models
+    from qsm.agents.settings import ModelSettings
+
+    bodies: list[dict[str, Any]] = []
+    call_chunk = {"index": 0, "id": "call_7", "type": "function"}
+    function = {"name": "weather", "arguments": json.dumps({"city": "Oslo"})}
+    replies = [
+        [{"choices": [{"delta": {"tool_calls": [{**call_chunk, "function": function}]}}]}],
+        [{"choices": [{"delta": {"content": "Sunny in Oslo."}, "finish_reason": "stop"}]}],
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        chunks = replies[len(bodies) - 1]
+        body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+        return httpx.Response(200, content=body.encode(), headers={"content-type": "text/event-stream"})
+
+    with allow_real_models():
+        model = OpenAIChatModel(ModelSettings(backend="openai", url="http://127.0.0.1:9/v1", name="m"))
+        model._client = httpx.Client(base_url=model.base_url, transport=httpx.MockTransport(handler))
+        out = _loop(model, _toolbox(weather))
+    assert out.completion.text == "Sunny in Oslo." and len(bodies) == 2
+    assistant, tool = bodies[1]["messages"][-2:]
+    assert assistant["role"] == "assistant" and assistant["tool_calls"] == [
+        {"id": "call_7", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Oslo"}'}}
+    ]
+    assert tool == {
+        "role": "tool",
+        "tool_call_id": "call_7",
+        "content": "Result of weather: sunny in Oslo, 20 C",
+    }
+    assert all(m["role"] != "user" or "Result of" not in m["content"] for m in bodies[1]["messages"])
+
+
 def test_tool_settings_load_from_the_config_and_bad_ones_are_clear(tmp_path: Any) -> None:
     from qsm.errors import ConfigError
     from qsm.settings import load_settings
