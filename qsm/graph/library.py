@@ -89,7 +89,9 @@ def check_spec(text: str, where: str = "<yaml>") -> SpecCheck:
     except ValidationError as exc:
         for detail in exc.errors():
             loc = ".".join(str(p) for p in detail["loc"])
-            issues.append(_at(root, tuple(detail["loc"]), f"{loc}: {detail['msg']}", "see qsm workflows show review"))
+            issues.append(
+                _at(root, tuple(detail["loc"]), f"{loc}: {detail['msg']}", "see qsm workflows show review")
+            )
         return SpecCheck(_by_line(issues))
     for path, problem in parsed.problems():
         issues.append(_at(root, path, problem.message, problem.hint))

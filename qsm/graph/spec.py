@@ -475,7 +475,9 @@ def validation_context(data: dict[str, Any], allowed_modules: list[str] | None =
     return {ALLOWED_KEY: list(allowed_modules or [])}
 
 
-_SPEC_HINT = "see qsm workflows show review; a spec has name, kind (team|pipeline), agents: [{name, role}], channels"
+_SPEC_HINT = (
+    "see qsm workflows show review; a spec has name, kind (team|pipeline), agents: [{name, role}], channels"
+)
 
 
 def _types(types: frozenset[str] | None) -> str:
