@@ -17,7 +17,7 @@ from qsm.agents.messages import Plan
 from qsm.agents.roles import budget_reply_type, plan_reply_type, role_prompt
 from qsm.agents.router import Router, RouterStudent
 from qsm.agents.tools import CapacityCheck, Toolbox, builtin_toolbox
-from qsm.errors import QsmError
+from qsm.errors import ConfigError, QsmError
 from qsm.graph.agent_call import emit
 from qsm.graph.events import RouteEvent
 from qsm.graph.spec import Agent, Workflow
@@ -63,6 +63,19 @@ class TeamContext:
         self._router: Router | None = None
         self._router_loaded = False
         self.toolbox = self._toolbox() if rs.tools else None
+        self._refuse_given_tools()
+
+    def _refuse_given_tools(self) -> None:
+        """The team's agents use the built-in tools only: ``[tools.agents]`` naming one of them is refused
+        (it would otherwise be ignored without a word)."""
+        for agent in self.workflow.agents:
+            if self.rt.tools.refs_for(agent.name):
+                raise ConfigError(
+                    f"[tools.agents] gives tools to {agent.name}, an agent of the built-in team; the team uses "
+                    "its built-in tools (calculator, units, comparison, capacity, memory search) only",
+                    hint="give tools to an agent of a pipeline workflow (qsm workflows show review), or remove "
+                    f"{agent.name} from [tools.agents]",
+                )
 
     # -- what the request says ----------------------------------------------------------------------
     @property

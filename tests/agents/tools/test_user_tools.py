@@ -252,3 +252,15 @@ def test_tools_on_a_team_agent_are_refused() -> None:
     ]
     with pytest.raises(SpecError, match="tools are for pipeline agents"):
         team.model_copy(update={"agents": agents}).check()
+
+
+def test_tools_given_in_settings_to_a_team_agent_are_refused_before_a_thread_starts(tmp_path: Any) -> None:
+    from qsm.errors import ConfigError
+    from qsm.graph import Workflow, run
+    from tests.helpers import fake_runtime, team_fakes
+
+    with fake_runtime(tmp_path, team_fakes(), tools={"agents": {"weq": ["mcp:weather"]}}) as rt:
+        with pytest.raises(ConfigError, match=r"\[tools.agents\] gives tools to WeQ") as err:
+            run(Workflow.default(), "What is 2+2?", runtime=rt)
+        assert "pipeline workflow" in (err.value.hint or "")
+        assert rt.runs.threads() == []
