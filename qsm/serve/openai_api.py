@@ -101,14 +101,7 @@ async def chat_completions(
     if body.thread_id is not None:
         server.check_thread(body.thread_id, user)
         thread_id, earlier = body.thread_id, []
-        info = server.runtime.runs.thread(thread_id)
-        if info is not None and info.workflow != workflow.name:
-            raise ApiError(
-                400,
-                f"thread {thread_id} runs the workflow {info.workflow!r}, not {workflow.name!r}",
-                code="workflow_mismatch",
-                param="model",
-            )
+        server.check_workflow(thread_id, workflow.name, param="model")
     else:
         thread_id = uuid.uuid4().hex[:12]
         server.keys.claim_thread(thread_id, user)

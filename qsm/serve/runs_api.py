@@ -119,13 +119,7 @@ def create_run(thread_id: str, body: RunCreate, request: Request) -> dict[str, A
             code="model_not_found",
             param="assistant_id",
         )
-    if info is not None and info.workflow != workflow.name:
-        raise ApiError(
-            400,
-            f"thread {thread_id} runs the workflow {info.workflow!r}",
-            code="workflow_mismatch",
-            param="assistant_id",
-        )
+    server.check_workflow(thread_id, workflow.name, param="assistant_id")
     limit = server.runtime.settings.runtime.max_prompt_chars
     if len(body.input.prompt) > limit or not body.input.prompt.strip():
         raise ApiError(

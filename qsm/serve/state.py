@@ -59,6 +59,17 @@ class Server:
         if found != user:
             raise ApiError(404, f"no thread {thread_id!r}", code="thread_not_found", param="thread_id")
 
+    def check_workflow(self, thread_id: str, workflow: str, param: str) -> None:
+        """400 when ``thread_id`` already runs another workflow than ``workflow`` (named by ``param``)."""
+        info = self.runtime.runs.thread(thread_id)
+        if info is not None and info.workflow != workflow:
+            raise ApiError(
+                400,
+                f"thread {thread_id} runs the workflow {info.workflow!r}, not {workflow!r}",
+                code="workflow_mismatch",
+                param=param,
+            )
+
 
 def server_of(request: Request) -> Server:
     server: Server = request.app.state.qsm

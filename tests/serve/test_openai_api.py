@@ -58,6 +58,24 @@ def test_a_whole_answer_and_a_follow_up_on_its_thread(served: Served) -> None:
     assert len(runs) == 2 and all(r["status"] == "success" for r in runs)
 
 
+def test_a_thread_keeps_its_workflow_in_both_apis(served: Served) -> None:
+    first = sdk(served).chat.completions.create(
+        model="team", messages=[{"role": "user", "content": "What is 2+2?"}]
+    )
+    thread = (first.model_extra or {})["thread_id"]
+    chat = httpx.post(
+        f"{served.url}/v1/chat/completions",
+        json={"model": "review", "messages": [{"role": "user", "content": "Hi"}], "thread_id": thread},
+    )
+    run = httpx.post(
+        f"{served.url}/threads/{thread}/runs", json={"assistant_id": "review", "input": {"prompt": "Hi"}}
+    )
+    for response, param in ((chat, "model"), (run, "assistant_id")):
+        error = response.json()["error"]
+        assert response.status_code == 400 and (error["code"], error["param"]) == ("workflow_mismatch", param)
+        assert f"thread {thread} runs the workflow 'team', not 'review'" == error["message"]
+
+
 def test_models_are_the_workflows(served: Served) -> None:
     names = [m.id for m in sdk(served).models.list()]
     assert names[0] == "team" and {"review", "team-vote"} <= set(names)
