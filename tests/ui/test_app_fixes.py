@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from qsm.ui import APP_PATH
 from qsm.ui.thread_list import short_title, status_words, thread_label
-from tests.ui.test_apptest import app, ask, texts  # noqa: F401  (app: a fixture)
+from tests.ui.test_apptest import ask, texts
 
 UI = APP_PATH.parent
 PAGE_SCRIPTS = [APP_PATH, *sorted((UI / "pages").glob("*.py"))]
@@ -66,7 +66,7 @@ def test_ui_modules_use_no_value_as_a_statement() -> None:
     assert not offenders, "\n".join(offenders)
 
 
-def test_costs_tab_shows_no_streamlit_help_text(app: AppTest) -> None:  # noqa: F811
+def test_costs_tab_shows_no_streamlit_help_text(app: AppTest) -> None:
     for question in (None, "What is 2+2?"):  # without runs (caption) and with one (the table)
         if question:
             ask(app, question)
@@ -80,7 +80,7 @@ def test_costs_tab_shows_no_streamlit_help_text(app: AppTest) -> None:  # noqa: 
 
 
 # -- memory -------------------------------------------------------------------------------------------
-def test_memory_tree_labels_are_text_not_code_blocks(app: AppTest) -> None:  # noqa: F811
+def test_memory_tree_labels_are_text_not_code_blocks(app: AppTest) -> None:
     ask(app, "What is 2+2?")  # files the chat under /users/local/chats: three levels deep
     app.switch_page("pages/memory.py").run()
     assert not app.exception, app.exception
@@ -92,7 +92,7 @@ def test_memory_tree_labels_are_text_not_code_blocks(app: AppTest) -> None:  # n
 
 
 # -- ledger -------------------------------------------------------------------------------------------
-def _upload_and_verify(app: AppTest, name: str, data: bytes) -> None:  # noqa: F811
+def _upload_and_verify(app: AppTest, name: str, data: bytes) -> None:
     app.file_uploader[0].set_value((name, data, "application/json")).run()
     next(b for b in app.button if b.key == "verify-file").click().run()
     assert not app.exception, app.exception
@@ -101,7 +101,7 @@ def _upload_and_verify(app: AppTest, name: str, data: bytes) -> None:  # noqa: F
 @pytest.mark.parametrize(
     "data", [b'{"hello": "world"}', b"not json at all", b"[1, 2, 3]"], ids=["other-json", "not-json", "list"]
 )
-def test_ledger_a_file_that_is_not_a_proof_is_one_clear_error(app: AppTest, data: bytes) -> None:  # noqa: F811
+def test_ledger_a_file_that_is_not_a_proof_is_one_clear_error(app: AppTest, data: bytes) -> None:
     app.switch_page("pages/ledger.py").run()
     _upload_and_verify(app, "notes.json", data)
     errors = [e.body for e in app.error]
@@ -110,7 +110,7 @@ def test_ledger_a_file_that_is_not_a_proof_is_one_clear_error(app: AppTest, data
     assert "Download proof" in errors[0]  # the hint says where a real proof comes from
 
 
-def _anchored_proof(app: AppTest) -> dict:  # noqa: F811
+def _anchored_proof(app: AppTest) -> dict:
     from qsm.graph.runtime import Runtime
 
     ask(app, "What is 2+2?")
@@ -125,7 +125,7 @@ def _anchored_proof(app: AppTest) -> dict:  # noqa: F811
         rt.close()
 
 
-def test_ledger_a_tampered_proof_is_an_error_not_a_warning(app: AppTest) -> None:  # noqa: F811
+def test_ledger_a_tampered_proof_is_an_error_not_a_warning(app: AppTest) -> None:
     proof = _anchored_proof(app)
     _upload_and_verify(app, "good.proof.json", json.dumps(proof).encode())
     assert any("verified" in s.body or "not_final" in s.body for s in [*app.success, *app.warning])
@@ -136,7 +136,7 @@ def test_ledger_a_tampered_proof_is_an_error_not_a_warning(app: AppTest) -> None
     assert not any("tampered" in w.body for w in app.warning)
 
 
-def test_ledger_counters_show_the_state_after_anchoring(app: AppTest) -> None:  # noqa: F811
+def test_ledger_counters_show_the_state_after_anchoring(app: AppTest) -> None:
     ask(app, "What is 2+2?")
     app.switch_page("pages/ledger.py").run()
     batches = lambda: next(m.value for m in app.metric if m.label == "batches")  # noqa: E731
@@ -148,14 +148,14 @@ def test_ledger_counters_show_the_state_after_anchoring(app: AppTest) -> None:  
 
 
 # -- chat ---------------------------------------------------------------------------------------------
-def test_a_blank_prompt_is_refused_in_the_app(app: AppTest) -> None:  # noqa: F811
+def test_a_blank_prompt_is_refused_in_the_app(app: AppTest) -> None:
     out = ask(app, "   \n\t ")
     assert not app.chat_message, "no empty bubble, no run"
     assert "Your message is empty" in out
     assert "qsm ask" not in out and "the prompt is empty" not in out  # the command line's hint
 
 
-def test_stop_is_gone_once_the_run_has_ended(app: AppTest) -> None:  # noqa: F811
+def test_stop_is_gone_once_the_run_has_ended(app: AppTest) -> None:
     ask(app, "Why is the sea salty?")
     assert "final:" in texts(app)
     assert not [b for b in app.button if b.key == "stop"]
@@ -178,7 +178,7 @@ def _interrupted_thread(request: str) -> str:
         rt.close()
 
 
-def test_resume_replaces_the_stopped_run_and_leaves_no_buttons(app: AppTest) -> None:  # noqa: F811
+def test_resume_replaces_the_stopped_run_and_leaves_no_buttons(app: AppTest) -> None:
     thread_id = _interrupted_thread("Why is the sea salty?")
     app.run()
     next(b for b in app.sidebar.button if b.key == f"thread-{thread_id}").click().run()
@@ -190,7 +190,7 @@ def test_resume_replaces_the_stopped_run_and_leaves_no_buttons(app: AppTest) -> 
     assert not [b for b in app.button if b.key in ("stop", f"resume-{thread_id}")]
 
 
-def test_a_thread_left_running_by_a_stopped_run_reads_stopped(app: AppTest) -> None:  # noqa: F811
+def test_a_thread_left_running_by_a_stopped_run_reads_stopped(app: AppTest) -> None:
     """A thread the run store marks ``running`` that no run in this app drives (the run was stopped
     before it could record that, or its process died) is shown as stopped, and can be resumed."""
     from qsm.graph.checkpoint import RunStore
@@ -208,7 +208,7 @@ def test_a_thread_left_running_by_a_stopped_run_reads_stopped(app: AppTest) -> N
     assert [b for b in app.button if b.key == f"resume-{thread_id}"]
 
 
-def test_sidebar_titles_cut_at_words_and_status_in_words(app: AppTest) -> None:  # noqa: F811
+def test_sidebar_titles_cut_at_words_and_status_in_words(app: AppTest) -> None:
     from qsm.graph.checkpoint import RunStore
     from qsm.settings import load_settings
 
@@ -288,7 +288,7 @@ def test_the_streaming_step_shows_its_text_and_finished_steps_fold_away() -> Non
 
 
 # -- settings -----------------------------------------------------------------------------------------
-def test_settings_refuse_a_model_path_that_is_not_a_gguf_file(app: AppTest, tmp_path: Path) -> None:  # noqa: F811
+def test_settings_refuse_a_model_path_that_is_not_a_gguf_file(app: AppTest, tmp_path: Path) -> None:
     app.switch_page("pages/settings.py").run()
     next(s for s in app.selectbox if s.key == "WeQ-backend").set_value("llama").run()
     text_file, gguf = tmp_path / "notes.gguf", tmp_path / "tiny.gguf"

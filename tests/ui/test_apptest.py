@@ -10,16 +10,6 @@ from streamlit.testing.v1 import AppTest
 from qsm.ui import APP_PATH
 
 
-@pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
-    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
-    at = AppTest.from_file(str(APP_PATH), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def texts(at: AppTest) -> str:
     parts = [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.body for e in at.error]
     parts += [e.body for e in at.warning] + [e.body for e in at.success] + [e.body for e in at.info]

@@ -24,16 +24,6 @@ from tests.ui.test_apptest import ask, texts
 SEA, PRIME = "Why is the sea salty?", "Name a prime number."
 
 
-@pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
-    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
-    at = AppTest.from_file(str(APP_PATH), default_timeout=120)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def _threads(at: AppTest) -> dict[str, str]:
     """thread id -> its label in the sidebar."""
     return {

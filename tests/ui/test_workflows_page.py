@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qsm.ui import APP_PATH
 from tests.ui.test_apptest import texts
 
 BROKEN = """\
@@ -29,14 +28,11 @@ FIXED = BROKEN.replace('"editor -> user: Draft"', '"editor -> user: Note"')
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
-    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "hashing")
-    at = AppTest.from_file(str(APP_PATH), default_timeout=120)
-    at.run()
-    at.switch_page("pages/workflows.py").run()
-    assert not at.exception, at.exception
-    return at
+def app(app: AppTest) -> AppTest:
+    """The app on its Workflows page."""
+    app.switch_page("pages/workflows.py").run()
+    assert not app.exception, app.exception
+    return app
 
 
 def editor(at: AppTest):  # type: ignore[no-untyped-def]
