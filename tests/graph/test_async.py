@@ -15,10 +15,12 @@ QUESTIONS = [f"What is {n} + {n}?" for n in range(6)]
 
 
 def _echo(prefix: str):  # type: ignore[no-untyped-def]
-    """A reply that depends only on the call's last message, so it does not matter which run asks first."""
+    """A reply that depends only on what the call's last message says, so it does not matter which run asks
+    first. Its lines are sorted: a pipeline lists inbound messages strongest channel first, and the
+    strengths each run reinforces move in another order when runs interleave."""
 
     def reply(call: FakeCall) -> str:
-        return f"{prefix}: {call.messages[-1]['content'][-60:]}"
+        return f"{prefix}: {' | '.join(sorted(call.messages[-1]['content'].splitlines()))[-60:]}"
 
     return reply
 
