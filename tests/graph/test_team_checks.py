@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from qsm.agents import FakeChatModel
 from qsm.agents.answer_format import detect_format
 from qsm.agents.inline_notes import split_notes
-from qsm.agents.messages import ToolResult
+from qsm.agents.messages import ToolCall, ToolResult
 from qsm.agents.router import RouterStudent
 from qsm.graph import Workflow, run
 from qsm.graph.team.analysis import analyze
@@ -324,3 +324,30 @@ def test_a_follow_up_answer_is_judged_on_topic_with_the_turn_before_it(tmp_path:
         analyze("Why?", embedder, None), why, expected=None, supports=lambda a, b: True, embed=embedder.embed
     )
     assert not next(c for c in alone if c.name == "on_topic").passed
+
+
+def test_a_follow_up_that_computes_on_the_last_answer_is_settled_by_the_tools(tmp_path: Path) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    with _shipped(tmp_path, fakes) as rt:
+        first = run(Workflow.default(), "What is 12 * 7?", runtime=rt)
+        plus = run(Workflow.default(), "And that plus 16?", runtime=rt, thread_id=first.thread_id)
+        more = run(Workflow.default(), "Is that more than 150?", runtime=rt, thread_id=first.thread_id)
+    assert first.text == "12 * 7 = 84" and plus.text == "84 + 16 = 100", plus.text
+    assert plus.status == "ok" and more.status == "ok" and more.text.startswith("No"), more.text
+    verdict = next(e for e in plus.trace if e.type == "Verdict").message()
+    assert "arithmetic: passed" in verdict.checks  # Ref recomputes on the resolved question too
+    assert all(not f.calls for f in fakes.values())
+
+
+def test_a_model_written_conversion_must_use_the_units_the_question_names() -> None:
+    from qsm.agents.tools.units import units_named
+    from qsm.graph.team.candidate import _units_not_asked
+
+    assert units_named("How many miles is 16km?") == {"mi", "km"}
+    assert units_named("And that plus 16?") == set()
+    stray = ToolCall(tool="convert_units", arguments={"value": 16, "from_unit": "km", "to_unit": "miles"})
+    assert _units_not_asked(stray, "And that plus 16?") == "km"
+    assert _units_not_asked(stray, "How far is 16 kilometres in miles?") is None
+    assert (
+        _units_not_asked(ToolCall(tool="calculator", arguments={"expression": "84+16"}), "plus 16?") is None
+    )

@@ -195,6 +195,19 @@ def find_unit(text: str) -> Unit | None:
     return None
 
 
+def units_named(text: str) -> set[str]:
+    """The symbols of the units ``text`` names, as words or phrases of up to three words ("16km", "square
+    metres", "km per hour")."""
+    words = re.findall(r"[^\W\d_][\w°/.²³]*|°[CFK]", text)
+    named: set[str] = set()
+    for size in (1, 2, 3):
+        for start in range(len(words) - size + 1):
+            unit = find_unit(" ".join(words[start : start + size]))
+            if unit is not None:
+                named.add(unit.symbol)
+    return named
+
+
 def lookup_unit(text: str) -> Unit:
     """The unit ``text`` names; :class:`ToolError` naming what is known when it names none."""
     unit = find_unit(text)

@@ -13,6 +13,7 @@ from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, ToolCall, To
 from qsm.agents.roles import DiagnosisReply, VerdictReply, chat, verdict_score
 from qsm.agents.settings import Sampling
 from qsm.agents.tools import Toolbox, ToolCallError, ToolError
+from qsm.agents.tools.units import find_unit, units_named
 from qsm.errors import BudgetExhausted, StructuredOutputError
 from qsm.graph import prompts
 from qsm.graph.agent_call import AgentCall, emit, envelope
@@ -121,8 +122,34 @@ def _model_tool_call(
             )
         )
         return None
+    if (stray := _units_not_asked(tool_call, analysis.question)) is not None:
+        emit(
+            ToolEvent(
+                node="draft",
+                agent=call.agent.name,
+                candidate=candidate,
+                tool=tool_call.tool,
+                arguments=tool_call.arguments,
+                ok=False,
+                output=f"not run: the question names no {stray}",
+            )
+        )
+        return None
     result = _run_tool(ctx, tool_call, call.agent.name, candidate)
     return (tool_call, result) if result.ok else None
+
+
+def _units_not_asked(tool_call: ToolCall, question: str) -> str | None:
+    """A unit the model's conversion uses that the question never names ("16 km in miles" written for
+    "And that plus 16?"), or None when the call is about what was asked."""
+    if tool_call.tool != "convert_units":
+        return None
+    named = units_named(question)
+    for key in ("from_unit", "to_unit"):
+        unit = find_unit(str(tool_call.arguments.get(key, "")))
+        if unit is not None and unit.symbol not in named:
+            return unit.symbol
+    return None
 
 
 ExactAnswer = tuple[str | None, list[ToolCall], list[ToolResult]]
@@ -161,8 +188,7 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     i, rnd = branch["candidate"], branch["round"]
     the_plan = Envelope.model_validate(branch["plan"]).message_as(Plan)
     author = ctx.drafter(the_plan)
-    request = ctx.steps.request(branch)
-    analysis = ctx.analysis(request.text)
+    analysis = ctx.request_analysis(branch)
     repair_env, previous_env = envelope(branch.get("repair")), envelope(branch.get("draft"))
     call = ctx.steps.call(author, "draft", branch, share=ctx.fan_out if rnd == 0 else 1, candidate=i)
     if ctx.settings.greedy_first:
@@ -345,7 +371,7 @@ def verify(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     draft_env = Envelope.model_validate(branch["draft"])
     the_draft = draft_env.message_as(Draft)
     request = ctx.steps.request(branch)
-    analysis = ctx.analysis(request.text)
+    analysis = ctx.request_analysis(branch)
     call = ctx.steps.call(ctx.reflector, "Ref.verify", branch, candidate=i)
     checks = _checks(
         ctx, analysis, the_draft.text, [c.quote for c in the_draft.citations], _topic(ctx, branch)
@@ -467,7 +493,7 @@ def diagnose(ctx: TeamContext, branch: dict[str, Any]) -> Command:
         recalled = [c.quote for c in the_draft.citations]
         failed = [
             c
-            for c in _checks(ctx, ctx.analysis(request.text), the_draft.text, recalled, _topic(ctx, branch))
+            for c in _checks(ctx, ctx.request_analysis(branch), the_draft.text, recalled, _topic(ctx, branch))
             if not c.passed
         ]
         repair = RepairPlan(

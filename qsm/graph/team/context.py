@@ -5,10 +5,11 @@ and Ref's embedding-based judgements."""
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from qsm.graph.events import RouteEvent
 from qsm.graph.spec import Agent, Workflow
 from qsm.graph.step_context import StepContext
 from qsm.graph.team.analysis import RequestAnalysis, analyze
+from qsm.graph.team.checks import answer_number_text
+from qsm.graph.turns import earlier
 from qsm.store.embedder import Embedder, make_embedder
 from qsm.store.settings import MemorySettings
 
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["TeamContext"]
 
 _ANALYSES = 64
+_REFERENCE = re.compile(r"\b(?:that number|the result|the answer|that|this|it)\b", re.IGNORECASE)
+_LEAD = re.compile(r"^\s*(?:and|so|then|now|ok|okay)\b[\s,]*", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4)
@@ -127,6 +132,22 @@ class TeamContext:
             while len(self._analyses) > _ANALYSES:
                 self._analyses.popitem(last=False)
         return result
+
+    def request_analysis(self, state: dict[str, Any]) -> RequestAnalysis:
+        """The analysis of the run's request; for a follow-up that computes on the last answer ("And that
+        plus 16?" after "12 * 7 = 84"), of the request with that answer's number in place of the reference
+        when that makes it something a tool settles."""
+        text = self.steps.request(state).text
+        analysis = self.analysis(text)
+        turns = earlier(state)
+        if analysis.exact or turns is None or not turns.turns or not turns.turns[-1].answer:
+            return analysis
+        number = answer_number_text(turns.turns[-1].answer)
+        resolved, found = _REFERENCE.subn(number or "", text, count=1)
+        if number is None or not found:
+            return analysis
+        settled = self.analysis(_LEAD.sub("", resolved))
+        return settled if settled.tool_call is not None or settled.comparison is not None else analysis
 
     def semantic_embed(self) -> Callable[[list[str]], np.ndarray] | None:
         """The embedder for Ref's on-topic check, or None where memory embeds by hashing words (which knows

@@ -63,7 +63,7 @@ def _undecided(route: RouteDecision, ctx: TeamContext) -> bool:
 
 def plan(ctx: TeamContext, state: dict[str, Any]) -> Update:
     req_env, request = Envelope.model_validate(state["request"]), ctx.steps.request(state)
-    analysis = ctx.analysis(request.text)
+    analysis = ctx.request_analysis(state)
     routing = _routing(ctx, state)  # a follow-up is routed with the turn before it
     route = routing.route
     errors: list[str] = []
