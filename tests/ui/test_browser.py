@@ -93,9 +93,14 @@ def browser():
 
 
 def _wait(driver, predicate, timeout: float, what: str):
+    """Wait until ``predicate(driver)``; an element Streamlit redrew while it was read counts as not yet."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.5).until(lambda d: predicate(d), message=what)
+    wait = WebDriverWait(
+        driver, timeout, poll_frequency=0.5, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    return wait.until(lambda d: predicate(d), message=what)
 
 
 def test_ask_in_browser_and_screenshot(app_url: str, browser) -> None:
