@@ -351,3 +351,16 @@ def test_a_model_written_conversion_must_use_the_units_the_question_names() -> N
     assert (
         _units_not_asked(ToolCall(tool="calculator", arguments={"expression": "84+16"}), "plus 16?") is None
     )
+
+
+def test_a_follow_up_naming_another_unit_converts_the_last_quantity(tmp_path: Path) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    with _shipped(tmp_path, fakes) as rt:
+        first = run(Workflow.default(), "Convert 5 km to miles.", runtime=rt)
+        feet = run(Workflow.default(), "And in feet?", runtime=rt, thread_id=first.thread_id)
+        inches = run(Workflow.default(), "What about inches?", runtime=rt, thread_id=first.thread_id)
+    assert feet.status == "ok" and feet.text == "5 km = 16404.19948 ft", feet.text
+    assert (
+        inches.status == "ok" and inches.text.startswith("5 km = 196850.3") and inches.text.endswith(" in")
+    ), inches.text
+    assert all(not f.calls for f in fakes.values())

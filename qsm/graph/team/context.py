@@ -18,6 +18,7 @@ from qsm.agents.messages import Plan
 from qsm.agents.roles import budget_reply_type, plan_reply_type, role_prompt
 from qsm.agents.router import Router, RouterStudent
 from qsm.agents.tools import CapacityCheck, Toolbox, builtin_toolbox
+from qsm.agents.tools.units import units_named
 from qsm.errors import ConfigError, QsmError
 from qsm.graph.agent_call import emit
 from qsm.graph.events import RouteEvent
@@ -42,6 +43,16 @@ _LEAD = re.compile(r"^\s*(?:and|so|then|now|ok|okay)\b[\s,]*", re.IGNORECASE)
 @functools.lru_cache(maxsize=4)
 def _embedder(settings_json: str) -> Embedder:
     return make_embedder(MemorySettings.model_validate_json(settings_json))
+
+
+def _with_number(text: str, answer: str | None) -> str | None:
+    """``text`` with the number of ``answer`` in place of its first reference ("that", "it", "the result"),
+    or None when it makes none or the answer gives no number."""
+    number = answer_number_text(answer) if answer else None
+    if number is None:
+        return None
+    resolved, found = _REFERENCE.subn(number, text, count=1)
+    return _LEAD.sub("", resolved) if found else None
 
 
 class TeamContext:
@@ -134,20 +145,39 @@ class TeamContext:
         return result
 
     def request_analysis(self, state: dict[str, Any]) -> RequestAnalysis:
-        """The analysis of the run's request; for a follow-up that computes on the last answer ("And that
-        plus 16?" after "12 * 7 = 84"), of the request with that answer's number in place of the reference
-        when that makes it something a tool settles."""
+        """The analysis of the run's request; for a follow-up that a tool settles once it is read with the
+        turn before it, of that reading: the last answer's number in place of a reference ("And that plus
+        16?" after "12 * 7 = 84"), or the last conversion to a newly named unit ("And in feet?")."""
         text = self.steps.request(state).text
         analysis = self.analysis(text)
         turns = earlier(state)
-        if analysis.exact or turns is None or not turns.turns or not turns.turns[-1].answer:
+        if analysis.exact or turns is None or not turns.turns:
             return analysis
-        number = answer_number_text(turns.turns[-1].answer)
-        resolved, found = _REFERENCE.subn(number or "", text, count=1)
-        if number is None or not found:
-            return analysis
-        settled = self.analysis(_LEAD.sub("", resolved))
-        return settled if settled.tool_call is not None or settled.comparison is not None else analysis
+        last = turns.turns[-1]
+        questions = [t.question for t in reversed(turns.turns)]
+        for reading in (_with_number(text, last.answer), self._with_target_unit(text, questions)):
+            if reading is not None:
+                settled = self.analysis(reading)
+                if settled.tool_call is not None or settled.comparison is not None:
+                    return settled
+        return analysis
+
+    def _with_target_unit(self, text: str, questions: list[str]) -> str | None:
+        """The latest conversion asked among ``questions`` (newest first; "And in feet?" may follow "And in
+        yards?") to the one unit ``text`` names, or None."""
+        calls = (self.analysis(q).tool_call for q in questions[:3])
+        before = next((c for c in calls if c is not None), None)
+        if before is None or before.tool != "convert_units":
+            return None
+        named = units_named(text)
+        if len(named) > 1:
+            named.discard("in")  # "And in feet?": the preposition, not inches
+        if len(named) != 1:
+            return None
+        value, source = before.arguments.get("value"), before.arguments.get("from_unit")
+        if not isinstance(value, int | float) or not isinstance(source, str):
+            return None
+        return f"Convert {value:g} {source} to {named.pop()}"
 
     def semantic_embed(self) -> Callable[[list[str]], np.ndarray] | None:
         """The embedder for Ref's on-topic check, or None where memory embeds by hashing words (which knows
