@@ -364,3 +364,12 @@ def test_a_follow_up_naming_another_unit_converts_the_last_quantity(tmp_path: Pa
         inches.status == "ok" and inches.text.startswith("5 km = 196850.3") and inches.text.endswith(" in")
     ), inches.text
     assert all(not f.calls for f in fakes.values())
+
+
+def test_a_reference_to_an_answer_in_words_is_not_read_as_its_number(tmp_path: Path) -> None:
+    """A reference to an answer in words ("Paris has 2.1 million people.") is not read as its number."""
+    fakes = team_fakes(WeQ=["Paris has 2.1 million people.", "Yes, far more."])
+    with _shipped(tmp_path, fakes) as rt:
+        first = run(Workflow.default(), "How many people live in Paris?", runtime=rt)
+        more = run(Workflow.default(), "Is it more than 30?", runtime=rt, thread_id=first.thread_id)
+    assert more.text == "Yes, far more." and len(fakes["WeQ"].calls) == 2

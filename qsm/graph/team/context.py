@@ -47,8 +47,9 @@ def _embedder(settings_json: str) -> Embedder:
 
 def _with_number(text: str, answer: str | None) -> str | None:
     """``text`` with the number of ``answer`` in place of its first reference ("that", "it", "the result"),
-    or None when it makes none or the answer gives no number."""
-    number = answer_number_text(answer) if answer else None
+    or None when it makes none or the answer is not a result ("12 * 7 = 84"; a sentence such as "Paris has
+    2.1 million people" gives a number that is not the quantity meant)."""
+    number = answer_number_text(answer) if answer and "=" in answer else None
     if number is None:
         return None
     resolved, found = _REFERENCE.subn(number, text, count=1)
