@@ -30,7 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import write_result
-from qsm.serve.runs import KEPT_RUNS
+from qsm.serve.retention import KEPT_EVENT_AGE_S, KEPT_EVENT_BYTES, KEPT_RUNS
 from tests.postgres_fixture import start_postgres
 
 
@@ -277,7 +277,8 @@ def main() -> None:
             "after_warm_up": rss_start,
             "after_each_round": rss_rounds,
             "end": rss_end,
-            "note": f"the server keeps its last {KEPT_RUNS} runs (with their events) for the runs API",
+            "note": f"the server keeps at most {KEPT_RUNS} runs for the runs API, their events within "
+            f"{KEPT_EVENT_BYTES // 2**20} MB and {KEPT_EVENT_AGE_S:g} s (qsm.serve.retention)",
         },
     }
     summary = (

@@ -4,9 +4,15 @@ runs one (``model`` names it) on the last user message.
 The earlier user/assistant messages reach the team as the conversation so far; or, with the extra field
 ``thread_id``, the request is a new turn on that thread (its own turns are the conversation). With
 ``stream: true`` the answer comes as server-sent ``chat.completion.chunk`` events ending ``data: [DONE]``:
-the team's steps as empty deltas carrying a ``qsm_event`` field, then the final answer. The response (or
-the last chunk) carries ``thread_id``, ``final_id`` (the answer's content id), ``run_id`` and the run's
-``status`` as extra fields."""
+the team's steps as empty deltas carrying a ``qsm_event`` field, and the answer as content deltas: token
+by token where the tokens are the answer itself, else in pieces as soon as it is final
+(:mod:`qsm.serve.answer_stream` says which workflows stream tokens). The response (or the last chunk)
+carries ``thread_id``, ``final_id`` (the answer's content id), ``run_id`` and the run's ``status`` as extra
+fields.
+
+A run that asks the user (status ``waiting``: an approval, :mod:`qsm.graph.human`) answers with its
+question as the message (and ``question``, ``question_choices`` as extra fields); the next user message sent with
+that ``thread_id`` is the answer, and the run goes on from its question."""
 
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from sse_starlette import EventSourceResponse
 
 from qsm.graph.events import RunResult
 from qsm.graph.turns import Turn
+from qsm.serve.answer_stream import AnswerStream, answer_node, pieces
 from qsm.serve.errors import ApiError, error_body
 from qsm.serve.runs import RunRequest, ServerRun
 from qsm.serve.state import server_of
@@ -32,6 +39,7 @@ __all__ = ["ChatCompletionRequest", "router"]
 router = APIRouter()
 
 _POLL_S = 0.05
+_STEPS = frozenset({"step", "route", "tool", "checks", "budget", "repair"})
 
 
 class _TextPart(BaseModel):
@@ -98,16 +106,27 @@ async def chat_completions(
             code="prompt_too_long",
             param="messages",
         )
+    request_run = RunRequest(workflow=workflow, prompt=prompt, earlier=earlier)
     if body.thread_id is not None:
         server.check_thread(body.thread_id, user)
-        thread_id, earlier = body.thread_id, []
+        thread_id = body.thread_id
         server.check_workflow(thread_id, workflow.name, param="model")
+        info = server.runtime.runs.thread(thread_id)
+        waiting = info is not None and info.status == "waiting"
+        # a thread that asked the user takes this message as the answer; else it is a new turn
+        request_run = (
+            RunRequest(resume=True, answer=prompt)
+            if waiting
+            else RunRequest(workflow=workflow, prompt=prompt)
+        )
     else:
         thread_id = uuid.uuid4().hex[:12]
         server.keys.claim_thread(thread_id, user)
-    run = server.runs.submit(thread_id, user, RunRequest(workflow=workflow, prompt=prompt, earlier=earlier))
+    run = server.runs.submit(thread_id, user, request_run)
     if body.stream:
-        return EventSourceResponse(_chunks(run, workflow.name), ping=15)
+        return EventSourceResponse(
+            _chunks(run, workflow.name, answer_node(workflow, server.runtime)), ping=15
+        )
     while not run.ended.is_set():
         await asyncio.sleep(_POLL_S)
     result = _finished(run)
@@ -119,7 +138,7 @@ async def chat_completions(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": result.text},
+                "message": {"role": "assistant", "content": _content(result)},
                 "finish_reason": _finish_reason(result),
             }
         ],
@@ -158,6 +177,11 @@ def _finished(run: ServerRun) -> RunResult:
     return run.result
 
 
+def _content(result: RunResult) -> str:
+    """The message: the answer, or the question of a run that waits for the user."""
+    return (result.question or "") if result.status == "waiting" else result.text
+
+
 def _finish_reason(result: RunResult) -> str:
     return "length" if result.status == "budget_exhausted" else "stop"
 
@@ -170,10 +194,15 @@ def _extra(run: ServerRun, result: RunResult | None) -> dict[str, Any]:
         "final_id": result.final_id if result else None,
         "status": result.status if result else run.status,
         "qsm_cost": {"tokens": cost.tokens, "calls": cost.calls, "seconds": cost.seconds} if cost else None,
+        "question": result.question if result and result.status == "waiting" else None,
+        # not "choices": that is OpenAI's own field
+        "question_choices": result.choices if result and result.status == "waiting" else [],
     }
 
 
-async def _chunks(run: ServerRun, model: str) -> AsyncIterator[dict[str, str]]:
+async def _chunks(run: ServerRun, model: str, node: str | None) -> AsyncIterator[dict[str, str]]:
+    """The run as chunks: steps as ``qsm_event`` fields, the answer as content deltas
+    (:class:`~qsm.serve.answer_stream.AnswerStream` on ``node``'s tokens), then the finish."""
     base = {
         "id": f"chatcmpl-{run.run_id}",
         "object": "chat.completion.chunk",
@@ -186,23 +215,30 @@ async def _chunks(run: ServerRun, model: str) -> AsyncIterator[dict[str, str]]:
         return {"data": json.dumps(body)}
 
     yield chunk({"role": "assistant", "content": ""}, thread_id=run.thread_id, run_id=run.run_id)
+    answer = AnswerStream(node)
+    events = run.events  # this list, even if the server drops the run's events once it ended
     seen = 0
     while True:
         ended = run.ended.is_set()
-        events = run.events[seen:]
-        seen += len(events)
-        for event in events:
-            if event["type"] in ("step", "route", "tool", "checks", "budget", "repair"):
-                shown = {k: event.get(k) for k in ("type", "node", "agent", "candidate")}
-                yield chunk({}, qsm_event=shown)
-        if ended and seen == len(run.events):
+        new = events[seen:]
+        seen += len(new)
+        for kind, data in new:
+            if kind in _STEPS:
+                event = json.loads(data)
+                yield chunk({}, qsm_event={k: event.get(k) for k in ("type", "node", "agent", "candidate")})
+            elif kind in ("token", "final"):
+                for text in answer.feed(json.loads(data)):
+                    yield chunk({"content": text})
+        if ended and seen == len(events):
             break
         await asyncio.sleep(_POLL_S)
     if run.result is None:
         failed = _run_error(run)
         yield {"data": json.dumps(error_body(500, failed, code="run_failed"))}
         return
-    yield chunk({"content": run.result.text})
+    rest = pieces(_content(run.result)) if run.result.status == "waiting" else answer.finish(run.result.text)
+    for text in rest:
+        yield chunk({"content": text})
     yield chunk({}, _finish_reason(run.result), **_extra(run, run.result))
     yield {"data": "[DONE]"}
 

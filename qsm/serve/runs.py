@@ -3,9 +3,11 @@ runtime, and keeps each run's typed events (:mod:`qsm.graph.events`, as JSON) fo
 
 A run is ``pending`` until a worker takes it, then ``running``, and ends ``success`` (the run finished:
 its result says how), ``error`` (a qsm error stopped it; the thread can be resumed) or ``interrupted``
-(cancelled; the thread keeps its checkpoints and can be resumed). One run at a time per thread. Runs
-live in the server's memory (the newest :data:`KEPT_RUNS`); threads and their results live in the run
-store and outlast the server."""
+(cancelled; the thread keeps its checkpoints and can be resumed). A run whose step asks the user ends
+``success`` with result status ``waiting`` and the question; a resume with the answer goes on. One run at a
+time per thread. Runs live in the server's memory within the limits of :mod:`qsm.serve.retention` (their
+events as JSON text, their result without its trace); threads and their results live in the run store and
+outlast the server."""
 
 from __future__ import annotations
 
@@ -26,34 +28,39 @@ from qsm.graph.runtime import Runtime
 from qsm.graph.spec import Workflow
 from qsm.graph.turns import Turn
 from qsm.serve.errors import ApiError
+from qsm.serve.retention import Retention
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
     from qsm.serve.telemetry import RunSpans
 
-__all__ = ["KEPT_RUNS", "RunManager", "RunRequest", "ServerRun"]
+__all__ = ["RunManager", "RunRequest", "ServerRun"]
 
 log = logging.getLogger(__name__)
 
-KEPT_RUNS = 1000
 ServerRunStatus = Literal["pending", "running", "success", "error", "interrupted"]
 
 
 @dataclass(frozen=True)
 class RunRequest:
     """What to run: a new turn (``workflow``, ``prompt``, ``earlier`` turns from the client) or, with
-    ``resume``, the thread's stopped turn (from ``checkpoint_id`` when given: time travel)."""
+    ``resume``, the thread's stopped turn (from ``checkpoint_id`` when given: time travel), or its waiting
+    turn with ``answer`` as the user's reply to its question."""
 
     workflow: Workflow | None = None
     prompt: str = ""
     earlier: Sequence[Turn] = ()
     resume: bool = False
     checkpoint_id: str | None = None
+    answer: str | None = None
 
 
 @dataclass
 class ServerRun:
+    """A run as the server keeps it: its summary, and its events (``(type, JSON)`` pairs) until
+    :class:`~qsm.serve.retention.Retention` drops them (``events_dropped``)."""
+
     run_id: str
     thread_id: str
     user: str
@@ -62,13 +69,18 @@ class ServerRun:
     status: ServerRunStatus = "pending"
     error: str | None = None
     result: RunResult | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[tuple[str, str]] = field(default_factory=list)
+    event_bytes: int = 0
+    events_dropped: bool = False
+    ended_at: float | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     ended: threading.Event = field(default_factory=threading.Event)
 
     def view(self) -> dict[str, Any]:
-        """The run as the API shows it (without its events)."""
+        """The run as the API shows it (without its events); a waiting run's ``question`` and
+        ``choices`` say what it asks (answer it: ``POST /threads/{thread_id}/resume {"answer": ...}``)."""
         result = self.result
+        waiting = result is not None and result.status == "waiting"
         return {
             "run_id": self.run_id,
             "thread_id": self.thread_id,
@@ -79,22 +91,36 @@ class ServerRun:
             "result_status": result.status if result else None,
             "final_id": result.final_id if result else None,
             "answer": result.text if result else None,
+            "question": result.question if result and waiting else None,
+            "choices": result.choices if result and waiting else [],
         }
 
+    def drop_events(self) -> None:
+        self.events, self.event_bytes, self.events_dropped = [], 0, True
+
     def _add(self, event: RunEvent) -> None:
-        self.events.append(event.model_dump(mode="json"))
+        data = event.model_dump_json()
+        self.events.append((event.type, data))
+        self.event_bytes += len(data)
         if event.type == "done":
-            self.result = event.result
+            self.result = event.result.model_copy(update={"trace": []})  # the trace is in the run store
 
 
 class RunManager:
     """Runs on ``runtime`` with at most ``workers`` at once and ``queue`` more waiting."""
 
     def __init__(
-        self, runtime: Runtime, *, workers: int = 2, queue: int = 16, tracer: Tracer | None = None
+        self,
+        runtime: Runtime,
+        *,
+        workers: int = 2,
+        queue: int = 16,
+        tracer: Tracer | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.runtime = runtime
         self._tracer = tracer
+        self.retention = retention or Retention()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qsm-run")
         self._limit = workers + queue
         self._runs: OrderedDict[str, ServerRun] = OrderedDict()
@@ -118,11 +144,6 @@ class RunManager:
                 )
             self._active[thread_id] = run.run_id
             self._runs[run.run_id] = run
-            while len(self._runs) > KEPT_RUNS:
-                oldest = next(iter(self._runs))
-                if not self._runs[oldest].ended.is_set():
-                    break
-                del self._runs[oldest]
         self._pool.submit(self._execute, run, request)
         return run
 
@@ -197,12 +218,18 @@ class RunManager:
             with self._lock:
                 if self._active.get(run.thread_id) == run.run_id:
                     del self._active[run.thread_id]
+                run.ended_at = time.time()
+                self.retention.prune(self._runs, run.ended_at)
             run.ended.set()
 
     def _events(self, run: ServerRun, request: RunRequest) -> Iterator[RunEvent]:
         if request.resume:
             return stream_resume(
-                run.thread_id, runtime=self.runtime, checkpoint_id=request.checkpoint_id, cancel=run.cancel
+                run.thread_id,
+                runtime=self.runtime,
+                checkpoint_id=request.checkpoint_id,
+                cancel=run.cancel,
+                answer=request.answer,
             )
         return stream(
             request.workflow,

@@ -13,9 +13,16 @@ cancel and resume, and a thread's checkpoint history.
                                                   from the first; ``event: end`` closes it
 ``POST /threads/{thread_id}/runs/{run_id}/cancel``  stop it; the thread stays resumable
 ``POST /threads/{thread_id}/resume``              continue the thread's stopped turn (optionally
-                                                  ``{"checkpoint_id": ID}``: time travel); also
+                                                  ``{"checkpoint_id": ID}``: time travel), or answer
+                                                  its question: ``{"answer": TEXT}`` or LangGraph's
+                                                  ``{"command": {"resume": TEXT}}``; also
                                                   ``POST /threads/{thread_id}/runs/{run_id}/resume``
 ================================================  ==================================================
+
+A run whose workflow asks the user (an approval, or ``ask_user`` in a Python node: :mod:`qsm.graph.human`)
+ends with ``result_status: "waiting"`` and its ``question`` and ``choices`` (in the run, in the thread,
+and as a ``question`` event in its stream); the thread's status is ``waiting`` until a resume with the
+answer goes on from there. An answer to a thread that does not wait is refused (409 ``not_waiting``).
 """
 
 from __future__ import annotations
@@ -58,17 +65,38 @@ class RunInput(BaseModel):
     prompt: str = Field(min_length=1)
 
 
+class ResumeCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resume: str = Field(min_length=1, description="the answer to the waiting run's question")
+
+
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     assistant_id: str | None = Field(None, description="the workflow; default: the thread's, else the team")
-    input: RunInput
+    input: RunInput | None = None
+    command: ResumeCommand | None = Field(None, description="answer the thread's question instead of input")
 
 
 class ResumeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     checkpoint_id: str | None = None
+    answer: str | None = Field(None, min_length=1, description="the answer to the waiting run's question")
+    command: ResumeCommand | None = Field(None, description="LangGraph Platform's form of ``answer``")
+
+    def reply(self) -> str | None:
+        """The answer, given either way (422 when both are given and differ)."""
+        given = {a for a in (self.answer, self.command.resume if self.command else None) if a is not None}
+        if len(given) > 1:
+            raise ApiError(
+                422,
+                "answer and command.resume differ: give the answer once",
+                code="invalid_request",
+                param="answer",
+            )
+        return given.pop() if given else None
 
 
 @router.post("/threads")
@@ -109,6 +137,18 @@ def create_run(thread_id: str, body: RunCreate, request: Request) -> dict[str, A
     server = server_of(request)
     user = server.user(request)
     server.check_thread(thread_id, user)
+    if (body.input is None) == (body.command is None):
+        raise ApiError(
+            422,
+            'give either input ({"prompt": TEXT}: a new turn) or command ({"resume": TEXT}: the answer to '
+            "the thread's question)",
+            code="invalid_request",
+            param="input",
+        )
+    if body.command is not None:
+        _check_answer(server, thread_id, body.command.resume, None)
+        return server.runs.submit(thread_id, user, RunRequest(resume=True, answer=body.command.resume)).view()
+    assert body.input is not None
     info = server.runtime.runs.thread(thread_id)
     name = body.assistant_id or (info.workflow if info else "team")
     workflow = server.catalog.get(name)
@@ -146,7 +186,17 @@ def get_run(thread_id: str, run_id: str, request: Request) -> dict[str, Any]:
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream", response_model=None)
 def stream_run(thread_id: str, run_id: str, request: Request) -> EventSourceResponse:
-    return EventSourceResponse(_events(_run(request, thread_id, run_id)), ping=15)
+    run = _run(request, thread_id, run_id)
+    events = run.events  # this list, even if the server drops the run's events meanwhile
+    if run.events_dropped:
+        raise ApiError(
+            410,
+            f"the events of run {run_id} are no longer kept (the server keeps recent runs' events only); "
+            f"GET /threads/{thread_id} has its answer",
+            code="events_expired",
+            param="run_id",
+        )
+    return EventSourceResponse(_events(run, events), ping=15)
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/cancel", status_code=202)
@@ -164,7 +214,40 @@ def resume_thread(thread_id: str, request: Request, body: ResumeRequest | None =
     if server.runtime.runs.thread(thread_id) is None:
         raise ApiError(409, f"thread {thread_id} has no run to resume", code="nothing_to_resume")
     checkpoint = body.checkpoint_id if body else None
-    return server.runs.submit(thread_id, user, RunRequest(resume=True, checkpoint_id=checkpoint)).view()
+    answer = body.reply() if body else None
+    if answer is not None:
+        _check_answer(server, thread_id, answer, checkpoint)
+    resume = RunRequest(resume=True, checkpoint_id=checkpoint, answer=answer)
+    return server.runs.submit(thread_id, user, resume).view()
+
+
+def _check_answer(server: Server, thread_id: str, answer: str, checkpoint: str | None) -> None:
+    """An answer goes to a thread that waits for one, from its last checkpoint, within the prompt limit."""
+    info = server.runtime.runs.thread(thread_id)
+    if checkpoint is not None:
+        raise ApiError(
+            400,
+            "an answer goes on from the question the thread waits at: leave out checkpoint_id",
+            code="invalid_request",
+            param="checkpoint_id",
+        )
+    if info is None or info.status != "waiting" or server.runs.active_run(thread_id) is not None:
+        status = "busy" if server.runs.active_run(thread_id) else (info.status if info else "idle")
+        raise ApiError(
+            409,
+            f"thread {thread_id} does not wait for an answer (its status is {status}); "
+            "resume it without one, or start a new run",
+            code="not_waiting",
+            param="answer",
+        )
+    limit = server.runtime.settings.runtime.max_prompt_chars
+    if len(answer) > limit:
+        raise ApiError(
+            400,
+            f"the answer is {len(answer)} characters; the limit is {limit}",
+            code="prompt_too_long",
+            param="answer",
+        )
 
 
 @router.post("/threads/{thread_id}/runs/{run_id}/resume")
@@ -200,6 +283,8 @@ def _thread_view(server: Server, thread_id: str) -> dict[str, Any]:
         "status": "busy" if active else ("idle" if info is None else info.status),
         "workflow": info.workflow if info else None,
         "values": None,
+        "question": None,
+        "choices": [],
     }
     if info is not None and active is None:
         try:
@@ -210,19 +295,21 @@ def _thread_view(server: Server, thread_id: str) -> dict[str, Any]:
             if loaded is not None:
                 result = loaded[0]
                 view["values"] = {"answer": result.text, "final_id": result.final_id, "status": result.status}
+                if result.status == "waiting":
+                    view["question"], view["choices"] = result.question, result.choices
     return view
 
 
-async def _events(run: ServerRun) -> AsyncIterator[dict[str, str]]:
-    """The run's events from its first, as they come; ``event: end`` (with the run) when it ended."""
+async def _events(run: ServerRun, events: list[tuple[str, str]]) -> AsyncIterator[dict[str, str]]:
+    """The run's ``events`` from its first, as they come; ``event: end`` (with the run) when it ended."""
     seen = 0
     while True:
         ended = run.ended.is_set()
-        events = run.events[seen:]
-        seen += len(events)
-        for event in events:
-            yield {"event": event["type"], "data": json.dumps(event)}
-        if ended and seen == len(run.events):
+        new = events[seen:]
+        seen += len(new)
+        for kind, data in new:
+            yield {"event": kind, "data": data}
+        if ended and seen == len(events):
             break
         await asyncio.sleep(_POLL_S)
     yield {"event": "end", "data": json.dumps(run.view())}

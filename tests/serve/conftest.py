@@ -19,6 +19,7 @@ from qsm.agents import FakeChatModel
 from qsm.graph import Runtime
 from qsm.serve import KeyStore, create_app
 from qsm.serve.catalog import WorkflowCatalog
+from qsm.serve.retention import Retention
 from tests.helpers import fake_runtime
 
 
@@ -35,14 +36,29 @@ class Served:
 
 @contextmanager
 def serving(
-    tmp: Path, models: dict[str, FakeChatModel] | None = None, **app_options: Any
+    tmp: Path,
+    models: dict[str, FakeChatModel] | None = None,
+    *,
+    ledger: Any = None,
+    runtime_settings: dict[str, Any] | None = None,
+    retention: Retention | None = None,
+    **app_options: Any,
 ) -> Iterator[Served]:
     """The app on fake models (every agent answers by itself unless ``models`` scripts it), served by
-    uvicorn on 127.0.0.1 and an ephemeral port until the block ends."""
-    runtime = fake_runtime(tmp, models or {}, defaults={"model": {"backend": "fake"}})
+    uvicorn on 127.0.0.1 and an ephemeral port until the block ends; ``ledger`` and the ``[runtime]``
+    settings ``runtime_settings`` go to the runtime, ``retention`` to its run manager."""
+    runtime = fake_runtime(
+        tmp,
+        models or {},
+        ledger=ledger,
+        defaults={"model": {"backend": "fake"}},
+        runtime=runtime_settings or {},
+    )
     keys = KeyStore(runtime.data_dir)
     catalog = WorkflowCatalog.load(runtime.data_dir)  # the library: the team and the shipped examples
     app = create_app(runtime, keys=keys, catalog=catalog, **app_options)
+    if retention is not None:
+        app.state.qsm.runs.retention = retention
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

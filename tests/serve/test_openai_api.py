@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 from openai import OpenAI
@@ -33,6 +34,10 @@ def test_the_openai_sdk_streams_an_answer(served: Served) -> None:
     # the team's steps came as empty deltas before the answer
     steps = [(c.model_extra or {}).get("qsm_event") for c in chunks]
     assert {"QSM", "WeQ", "Ref"} <= {s["agent"] for s in steps if s}
+    # the verified answer came in pieces as soon as it was final, before SOM settled the costs
+    content = [i for i, c in enumerate(chunks) if c.choices and c.choices[0].delta.content]
+    settle = next(i for i, s in enumerate(steps) if s and s["node"] == "SOM.settle")
+    assert len(content) > 1 and content[-1] < settle
     # the thread keeps the answer: the runs API shows the same one
     thread = httpx.get(f"{served.url}/threads/{extra['thread_id']}").json()
     assert thread["values"] == {"answer": text, "final_id": extra["final_id"], "status": "ok"}
@@ -118,3 +123,41 @@ def test_the_data_dirs_workflows_and_extra_folders_are_models(tmp_path: Path) ->
     names = WorkflowCatalog.load(tmp_path / "data", [extra]).names()
     assert names[0] == "team" and {"review", "team-vote", "my-review", "other-review"} <= set(names)
     assert "broken" not in names
+
+
+def _deltas(chunks: list[Any]) -> list[str]:
+    return [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+
+
+def test_a_pipeline_streams_the_answering_agents_tokens(tmp_path: Path) -> None:
+    answer = "A Merkle tree hashes pairs of hashes up to one root."
+    editor = FakeChatModel([f"  {answer}  "], auto=False)  # the answer is stripped of what surrounds it
+    with serving(tmp_path, {"editor": editor}) as served:
+        chunks = list(
+            sdk(served).chat.completions.create(
+                model="review", messages=[{"role": "user", "content": "Explain a Merkle tree."}], stream=True
+            )
+        )
+        extra = chunks[-1].model_extra or {}
+        thread = httpx.get(f"{served.url}/threads/{extra['thread_id']}").json()
+    words = answer.split(" ")
+    # token by token, as the editor wrote them (the fake model's tokens are words), not in pieces
+    assert _deltas(chunks) == [words[0], *(" " + w for w in words[1:])]
+    assert "".join(_deltas(chunks)) == thread["values"]["answer"] == answer
+    assert extra["status"] == "ok" and chunks[-1].choices[0].finish_reason == "stop"
+    # the writer's and the critic's tokens are not the answer: they never reach the content
+    assert "(fake model)" not in "".join(_deltas(chunks))
+
+
+def test_the_team_streams_its_merged_answer_token_by_token(tmp_path: Path) -> None:
+    with serving(tmp_path, runtime_settings={"collapse": "merge", "fan_out": 2}) as served:
+        chunks = list(
+            sdk(served).chat.completions.create(
+                model="team", messages=[{"role": "user", "content": "What is 2+2?"}], stream=True
+            )
+        )
+        extra = chunks[-1].model_extra or {}
+        thread = httpx.get(f"{served.url}/threads/{extra['thread_id']}").json()
+    deltas = _deltas(chunks)
+    assert "".join(deltas) == thread["values"]["answer"] and extra["status"] == "ok"
+    assert len(deltas) > 3 and all(d.count(" ") <= 1 for d in deltas)  # tokens (words), not pieces
