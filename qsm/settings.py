@@ -15,6 +15,7 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
@@ -52,6 +53,24 @@ class UiSettings(BaseModel):
     theme: Literal["auto", "light", "dark"] = "auto"
     """The app's colours: ``auto`` follows the system (and each person can pick Light or Dark in the app's
     menu, under Settings); ``light`` or ``dark`` starts every page in that theme."""
+    server: str | None = None
+    """A ``qsm serve`` to use instead of an in-process runtime (``http://127.0.0.1:8400``): the app's Chat
+    asks it over its runs API. Its API key comes from ``$QSM_API_KEY``, never from this file."""
+
+    @field_validator("server")
+    @classmethod
+    def _server_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("is not an http:// or https:// URL of a qsm server (e.g. http://127.0.0.1:8400)")
+        if parts.username or parts.password:
+            raise ValueError("holds a user name or password: drop it and set the API key in $QSM_API_KEY")
+        if parts.query or parts.fragment:
+            raise ValueError("has a query or fragment: give the server's base URL (http://host:port)")
+        return url
 
 
 class _TomlValues(PydanticBaseSettingsSource):

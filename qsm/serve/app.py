@@ -28,6 +28,7 @@ from qsm.serve.runs import RunManager
 from qsm.serve.runs_api import router as runs_router
 from qsm.serve.state import Server
 from qsm.serve.telemetry import Exporter, TracedModels, make_tracer
+from qsm.serve.threads_api import router as threads_router
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
@@ -80,6 +81,7 @@ def create_app(
     app.state.qsm = server
     app.include_router(openai_router)
     app.include_router(runs_router)
+    app.include_router(threads_router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
