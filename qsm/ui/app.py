@@ -9,7 +9,7 @@ from qsm.ui.login import gate
 
 st.set_page_config(page_title="qsm", page_icon="⚛️", layout="wide")
 signed: list[bool] = []
-services.guarded(lambda: signed.append(gate(services.config_path())), login=False)
+services.guarded(lambda: signed.append(gate(services.config_path())), login=False, local=False)
 if signed != [True]:  # with API keys, nothing renders before a session signs in (nor after an error)
     st.stop()
 

@@ -43,7 +43,11 @@ def own_threads(threads: Iterable[ThreadInfo]) -> list[ThreadInfo]:
 
 def allowed(config: Path | None) -> bool:
     """Whether this session may see the pages: always without API keys; with keys only once signed in
-    with a live one (checked on every run, so a revoked key ends the session). Draws nothing."""
+    with a live one (checked on every run, so a revoked key ends the session). Draws nothing. An app that
+    uses a server (``[ui] server``) has no login of its own: the server checks ``$QSM_API_KEY``."""
+    if load_settings(config, {}).ui.server is not None:
+        st.session_state.pop(_USER, None)
+        return True
     data_dir = _keys_dir(config)
     if not keys_exist(data_dir):
         st.session_state.pop(_USER, None)

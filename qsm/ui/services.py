@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import weakref
@@ -16,18 +17,22 @@ from qsm.graph.run_manager import LiveRun, RunManager
 from qsm.graph.thread_notes import ThreadNotes, notes_path
 from qsm.redact import redact_urls
 from qsm.settings import QsmSettings, load_settings
+from qsm.ui.server_client import ServerClient, api_key_from_env
 
 __all__ = [
     "CONFIG_ENV",
     "branch_kept",
     "config_path",
     "current_settings",
+    "current_thread",
     "guarded",
     "live_threads",
     "mark_branch",
     "notes",
     "run_manager",
     "runtime",
+    "server",
+    "server_url",
     "set_overrides",
 ]
 
@@ -56,6 +61,41 @@ def _runtime(settings_json: str) -> Runtime:
 def runtime() -> Runtime:
     """The shared runtime for the effective settings (config file + env + this session's overrides)."""
     return _runtime(current_settings().model_dump_json())
+
+
+def server_url() -> str | None:
+    """``[ui] server``: the ``qsm serve`` the app asks instead of running the team in-process (from the
+    config file and env only: a session's overrides cannot point the app elsewhere)."""
+    return load_settings(config_path(), {}).ui.server
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _server_client(url: str, key_digest: str) -> ServerClient:
+    return ServerClient(url, api_key_from_env())  # cached per URL and key (by its digest, never the key)
+
+
+def server() -> ServerClient | None:
+    """The client of ``[ui] server`` with the key in ``$QSM_API_KEY``; None when the app runs the team
+    in-process (no ``[ui] server``)."""
+    url = server_url()
+    if url is None:
+        return None
+    return _server_client(url, hashlib.sha256((api_key_from_env() or "").encode()).hexdigest())
+
+
+def current_thread() -> str | None:
+    """The open chat: the URL's ``?thread=`` on a session's first run (a reload, a link, a second tab), then
+    the session's choice (a thread clicked, New chat), written back into the URL: each chat has its link."""
+    if not st.session_state.get("thread_from_url"):
+        st.session_state["thread_from_url"] = True
+        if url := st.query_params.get("thread"):
+            st.session_state["thread"] = url
+    thread = st.session_state.get("thread")
+    if thread and st.query_params.get("thread") != thread:
+        st.query_params["thread"] = thread
+    elif not thread and "thread" in st.query_params:
+        del st.query_params["thread"]
+    return str(thread) if thread else None
 
 
 MAX_RUNS_ENV = "QSM_UI_MAX_RUNS"
@@ -105,12 +145,23 @@ def branch_kept(run: LiveRun) -> int | None:
     return _branches().get(run)
 
 
-def guarded(render: Any, *, login: bool = True) -> None:
+def guarded(render: Any, *, login: bool = True, local: bool = True) -> None:
     """Run a page body; show qsm errors (and anything unexpected) as a message, never a traceback. With
-    API keys configured (``login``), a session not signed in gets the sign-in form instead of the page."""
+    API keys configured (``login``), a session not signed in gets the sign-in form instead of the page.
+    A page that reads the data dir itself (``local``) shows what to do instead when the app uses a
+    server (``[ui] server``): the data lives with the server."""
     from qsm.ui.login import allowed, login_form
 
     try:
+        if local and (url := server_url()) is not None:
+            st.info(
+                f"**This page reads qsm's data dir, and this app uses the qsm server at {url}:** its "
+                "threads, memory and ledger live on that host. Chat works here. For this page, run "
+                "`qsm ui` on the server host without `[ui] server`, or unset `[ui] server` in this app's "
+                "config.",
+                icon=":material/dns:",
+            )
+            return
         if login and not allowed(config_path()):
             login_form(config_path())
             return

@@ -19,7 +19,7 @@ from qsm.graph.runtime import Runtime
 from qsm.graph.thread_notes import delete_thread
 from qsm.graph.turn_history import thread_turns, turn_starts
 from qsm.graph.turns import Turn
-from qsm.ui import services
+from qsm.ui import remote_chat, services
 from qsm.ui.answer_card import copy_button, esc_stops
 from qsm.ui.approval import approval_box
 from qsm.ui.graph_view import topology_dot
@@ -136,21 +136,6 @@ def upload_to_memory(rt: Runtime) -> None:
             st.success(
                 f"{path.name}: {report.added} chunk(s) added to {report.under}, {report.skipped} already there"
             )
-
-
-def current_thread() -> str | None:
-    """The open chat: the URL's ``?thread=`` on a session's first run (a reload, a link, a second tab), then
-    the session's choice (a thread clicked, New chat), written back into the URL: each chat has its link."""
-    if not st.session_state.get("thread_from_url"):
-        st.session_state["thread_from_url"] = True
-        if url := st.query_params.get("thread"):
-            st.session_state["thread"] = url
-    thread = st.session_state.get("thread")
-    if thread and st.query_params.get("thread") != thread:
-        st.query_params["thread"] = thread
-    elif not thread and "thread" in st.query_params:
-        del st.query_params["thread"]
-    return thread
 
 
 def _visible(rt: Runtime, thread_id: str) -> bool:
@@ -459,6 +444,9 @@ def show_live_graph(live: Any, event: RunEvent, workflow: Workflow, book: Channe
 
 
 def body() -> None:
+    if (client := services.server()) is not None:  # [ui] server: the runs go on that server
+        remote_chat.body(client)
+        return
     rt = services.runtime()
     sidebar(rt)
     workflow = chosen_workflow(rt.data_dir)
@@ -469,7 +457,7 @@ def body() -> None:
         st.title(f"Chat with {workflow.name}")
         st.caption(workflow.description or f"{workflow.kind}: {', '.join(a.name for a in workflow.agents)}")
     esc_stops()
-    thread = current_thread()
+    thread = services.current_thread()
     if thread and not _visible(rt, thread):
         st.warning(f"No thread {thread}.")
         st.session_state.pop("thread", None)  # a message typed now starts a chat of this user's own
@@ -485,4 +473,4 @@ def body() -> None:
         show_conversation(rt, thread)
 
 
-services.guarded(body)
+services.guarded(body, local=False)
