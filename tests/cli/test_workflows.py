@@ -142,7 +142,7 @@ def test_examples_ship_inside_the_package(tmp_path: Path) -> None:
     package = Path(qsm.__file__).resolve().parent
     assert EXAMPLES_DIR.resolve().is_relative_to(package)
     shipped = sorted(EXAMPLES_DIR.glob("*.yaml"))
-    assert {p.name for p in shipped} >= {"review.yaml", "draft-check-loop.yaml", "team-three-candidates.yaml"}
+    assert {p.name for p in shipped} >= {"review.yaml", "draft-check-loop.yaml", "team-vote.yaml"}
     pyproject = tomllib.loads((package.parent / "pyproject.toml").read_text())
     globs = pyproject["tool"]["setuptools"]["package-data"]["qsm.graph"]
     for path in shipped:
@@ -150,6 +150,16 @@ def test_examples_ship_inside_the_package(tmp_path: Path) -> None:
         assert any(fnmatch.fnmatch(rel, g) for g in globs), rel
     names = {f.name: f.source for f in WorkflowLibrary(tmp_path).files.all()}
     assert names["review"] == "example" and names["draft-check-loop"] == "example"
+    assert names["team-vote"] == "example"
+
+
+def test_each_shipped_example_is_named_as_its_file() -> None:
+    """An example's `name:` (what `qsm run NAME`, the app and saved conversations use) is its file's name,
+    so the file a user opens is the workflow they ran."""
+    import yaml
+
+    for path in sorted(EXAMPLES_DIR.glob("*.yaml")):
+        assert yaml.safe_load(path.read_text())["name"] == path.stem, path.name
 
 
 def test_graph_and_agents_take_a_library_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
