@@ -49,7 +49,7 @@ class RemoteThread(BaseModel):
     """The run store's status (ok, waiting, interrupted, error, ...) or ``busy`` while a run goes."""
     workflow: str
     request: str
-    """The question that started the thread."""
+    """The thread's latest question."""
     created_at: float
     updated_at: float
     error: str | None = None
