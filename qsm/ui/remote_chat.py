@@ -13,7 +13,7 @@ import streamlit as st
 from qsm.graph.events import RunResult
 from qsm.graph.turns import Turn
 from qsm.ui import services
-from qsm.ui.answer_card import esc_stops
+from qsm.ui.answer_card import copy_button, esc_stops
 from qsm.ui.approval import approval_box
 from qsm.ui.run_view import RunView, render_cost, render_final, render_trace
 from qsm.ui.server_client import RemoteRun, RemoteThread, ServerClient, ServerError
@@ -180,7 +180,9 @@ def show_result(result: RunResult | None, thread_id: str, *, trace: bool = True)
         return
     if result.status == "running":  # no run goes on the server: it was stopped
         result = result.model_copy(update={"status": "interrupted"})
-    render_final(st, result)
+    card = render_final(st, result)
+    if card is not None and result.final is not None:
+        copy_button(card.container(horizontal=True, vertical_alignment="center"), result.final.text)
     render_cost(st, result)
     if trace:  # a run drawn from its events shows its messages in its steps
         render_trace(st, result)

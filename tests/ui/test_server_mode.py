@@ -16,7 +16,7 @@ from qsm.agents import FakeChatModel
 from qsm.agents.fake import FakeCall
 from qsm.errors import ConfigError
 from qsm.settings import load_settings
-from qsm.ui import APP_PATH
+from qsm.ui import APP_PATH, remote_chat
 from qsm.ui.server_client import ServerClient, ServerError
 from tests.serve.conftest import Served, serving
 from tests.ui.test_approval import SPEC
@@ -32,9 +32,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         yield s
 
 
-def _app(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, key: str | None, thread: str | None = None
-) -> AppTest:
+def _configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, key: str | None) -> None:
+    """The app's config names the server (``[ui] server``); its key is in ``$QSM_API_KEY``."""
     config = tmp_path / "app.toml"
     config.write_text(f'[ui]\nserver = "{url}"\n')
     monkeypatch.setenv("QSM_UI_CONFIG", str(config))
@@ -43,6 +42,12 @@ def _app(
         monkeypatch.delenv("QSM_API_KEY", raising=False)
     else:
         monkeypatch.setenv("QSM_API_KEY", key)
+
+
+def _app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, key: str | None, thread: str | None = None
+) -> AppTest:
+    _configure(monkeypatch, tmp_path, url, key)
     at = AppTest.from_file(str(APP_PATH), default_timeout=120)
     if thread is not None:  # a chat's link: ?thread=
         at.query_params["thread"] = thread
@@ -101,7 +106,8 @@ def test_stop_and_resume_a_run_on_the_server(monkeypatch: pytest.MonkeyPatch, tm
             run = client.ask("Why is the sea salty?", workflow="team")
             assert asked.wait(30), "WeQ was never asked"
             assert client.live(run.thread_id) is not None
-            assert client.stop(run.thread_id)  # what the page's Stop does
+            _configure(monkeypatch, tmp_path, served.url, None)
+            remote_chat._stop(run.thread_id)  # the page's Stop button
             gate.set()
             for _ in client.events(run.thread_id, run.run_id):
                 pass
