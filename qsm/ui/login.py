@@ -17,7 +17,7 @@ from qsm.apikeys import keys_exist, user_for_key
 from qsm.graph.checkpoint import ThreadInfo
 from qsm.settings import load_settings
 
-__all__ = ["allowed", "gate", "login_form", "own_threads", "signed_in"]
+__all__ = ["allowed", "gate", "login_form", "own_threads", "session_key", "signed_in"]
 
 _KEY = "login_api_key"
 _USER = "login_user"
@@ -27,6 +27,13 @@ def _keys_dir(config: Path | None) -> Path:
     """The data dir whose keys guard the app: the config's, never a session's overrides (a session could
     otherwise point the app at a data dir without keys)."""
     return load_settings(config, {}).data_dir
+
+
+def session_key() -> str | None:
+    """The API key this session signed in with; None when it has not (or the app needs no login). An
+    app that uses a server (``[ui] server``) sends it there, so each session is its own user."""
+    key = st.session_state.get(_KEY)
+    return str(key) if key and signed_in() is not None else None
 
 
 def signed_in() -> str | None:
@@ -43,11 +50,7 @@ def own_threads(threads: Iterable[ThreadInfo]) -> list[ThreadInfo]:
 
 def allowed(config: Path | None) -> bool:
     """Whether this session may see the pages: always without API keys; with keys only once signed in
-    with a live one (checked on every run, so a revoked key ends the session). Draws nothing. An app that
-    uses a server (``[ui] server``) has no login of its own: the server checks ``$QSM_API_KEY``."""
-    if load_settings(config, {}).ui.server is not None:
-        st.session_state.pop(_USER, None)
-        return True
+    with a live one (checked on every run, so a revoked key ends the session). Draws nothing."""
     data_dir = _keys_dir(config)
     if not keys_exist(data_dir):
         st.session_state.pop(_USER, None)

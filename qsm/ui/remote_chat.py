@@ -123,6 +123,7 @@ def ask(client: ServerClient, thread_id: str | None, prompt: str, workflow: str)
         st.error(f"**{err.message}**" + (f"\n\n{err.hint}" if err.hint else ""))
         return None
     st.session_state.setdefault(_ASKED, {})[run.run_id] = prompt
+    st.session_state.setdefault(_FOLLOWED, {})[run.thread_id] = run.run_id  # drawn even if it ends at once
     st.session_state["thread"] = run.thread_id
     st.query_params["thread"] = run.thread_id
     return run.thread_id
@@ -132,13 +133,18 @@ def show_conversation(client: ServerClient, thread_id: str) -> None:
     """Every turn of the thread as the server has it. The thread's last run, while it goes on the server
     or once this session followed it, is drawn from its events (its steps, then its answer): the page
     follows it from its first event, live until it ends."""
+    try:
+        runs = client.runs(thread_id)  # before the state: a run that ended in between shows its end
+    except ServerError as err:
+        if err.status != 404:
+            raise
+        runs = []
     state = client.state(thread_id)
     if state is None:  # not this user's, or never was
         st.warning(f"No thread {thread_id}.")
         st.session_state.pop("thread", None)
         return
     turns = state.turns
-    runs = client.runs(thread_id)
     run = runs[-1] if runs else None
     if run is None or (run.finished and st.session_state.get(_FOLLOWED, {}).get(thread_id) != run.run_id):
         for turn in turns[:-1]:
@@ -259,6 +265,7 @@ def _act(thread_id: str, answer: str | None) -> None:
     if client is None:
         return
     try:
-        client.resume(thread_id, answer=answer)
+        run = client.resume(thread_id, answer=answer)
+        st.session_state.setdefault(_FOLLOWED, {})[thread_id] = run.run_id  # drawn even if it ends at once
     except ServerError as err:
         st.session_state["chat_error"] = err.message + (f" ({err.hint})" if err.hint else "")

@@ -69,18 +69,22 @@ def server_url() -> str | None:
     return load_settings(config_path(), {}).ui.server
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _server_client(url: str, key_digest: str) -> ServerClient:
-    return ServerClient(url, api_key_from_env())  # cached per URL and key (by its digest, never the key)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _server_client(url: str, key_digest: str, _key: str | None) -> ServerClient:
+    return ServerClient(url, _key)  # cached per URL and key digest; the key itself is not hashed or shown
 
 
 def server() -> ServerClient | None:
-    """The client of ``[ui] server`` with the key in ``$QSM_API_KEY``; None when the app runs the team
-    in-process (no ``[ui] server``)."""
+    """The client of ``[ui] server``; None when the app runs the team in-process (no ``[ui] server``).
+    It sends the key this session signed in with (an app with API keys of its own asks every session for
+    one, so each is its own user on the server), else ``$QSM_API_KEY``."""
+    from qsm.ui.login import session_key
+
     url = server_url()
     if url is None:
         return None
-    return _server_client(url, hashlib.sha256((api_key_from_env() or "").encode()).hexdigest())
+    key = session_key() or api_key_from_env()
+    return _server_client(url, hashlib.sha256((key or "").encode()).hexdigest(), key)
 
 
 def current_thread() -> str | None:
@@ -153,6 +157,9 @@ def guarded(render: Any, *, login: bool = True, local: bool = True) -> None:
     from qsm.ui.login import allowed, login_form
 
     try:
+        if login and not allowed(config_path()):
+            login_form(config_path())
+            return
         if local and (url := server_url()) is not None:
             st.info(
                 f"**This page reads qsm's data dir, and this app uses the qsm server at {url}:** its "
@@ -161,9 +168,6 @@ def guarded(render: Any, *, login: bool = True, local: bool = True) -> None:
                 "config.",
                 icon=":material/dns:",
             )
-            return
-        if login and not allowed(config_path()):
-            login_form(config_path())
             return
         render()
     except QsmError as err:

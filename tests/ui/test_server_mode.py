@@ -93,6 +93,27 @@ def test_ask_through_the_server_and_the_thread_is_the_key_users(
     assert f"No thread {thread}." in texts(other)
 
 
+def test_a_shared_app_signs_each_session_in_with_its_own_key(
+    served: Served, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On the server host with the server's data dir (its keys: the app may listen beyond loopback), each
+    session signs in and the server sees that session's user, never $QSM_API_KEY's."""
+    _, alice = served.keys.add("alice")
+    _, bob = served.keys.add("bob")
+    monkeypatch.setenv("QSM_DATA_DIR", str(served.runtime.data_dir))
+    at = _app(monkeypatch, tmp_path, served.url, bob)
+    assert at.title[0].value == "Sign in to qsm" and not at.chat_input, "no chat before signing in"
+    at.text_input[0].set_value(alice)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    at.chat_input[0].set_value("Why is the sea salty?").run()
+    assert not at.exception, at.exception
+    thread = at.session_state["thread"]
+    with ServerClient(served.url, alice) as mine, ServerClient(served.url, bob) as theirs:
+        assert [t.thread_id for t in mine.threads()] == [thread]
+        assert theirs.threads() == []
+
+
 def test_stop_and_resume_a_run_on_the_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     gate, asked = threading.Event(), threading.Event()
 
