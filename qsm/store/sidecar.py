@@ -47,7 +47,7 @@ def check_sqlite_file(path: Path, what: str, hint: str) -> None:
     if header != _SQLITE_MAGIC:
         raise MemoryStoreError(f"{what} {path} is not an SQLite database (damaged or overwritten)", hint=hint)
     try:
-        conn = sqlite3.connect(path)
+        conn = sqlite3.connect(path, timeout=30)  # another process may hold a write lock
         try:
             rows = conn.execute("PRAGMA quick_check(5)").fetchall()
         finally:
@@ -84,7 +84,8 @@ class Sidecar:
         if path.exists():
             check_sqlite_file(path, "memory index", hint)
         try:
-            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            # several processes share one data dir: wait for another's write instead of failing after 5 s
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.DatabaseError as exc:

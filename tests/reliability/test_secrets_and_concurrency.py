@@ -112,7 +112,12 @@ def test_concurrent_processes_share_one_data_dir(tmp_path: Path) -> None:
         for i in range(4)
     ]
     outs = [p.communicate(timeout=300) for p in procs]
-    assert all(p.returncode == 0 for p in procs), outs
+    failed = [
+        (i, p.returncode, err[-3000:])
+        for i, (p, (_, err)) in enumerate(zip(procs, outs, strict=True))
+        if p.returncode
+    ]
+    assert not failed, failed
     with Runtime(settings(tmp_path, data_dir=str(tmp_path / "shared"))) as rt:
         assert {t.thread_id for t in rt.runs.threads()} >= {f"p{i}" for i in range(4)}
         assert all(load_result(f"p{i}", rt)[0].status == "ok" for i in range(4))
