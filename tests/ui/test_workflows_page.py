@@ -4,10 +4,12 @@ inspector and compare two of its runs; bad specs (aliases, too large, escaping n
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.test_apptest import texts
@@ -36,7 +38,24 @@ def app(app: AppTest) -> AppTest:
 
 
 def editor(at: AppTest):  # type: ignore[no-untyped-def]
-    return next(t for t in at.text_area if t.key == "wf-yaml")
+    """The live editor (an st.components.v2 element: AppTest lists it as an unknown element)."""
+    return next(e for e in at.get("bidi_component") if e.key == "wf-editor")
+
+
+def editor_data(at: AppTest) -> dict:
+    """What the page sent the editor on its last run: text, revision, marks."""
+    return json.loads(editor(at).proto.json)
+
+
+def type_spec(at: AppTest, text: str) -> AppTest:
+    """Type ``text`` into the live editor: as the browser does a moment after the last keystroke, set the
+    component's state to the text and rerun (AppTest cannot drive a custom component, so this sends the
+    component's widget state along with the others'). The text reaches the page through its callback."""
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=editor(at).proto.id, json_value=json.dumps({"text": text})))
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
 
 
 def button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
@@ -50,7 +69,7 @@ def graphviz_specs(at: AppTest) -> str:
 def test_write_check_fix_save_chat_replay(app: AppTest) -> None:
     data = Path(os.environ["QSM_DATA_DIR"])
     assert "team" in texts(app) or app.dataframe  # the library lists the built-in team
-    editor(app).set_value(BROKEN).run()
+    type_spec(app, BROKEN)
     assert not app.exception, app.exception
     errors = [e.body for e in app.error]
     assert any(
@@ -62,8 +81,12 @@ def test_write_check_fix_save_chat_replay(app: AppTest) -> None:
     assert '  9 |   - "editor -> user: Draft"' in texts(app)  # the line itself, numbered
     assert "writer" in graphviz_specs(app)  # drawn although it has a problem
     assert not [b for b in app.button if "Save workflow" in b.label]  # only a draft can be saved
-    editor(app).set_value(FIXED).run()
+    sent = editor_data(app)  # the editor marks the problem at its line, for the text it was found in
+    assert sent["text"] == BROKEN and [(m["line"], m["column"]) for m in sent["marks"]] == [(9, 5)]
+    assert sent["marks"][0]["message"].startswith("channel editor -> user is declared as Draft")
+    type_spec(app, FIXED)
     assert not app.error and "No problems" in texts(app)
+    assert editor_data(app)["marks"] == [] and editor_data(app)["text"] == FIXED
     assert '"editor" -> "user"' in graphviz_specs(app) and "Note" in graphviz_specs(app)
     button(app, "Save workflow").click().run()
     assert not app.exception, app.exception
@@ -119,7 +142,7 @@ def test_write_check_fix_save_chat_replay(app: AppTest) -> None:
 
 def test_draft_alias_size_and_names(app: AppTest) -> None:
     data = Path(os.environ["QSM_DATA_DIR"])
-    editor(app).set_value(BROKEN).run()
+    type_spec(app, BROKEN)
     button(app, "Save as draft").click().run()
     assert "Saved draft **duo**" in texts(app)
     assert (data / "workflows" / "drafts" / "duo.yaml").read_text() == BROKEN
@@ -128,14 +151,14 @@ def test_draft_alias_size_and_names(app: AppTest) -> None:
     assert "duo" not in picker.options  # a draft never runs
     app.switch_page("pages/workflows.py").run()
 
-    editor(app).set_value("name: a\nagents: &x []\nchannels: *x\n").run()
+    type_spec(app, "name: a\nagents: &x []\nchannels: *x\n")
     assert "cannot be saved, not even as a draft" in texts(app) and "alias" in texts(app)
     assert not [b for b in app.button if "Save" in b.label]
-    editor(app).set_value(FIXED + "# " + "x" * 270_000 + "\n").run()
+    type_spec(app, FIXED + "# " + "x" * 270_000 + "\n")
     assert "larger than 256 KB" in texts(app)
     assert not [b for b in app.button if "Save" in b.label]
 
-    editor(app).set_value(FIXED).run()
+    type_spec(app, FIXED)
     next(t for t in app.text_input if t.key == "wf-name").set_value("../../escape").run()
     button(app, "Save workflow").click().run()
     assert "cannot be a workflow name" in texts(app)
@@ -143,3 +166,64 @@ def test_draft_alias_size_and_names(app: AppTest) -> None:
     next(t for t in app.text_input if t.key == "wf-name").set_value("review").run()
     button(app, "Save workflow").click().run()
     assert "read-only" in texts(app)
+
+
+def test_the_editor_shows_a_new_text_only_when_the_page_replaces_it(app: AppTest) -> None:
+    """Typing keeps the editor's revision (the browser keeps what is being typed); opening a workflow or a
+    save that rewrites the spec bumps it, so the editor shows the page's text."""
+    first = editor_data(app)["revision"]
+    type_spec(app, BROKEN)
+    type_spec(app, FIXED)
+    assert editor_data(app)["revision"] == first and editor_data(app)["text"] == FIXED
+    next(s for s in app.selectbox if s.key == "wf-open").set_value("review").run()
+    opened = editor_data(app)
+    assert opened["revision"] > first and opened["text"].startswith("# ") and "name: review" in opened["text"]
+    assert app.session_state["wf-yaml"] == opened["text"]
+    type_spec(app, FIXED)
+    next(t for t in app.text_input if t.key == "wf-name").set_value("trio").run()
+    button(app, "Save workflow").click().run()
+    saved = editor_data(app)  # saved under another name: the spec's `name:` rewritten, shown
+    assert saved["revision"] > opened["revision"] and "name: trio" in saved["text"]
+
+
+@pytest.mark.parametrize("why", ["plain box asked for", "no live editor"])
+def test_the_plain_text_box_checks_the_same(app: AppTest, monkeypatch: pytest.MonkeyPatch, why: str) -> None:
+    """Where the live editor cannot load (or the user asks for it), a plain text area edits the same
+    spec with the same checks."""
+    type_spec(app, FIXED)
+    if why == "no live editor":
+        import qsm.ui.code_editor
+
+        monkeypatch.setattr(qsm.ui.code_editor, "_component", lambda: None)
+        app.run()
+        assert not [t for t in app.toggle if t.key == "wf-plain"]  # nothing to switch back to
+    else:
+        next(t for t in app.toggle if t.key == "wf-plain").set_value(True).run()
+    assert not app.get("bidi_component")
+    box = next(t for t in app.text_area if t.key == "wf-editor-plain")
+    assert box.value == FIXED  # what was typed in the live editor
+    box.set_value(BROKEN).run()
+    assert any(e.body.startswith("Line 9, column 5: channel editor -> user") for e in app.error)
+    assert app.session_state["wf-yaml"] == BROKEN
+    button(app, "Save as draft").click().run()
+    assert "Saved draft **duo**" in texts(app)
+
+
+def test_the_live_editor_ships_with_the_package() -> None:
+    """The editor's JavaScript and CSS are package data of qsm.ui (matched by pyproject's globs), so an
+    installed wheel has the live editor and nothing is fetched from a network."""
+    import fnmatch
+    import tomllib
+
+    import qsm
+    import qsm.ui.code_editor as code_editor
+
+    package = Path(qsm.__file__).resolve().parent
+    globs = tomllib.loads((package.parent / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["qsm.ui"]
+    for name in ("code_editor.js", "code_editor.css"):
+        path = package / "ui" / "static" / name
+        assert "http" not in path.read_text() and "import" not in path.read_text(), name  # self-contained
+        assert any(fnmatch.fnmatch(f"static/{name}", g) for g in globs), name
+    assert code_editor.component_available()

@@ -1,5 +1,9 @@
-"""Workflows: the library, a YAML editor checked as you edit (every problem at its line), the topology drawn
-beside it, save (a spec with problems only as a draft) and "Chat with this workflow"."""
+"""Workflows: the library, a YAML editor checked as you type (every problem at its line, in the editor and
+listed under it), the topology drawn beside it, save (a spec with problems only as a draft) and "Chat with
+this workflow".
+
+The spec's text lives in ``st.session_state["wf-yaml"]``; the editor (:mod:`qsm.ui.code_editor`) hands each
+change to :func:`_edited` and shows the text again when ``"wf-revision"`` says the page replaced it."""
 
 from __future__ import annotations
 
@@ -8,10 +12,15 @@ import streamlit as st
 from qsm.errors import QsmError
 from qsm.graph.library import LibraryEntry, SpecCheck, WorkflowLibrary, check_spec
 from qsm.ui import services
+from qsm.ui.code_editor import LineMark, code_editor, component_available
 from qsm.ui.graph_view import topology_dot
 from qsm.ui.workflow_picker import CHAT_WORKFLOW
 
 NEW = "(new workflow)"
+# session keys (no docstrings here: Streamlit's magic would draw a bare string on the page)
+TEXT = "wf-yaml"  # the spec's text
+REVISION = "wf-revision"  # counts the times the page replaced the text (the editor then shows the new one)
+PLAIN = "wf-plain"  # the "Plain text box" toggle (the fallback when the live editor does not load)
 
 STARTER = """\
 # A two-agent pipeline: a writer drafts, an editor rewrites.
@@ -37,22 +46,33 @@ def library() -> WorkflowLibrary:
     return WorkflowLibrary(services.current_settings().data_dir)
 
 
+def _set_text(text: str) -> None:
+    """The page replaces the spec (opened another one, saved a rewritten one): the editor shows it."""
+    st.session_state[TEXT] = text
+    st.session_state[REVISION] = st.session_state.get(REVISION, 0) + 1
+
+
+def _edited(text: str) -> None:
+    """The user changed the spec in the editor (a moment after the last keystroke)."""
+    st.session_state[TEXT] = text
+
+
 def _open(lib: WorkflowLibrary) -> None:
     """The Open box changed: load that workflow's YAML into the editor."""
     name = st.session_state["wf-open"]
-    st.session_state["wf-yaml"] = STARTER if name == NEW else lib.text(name)
+    _set_text(STARTER if name == NEW else lib.text(name))
     st.session_state.pop("wf-saved", None)
 
 
 def _save(lib: WorkflowLibrary, draft: bool) -> None:
-    text, name = st.session_state.get("wf-yaml", ""), st.session_state.get("wf-name", "").strip()
+    text, name = st.session_state.get(TEXT, ""), st.session_state.get("wf-name", "").strip()
     try:
         if draft:
             parsed = check_spec(text).parsed
             path = lib.save_draft(text, name or (parsed.name if parsed is not None else "draft"))
         else:
             path = lib.save(text, name=name or None, replace=bool(st.session_state.get("wf-replace")))
-            st.session_state["wf-yaml"] = path.read_text(encoding="utf-8")
+            _set_text(path.read_text(encoding="utf-8"))
     except QsmError as err:
         st.session_state["wf-saved"] = (
             "error",
@@ -111,18 +131,34 @@ def body() -> None:
     entries = lib.entries()
     show_library(entries)
     names = [e.name for e in entries]
-    st.session_state.setdefault("wf-yaml", STARTER)
+    st.session_state.setdefault(TEXT, STARTER)
     if st.session_state.get("wf-open") not in (NEW, *names):
         st.session_state["wf-open"] = NEW
     opened = st.selectbox("Open", [NEW, *names], key="wf-open", on_change=_open, args=(lib,))
     left, right = st.columns([3, 2])
-    text = left.text_area(
-        "Spec (YAML)",
-        key="wf-yaml",
-        height=360,
-        help="Checked as you edit (click outside the box or press Ctrl+Enter to apply).",
-    )
+    text = st.session_state[TEXT]
     check = check_spec(text, "spec")
+    live = component_available()
+    with left:
+        code_editor(
+            "Spec (YAML)",
+            key="wf-editor",
+            text=text,
+            revision=st.session_state.get(REVISION, 0),
+            on_edit=_edited,
+            marks=[LineMark(i.line, i.message, i.column) for i in check.issues],
+            height=360,
+            help="Checked as you type, with the same checks as `qsm workflows check`. "
+            "Tab indents two spaces; Esc, then Tab, leaves the box.",
+            plain=bool(st.session_state.get(PLAIN)) or not live,
+        )
+        if live:
+            st.toggle(
+                "Plain text box",
+                key=PLAIN,
+                help="If the editor above does not load or does not suit you: a plain box, checked when "
+                "you click outside it or press Ctrl+Enter.",
+            )
     with right:
         st.markdown("**Topology**")
         shown = check.workflow or check.parsed
