@@ -17,6 +17,9 @@ ROLE_COLOURS = {
 }
 
 
+_EDGE = {False: "#455a64", True: "#b0bec5"}  # an edge and its label on a light / a dark background
+
+
 def topology_dot(
     workflow: Workflow,
     channels: list[Channel],
@@ -25,13 +28,15 @@ def topology_dot(
     active_agent: str | None = None,
     active_channel: str | None = None,
     compact: bool = False,
+    dark: bool = False,
 ) -> str:
     """Agents as boxes coloured by role; channels as edges whose width follows strength, dashed when
     dormant, dotted grey when isolated; ``active_*`` highlight the live (or replayed) step.
 
     ``compact`` is for a narrow column (the chat's live graph, a few hundred pixels wide): top to
     bottom, edge labels without the strength (the line width shows it), so that scaled to the column
-    the labels stay readable."""
+    the labels stay readable. ``dark`` draws the edges and their labels light, for a dark theme (the boxes
+    keep their light fills)."""
     counts = {k: len(v) for k, v in channel_traffic(trace or []).items()}
     layout = (
         "rankdir=TB; nodesep=0.25; ranksep=0.45; pad=0.1;"
@@ -60,7 +65,7 @@ def topology_dot(
         strength = "" if compact else f" {ch.strength:.2f}"
         label = f"{ch.type}{strength}" + (f" ×{counts[ch.key]}" if ch.key in counts else "")
         style = {"active": "solid", "dormant": "dashed", "isolated": "dotted"}[ch.state]
-        colour = "#9e9e9e" if ch.state == "isolated" else "#455a64"
+        colour = ("#757575" if dark else "#9e9e9e") if ch.state == "isolated" else _EDGE[dark]
         if ch.key == active_channel:
             colour, style = "#d84315", "bold"
         lines.append(

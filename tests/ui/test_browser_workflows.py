@@ -188,5 +188,16 @@ def test_write_fix_save_chat_and_replay_a_pipeline(fake_app: str, browser) -> No
     _wait(browser, lambda d: _editor_state(d)["dots"] == [9], 60, "line 9 marked in the dark")
     background, text = browser.execute_script(_EDITOR_COLOURS)
     assert _brightness(background) < 80 and _brightness(text) > 180, (background, text)
+    _wait(  # the topology's edges and labels drawn light
+        browser,
+        lambda d: (
+            "#b0bec5"
+            in d.find_element(By.CSS_SELECTOR, "[data-testid='stGraphVizChart'] svg").get_attribute(
+                "innerHTML"
+            )
+        ),
+        30,
+        "light edges on the dark topology",
+    )
     time.sleep(1)
     _shot(browser, "ui-workflows-error-dark.png")

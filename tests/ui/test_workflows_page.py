@@ -227,3 +227,13 @@ def test_the_live_editor_ships_with_the_package() -> None:
         assert "http" not in path.read_text() and "import" not in path.read_text(), name  # self-contained
         assert any(fnmatch.fnmatch(f"static/{name}", g) for g in globs), name
     assert code_editor.component_available()
+
+
+def test_the_topology_reads_on_a_dark_background() -> None:
+    from qsm.graph import Workflow
+    from qsm.ui.graph_view import topology_dot
+
+    wf = Workflow.from_yaml(FIXED)
+    light, dark = topology_dot(wf, wf.channels), topology_dot(wf, wf.channels, dark=True)
+    assert 'fontcolor="#455a64"' in light and "#b0bec5" not in light
+    assert 'fontcolor="#b0bec5"' in dark and 'fontcolor="#455a64"' not in dark

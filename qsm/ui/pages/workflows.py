@@ -163,7 +163,8 @@ def body() -> None:
         st.markdown("**Topology**")
         shown = check.workflow or check.parsed
         if shown is not None:
-            st.graphviz_chart(topology_dot(shown, shown.channels, compact=True), width="stretch")
+            dark = st.context.theme.type == "dark"
+            st.graphviz_chart(topology_dot(shown, shown.channels, compact=True, dark=dark), width="stretch")
         else:
             st.caption("The topology appears once the spec's fields are well formed.")
     show_problems(left, check, text)
