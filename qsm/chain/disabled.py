@@ -32,9 +32,18 @@ class DisabledLedger:
     anchor_messages = False
 
     def record(
-        self, content_id: str, kind: OutputKind = "final_answer", content: Mapping[str, Any] | None = None
+        self,
+        content_id: str,
+        kind: OutputKind = "final_answer",
+        content: Mapping[str, Any] | None = None,
+        user: str | None = None,
     ) -> LedgerReceipt:
-        return LedgerReceipt(content_id=content_id, kind=kind, recorded_at=time.time(), state="disabled")
+        return LedgerReceipt(
+            content_id=content_id, kind=kind, recorded_at=time.time(), state="disabled", user=user
+        )
+
+    def receipt(self, content_id: str) -> LedgerReceipt | None:
+        return None  # nothing is recorded
 
     def tick(self) -> TickReport:
         return TickReport(skipped="ledger disabled")

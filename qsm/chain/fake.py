@@ -50,6 +50,7 @@ class _Output:
     recorded_at: float
     batch_id: int | None = None
     content: dict[str, Any] | None = None
+    user: str | None = None
 
 
 @dataclass
@@ -90,7 +91,11 @@ class FakeLedger:
         return self._anchor_messages
 
     def record(
-        self, content_id: str, kind: OutputKind = "final_answer", content: Mapping[str, Any] | None = None
+        self,
+        content_id: str,
+        kind: OutputKind = "final_answer",
+        content: Mapping[str, Any] | None = None,
+        user: str | None = None,
     ) -> LedgerReceipt:
         if not isinstance(content_id, str) or not is_content_id(content_id):
             raise LedgerError(
@@ -104,7 +109,14 @@ class FakeLedger:
             )
             if content is not None and out.content is None:
                 out.content = dict(content)
+            if user is not None and out.user is None:
+                out.user = user
             return self._receipt(out)
+
+    def receipt(self, content_id: str) -> LedgerReceipt | None:
+        with self._lock:
+            out = self._outputs.get(content_id)
+            return self._receipt(out) if out is not None else None
 
     def _receipt(self, out: _Output) -> LedgerReceipt:
         leaf = leaf_hash(digest_of(out.content_id), out.salt)
@@ -116,6 +128,7 @@ class FakeLedger:
             recorded_at=out.recorded_at,
             state=state,
             batch_id=out.batch_id,
+            user=out.user,
         )
 
     def _pending(self) -> list[_Output]:

@@ -45,6 +45,7 @@ def receipt_of(row: OutputRow) -> LedgerReceipt:
         recorded_at=row.recorded_at,
         state=row.state,
         batch_id=row.batch_id,
+        user=row.user,
     )
 
 
@@ -76,12 +77,20 @@ class Ledger:
         return self.settings.anchor_messages
 
     def record(
-        self, content_id: str, kind: OutputKind = "final_answer", content: Mapping[str, Any] | None = None
+        self,
+        content_id: str,
+        kind: OutputKind = "final_answer",
+        content: Mapping[str, Any] | None = None,
+        user: str | None = None,
     ) -> LedgerReceipt:
-        row, new = self.outbox.record(content_id, kind, content)
+        row, new = self.outbox.record(content_id, kind, content, user)
         if new:
             faults.crash_point("recorded")
         return receipt_of(row)
+
+    def receipt(self, content_id: str) -> LedgerReceipt | None:
+        row = self.outbox.output(content_id)
+        return receipt_of(row) if row is not None else None
 
     def tick(self) -> TickReport:
         if not self._mutex.acquire(blocking=False):

@@ -62,6 +62,7 @@ class LedgerReceipt(BaseModel):
     recorded_at: float
     state: Literal["pending", "batched", "disabled"]
     batch_id: int | None = None
+    user: str | None = Field(None, description="the user whose run recorded it (None: recorded without one)")
 
 
 class BatchInfo(BaseModel):

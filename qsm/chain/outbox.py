@@ -93,12 +93,17 @@ class Outbox(OutboxReads):
 
     # -- outputs -------------------------------------------------------------------------------
     def record(
-        self, content_id: str, kind: OutputKind, content: Mapping[str, Any] | None = None
+        self,
+        content_id: str,
+        kind: OutputKind,
+        content: Mapping[str, Any] | None = None,
+        user: str | None = None,
     ) -> tuple[OutputRow, bool]:
         """Store an output durably (committed with fsync) unless already there; ``(row, newly_recorded)``.
 
         ``content`` is what the id covers (``content_id == prefix:sha256(canonical_json(content))``); it
-        is kept so that the output's proof file can carry it. Recording an id again adds missing content."""
+        is kept so that the output's proof file can carry it; ``user`` is whose run made it. Recording an
+        id again adds missing content or user (it never changes a user)."""
         if not isinstance(content_id, str) or not is_content_id(content_id):
             raise LedgerError(
                 f"cannot record {content_id!r}: not a content id",
@@ -114,7 +119,7 @@ class Outbox(OutboxReads):
             text = canonical_json(content).decode("utf-8")
         digest, salt = digest_of(content_id), secrets.token_bytes(32)
         try:
-            return self._insert_output(content_id, kind, digest, salt, text)
+            return self._insert_output(content_id, kind, digest, salt, text, user)
         except sqlite3.Error as exc:
             raise LedgerError(
                 f"cannot write {content_id} to the ledger outbox {self.path}: {exc}",
@@ -122,21 +127,33 @@ class Outbox(OutboxReads):
             ) from None
 
     def _insert_output(
-        self, content_id: str, kind: OutputKind, digest: bytes, salt: bytes, content: str | None
+        self,
+        content_id: str,
+        kind: OutputKind,
+        digest: bytes,
+        salt: bytes,
+        content: str | None,
+        user: str | None,
     ) -> tuple[OutputRow, bool]:
         with self._write() as conn:
             existing = conn.execute("SELECT * FROM outputs WHERE content_id = ?", (content_id,)).fetchone()
             if existing is not None:
-                if content is not None and existing["content"] is None:
-                    conn.execute("UPDATE outputs SET content = ? WHERE id = ?", (content, existing["id"]))
+                missing = {
+                    column: value
+                    for column, value in (("content", content), ("user", user))
+                    if value is not None and existing[column] is None
+                }
+                for column, value in missing.items():  # column names from the tuple above, not input
+                    conn.execute(f"UPDATE outputs SET {column} = ? WHERE id = ?", (value, existing["id"]))
+                if missing:
                     existing = conn.execute(
                         "SELECT * FROM outputs WHERE id = ?", (existing["id"],)
                     ).fetchone()
                 return output_from_row(existing), False
             conn.execute(
-                "INSERT INTO outputs (content_id, kind, digest, salt, leaf, recorded_at, state, content)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                (content_id, kind, digest, salt, leaf_hash(digest, salt), time.time(), content),
+                "INSERT INTO outputs (content_id, kind, digest, salt, leaf, recorded_at, state, content, user)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (content_id, kind, digest, salt, leaf_hash(digest, salt), time.time(), content, user),
             )
             row = conn.execute("SELECT * FROM outputs WHERE content_id = ?", (content_id,)).fetchone()
         return output_from_row(row), True

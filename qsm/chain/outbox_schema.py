@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS outputs (
     batch_id INTEGER REFERENCES batches(id),
     leaf_index INTEGER,
     content TEXT,
+    user TEXT,
     CHECK ((state = 'pending') = (batch_id IS NULL))
 );
 CREATE INDEX IF NOT EXISTS outputs_by_state ON outputs(state, id);
@@ -125,6 +126,7 @@ class OutputRow:
     batch_id: int | None
     leaf_index: int | None
     content: str | None = None  # canonical JSON of what the content id covers (None: recorded without it)
+    user: str | None = None  # the user whose run recorded it (None: recorded without one)
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,13 @@ class TxRow:
 
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring an outbox written by an older qsm up to this schema (outputs.content, added for proofs that
-    carry their output; batches.event_batch_id, the batch id an adopted anchor's event states)."""
+    carry their output; outputs.user, the user whose run recorded it; batches.event_batch_id, the batch id
+    an adopted anchor's event states)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(outputs)")}
     if "content" not in columns:
         conn.execute("ALTER TABLE outputs ADD COLUMN content TEXT")
+    if "user" not in columns:
+        conn.execute("ALTER TABLE outputs ADD COLUMN user TEXT")
     columns = {row[1] for row in conn.execute("PRAGMA table_info(batches)")}
     if "event_batch_id" not in columns:
         conn.execute("ALTER TABLE batches ADD COLUMN event_batch_id INTEGER")

@@ -28,10 +28,19 @@ class LedgerProtocol(Protocol):
         ...
 
     def record(
-        self, content_id: str, kind: OutputKind = "final_answer", content: Mapping[str, Any] | None = None
+        self,
+        content_id: str,
+        kind: OutputKind = "final_answer",
+        content: Mapping[str, Any] | None = None,
+        user: str | None = None,
     ) -> LedgerReceipt:
         """Queue an output for anchoring; durable before it returns. Recording an id twice is a no-op.
-        ``content`` is what the id covers (``Envelope.hashed_content()``): proofs then carry the output."""
+        ``content`` is what the id covers (``Envelope.hashed_content()``): proofs then carry the output;
+        ``user`` is the user whose run made it (the receipt carries it; an API shows a record only to them)."""
+        ...
+
+    def receipt(self, content_id: str) -> LedgerReceipt | None:
+        """The record of ``content_id`` as it stands now (state, batch, user); None if it was never recorded."""
         ...
 
     def tick(self) -> TickReport:

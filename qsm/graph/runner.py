@@ -28,7 +28,7 @@ from qsm.graph.events import (
     RunStatus,
     as_event,
 )
-from qsm.graph.runtime import Runtime
+from qsm.graph.runtime import RUN_USER_KEY, Runtime
 from qsm.graph.spec import USER, Workflow
 from qsm.graph.state import new_run_input
 from qsm.graph.turn_history import carry_over
@@ -245,6 +245,9 @@ def _drive(
 ) -> Iterator[RunEvent]:
     graph = compiled(runtime, workflow)
     config = run_config(_config(thread_id, checkpoint_id), cancel)
+    info = runtime.runs.thread(thread_id)
+    if info is not None:  # what the run records on the ledger is its user's
+        config["configurable"] = {**config["configurable"], RUN_USER_KEY: info.user}
     chunks = graph.stream(initial, config, stream_mode=["custom", "updates"])
     stopped = False
     try:
@@ -256,7 +259,7 @@ def _drive(
                     if node == "__interrupt__":
                         for asked in chunk[node]:
                             yield QuestionEvent(**_question(asked.value))
-                    else:
+                    elif node in graph.nodes:  # not a durable task's result (agent_call.durable)
                         yield NodeDoneEvent(node=node)
             if cancel is not None and cancel.is_set():  # between steps, or a step without model calls
                 stopped = True

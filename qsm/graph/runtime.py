@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from qsm.settings import QsmSettings
     from qsm.store.protocol import MemoryStore
 
-__all__ = ["AUTO", "Runtime", "workflow_key"]
+__all__ = ["AUTO", "RUN_USER_KEY", "Runtime", "workflow_key"]
 
 log = logging.getLogger(__name__)
 
@@ -154,12 +154,12 @@ class Runtime:
     # -- side effects of a run ---------------------------------------------------------------------
     def record_message(self, env: Envelope, *, final: bool = False) -> None:
         """Record a channel message when the ledger anchors messages: as a ``final_answer`` when it carries
-        the run's final answer (``final``), else as a ``message`` (a pipeline agent's FinalAnswer too).
-        A ledger failure is logged and never stops the run."""
+        the run's final answer (``final``), else as a ``message`` (a pipeline agent's FinalAnswer too),
+        for the run's user. A ledger failure is logged and never stops the run."""
         if self.ledger is not None and self.ledger.anchor_messages:
             kind: OutputKind = "final_answer" if final else "message"
             try:
-                self.ledger.record(env.id, kind=kind, content=env.hashed_content())
+                self.ledger.record(env.id, kind=kind, content=env.hashed_content(), user=_run_user())
             except Exception as exc:  # the ledger may fail; the run goes on
                 log.warning("ledger: %s was not recorded: %s", env.id, _why(exc))
 
@@ -169,8 +169,12 @@ class Runtime:
         and a recorded answer stays queued in the outbox for a later anchor."""
         if self.ledger is None:
             return {}
+        request = state.get("request")
+        user = request.get("payload", {}).get("user") if isinstance(request, Mapping) else None
         try:
-            receipt = self.ledger.record(final.id, kind="final_answer", content=final.hashed_content())
+            receipt = self.ledger.record(
+                final.id, kind="final_answer", content=final.hashed_content(), user=user or _run_user()
+            )
         except Exception as exc:
             log.warning("ledger: the answer %s was not recorded: %s", final.id, _why(exc))
             return {"errors": [f"ledger: the answer was not recorded: {_why(exc)}"]}
@@ -224,6 +228,21 @@ class Runtime:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+RUN_USER_KEY: Final = "user"
+"""Where a run's config names its user (``configurable``): the ledger records what the run makes for them."""
+
+
+def _run_user() -> str | None:
+    """The user of the run whose step is executing (None outside a run)."""
+    try:
+        from langgraph.config import get_config
+
+        user = get_config().get("configurable", {}).get(RUN_USER_KEY)
+    except (RuntimeError, LookupError):  # not inside a running graph
+        return None
+    return user if isinstance(user, str) else None
 
 
 def _why(exc: Exception) -> str:

@@ -23,6 +23,7 @@ from qsm.errors import ConfigError
 from qsm.graph.runtime import Runtime
 from qsm.serve.catalog import WorkflowCatalog
 from qsm.serve.errors import ApiError, error_body
+from qsm.serve.ledger_api import router as ledger_router
 from qsm.serve.openai_api import router as openai_router
 from qsm.serve.runs import RunManager
 from qsm.serve.runs_api import router as runs_router
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(openai_router)
     app.include_router(runs_router)
     app.include_router(threads_router)
+    app.include_router(ledger_router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -94,3 +94,18 @@ def test_disabled_ledger_records_nothing_but_says_so(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="disabled"):
         disabled.anchor_now()
     assert not (tmp_path / "ledger").exists()
+
+
+def test_a_record_keeps_the_user_whose_run_made_it(ledger: LedgerProtocol) -> None:
+    mine, theirs, anonymous = cids(3, "users")
+    assert ledger.record(mine, user="alice").user == "alice"
+    assert ledger.record(mine).user == "alice"  # recorded again without a user: still alice's
+    assert ledger.record(mine, user="bob").user == "alice"  # nor does another user take it over
+    ledger.record(theirs, user="bob")
+    ledger.record(anonymous)
+    receipts = [ledger.receipt(c) for c in (mine, theirs, anonymous)]
+    assert [r.user if r else "not recorded" for r in receipts] == ["alice", "bob", None]
+    assert ledger.receipt(cids(1, "never")[0]) is None
+    ledger.anchor_now()
+    batched = ledger.receipt(mine)
+    assert batched is not None and batched.state == "batched" and batched.user == "alice"

@@ -142,3 +142,25 @@ def test_a_corrupt_outbox_file_gives_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="cannot be opened") as err:
         Outbox(path)
     assert "backup" in err.value.hint
+
+
+def test_an_older_outbox_gains_the_user_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE outputs (id INTEGER PRIMARY KEY, content_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+        " digest BLOB NOT NULL, salt BLOB NOT NULL, leaf BLOB NOT NULL, recorded_at REAL NOT NULL,"
+        " state TEXT NOT NULL, batch_id INTEGER, leaf_index INTEGER, content TEXT);"
+        "INSERT INTO outputs (content_id, kind, digest, salt, leaf, recorded_at, state)"
+        f" VALUES ('{cids(1, 'old')[0]}', 'final_answer', x'00', x'00', x'00', 1.0, 'pending');"
+    )
+    old.commit()
+    old.close()
+    box = Outbox(path)
+    try:
+        row = box.output(cids(1, "old")[0])
+        assert row is not None and row.user is None  # recorded before users: nobody's
+        again, new = box.record(cids(1, "old")[0], "final_answer", user="alice")
+        assert not new and again.user == "alice"
+    finally:
+        box.close()
