@@ -1,14 +1,22 @@
-"""What every step needs: the agent's model behind a budget meter, streaming events, sealing sends."""
+"""What every step needs: the agent's model behind a budget meter, streaming events, sealing sends.
+
+An agent whose tool calls need the user's approval (a workflow's ``approvals: [{tool: ...}]``) asks inside
+its step, which LangGraph runs again from its start on resume. Its model calls and tool runs are then
+LangGraph tasks (:func:`durable`): their results are kept in the checkpoint, so the rounds before the
+question come back from there instead of being sampled (or run) again, in this process or another.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from langgraph.func import task
 from pydantic import BaseModel
 
-from qsm.agents.backend import ChatMessage, Completion, ModelRequest
+from qsm.agents.backend import ChatMessage, ChatModel, Completion, ModelRequest
 from qsm.agents.messages import ToolCall, ToolResult
 from qsm.agents.structured import extract_json, generate_structured, repair_to_schema
 from qsm.agents.thinking import ThinkStream
@@ -18,12 +26,14 @@ from qsm.graph.budget import Limits, MeteredModel
 from qsm.graph.cancel import check, current_signal
 from qsm.graph.envelope import Envelope, seal
 from qsm.graph.events import MessageEvent, RepairEvent, RunEvent, TokenEvent, ToolEvent
+from qsm.graph.human import approved, ask_user, declined, tool_call_question
 
 if TYPE_CHECKING:
+    from qsm.graph.flow import Approval
     from qsm.graph.runtime import Runtime
     from qsm.graph.spec import Agent
 
-__all__ = ["TOOL_PREFIX", "AgentCall", "ToolStep", "emit", "envelope"]
+__all__ = ["TOOL_PREFIX", "AgentCall", "ToolStep", "durable", "emit", "envelope"]
 
 TOOL_PREFIX = "tool:"
 """Where tool calls go and results come from in a trace: ``tool:<name>``."""
@@ -44,6 +54,34 @@ def emit(event: RunEvent) -> None:
 
 def envelope(data: dict[str, Any] | None) -> Envelope | None:
     return Envelope.model_validate(data) if data else None
+
+
+@task
+def durable(step: Callable[[], Any]) -> Any:
+    """Run ``step`` as a LangGraph task (only inside a running graph step): its result, which the
+    checkpoint serializer must allow (plain data, qsm messages), is stored, and when the step runs again
+    on resume the same call (by its order in the step) returns it without running ``step``."""
+    return step()
+
+
+class DurableModel:
+    """A model whose completions are :func:`durable` (see the module)."""
+
+    def __init__(self, model: ChatModel) -> None:
+        self.model = model
+        self.name = model.name
+        self.context_window = model.context_window
+        self.supports_tools = model.supports_tools
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        return self.model.count_tokens(messages)
+
+    def complete(self, request: ModelRequest) -> Completion:
+        done = durable(lambda: dataclasses.asdict(self.model.complete(request))).result()
+        return Completion(**done)
+
+    def close(self) -> None:
+        self.model.close()
 
 
 class ToolStep:
@@ -105,10 +143,12 @@ class AgentCall:
         candidate: int | None = None,
         cancel: threading.Event | None = None,
         toolbox: Toolbox | None = None,
+        approvals: Sequence[Approval] = (),
     ) -> None:
         self.agent = agent
         self._runtime = runtime
         self.toolbox = toolbox
+        self.approvals = list(approvals)
         self.tool_step = ToolStep(runtime, agent.name, node)
         self.cancel = cancel if cancel is not None else current_signal()
         self.node = node
@@ -117,6 +157,8 @@ class AgentCall:
         self.meter = MeteredModel(
             runtime.model(agent), agent=agent.name, limits=limits, spent=spent, share=share
         )
+        if self.approvals:  # the step may ask: what it did before the question must not be redone
+            self.meter.model = DurableModel(self.meter.model)
 
     def system_prompt(self, default: str) -> str:
         return self.agent.system_prompt or self.settings.system_prompt or default
@@ -158,6 +200,7 @@ class AgentCall:
                 on_token=self._on_token("text"),
                 on_step=self.tool_step,
                 thinking_budget=self.settings.thinking_budget,
+                run=self._run_tool if self.approvals else None,
             ).completion
         return self.meter.complete(
             ModelRequest(
@@ -167,6 +210,20 @@ class AgentCall:
                 thinking_budget=self.settings.thinking_budget,
             )
         )
+
+    def _run_tool(self, call: ToolCall) -> ToolResult:
+        """Run ``call`` durably, once the user allows it where an approval covers it; any answer but
+        yes declines it (a failed result with the user's words)."""
+        toolbox = self.toolbox
+        assert toolbox is not None
+        approval = next((a for a in self.approvals if a.covers(self.agent.name, call.tool)), None)
+        if approval is not None:
+            question = tool_call_question(self.agent.name, call, approval.question)
+            answer = ask_user(question, choices=["yes", "no"], node=self.node)
+            if not approved(answer):
+                return declined(call, answer)
+        result: ToolResult = durable(lambda: toolbox.run(call)).result()
+        return result
 
     def structured(self, messages: list[ChatMessage], reply_type: type[T]) -> T:
         check(self.cancel)

@@ -28,12 +28,12 @@ import typing
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from qsm.agents.messages import MESSAGE_TYPES, Message
 from qsm.errors import SpecError
 
-__all__ = ["Approval", "Node", "Route", "function_path", "resolve_function"]
+__all__ = ["Approval", "Node", "Route", "function_path", "resolve_function", "tool_approval_problems"]
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,31}$"
 _REGISTRY: dict[str, Callable[..., Any]] = {}
@@ -214,15 +214,68 @@ class Route(BaseModel):
 
 
 class Approval(BaseModel):
-    """Ask the user about ``agent``'s message before it goes on: a Verdict whose score is below ``below``
-    (any Verdict when ``below`` is unset) is accepted or rejected by the user's answer; other messages are
-    approved with "yes" or replaced by the user's text."""
+    """Where a run asks the user. With ``agent`` alone: about that agent's message before it goes on (a
+    Verdict whose score is below ``below``, any Verdict when ``below`` is unset, is accepted or rejected
+    by the answer; other messages are approved with "yes" or replaced by the user's text). With ``tool``:
+    before each call of that tool (by ``agent`` only, when it is set) runs; "yes" runs it, any other
+    answer declines it and the agent gets a failed result saying so."""
 
     model_config = ConfigDict(extra="forbid")
 
-    agent: str
+    agent: str | None = None
+    tool: str | None = Field(None, min_length=1)
     below: float | None = Field(None, ge=0.0, le=1.0)
     question: str | None = None
+
+    @model_validator(mode="after")
+    def _what(self) -> Approval:
+        if self.agent is None and self.tool is None:
+            raise ValueError("an approval names an agent (its messages) or a tool (its calls), or both")
+        if self.tool is not None and self.below is not None:
+            raise ValueError("below is for an agent's verdicts, not for tool calls")
+        return self
+
+    def covers(self, agent: str, tool: str) -> bool:
+        """Whether this approval asks before ``agent`` calls ``tool``."""
+        return (
+            self.tool is not None
+            and self.tool.lower() == tool.lower()
+            and (self.agent is None or self.agent.lower() == agent.lower())
+        )
+
+
+def tool_approval_problems(
+    approvals: Sequence[Approval], tools: dict[str, frozenset[str] | None]
+) -> Iterator[tuple[tuple[str | int, ...], SpecError]]:
+    """Each tool approval that names a tool no agent has (or not the agent it names); ``tools`` maps each
+    agent to the names of its tools (None: not known before its MCP server is reached, so any name)."""
+    for i, approval in enumerate(approvals):
+        if approval.tool is None:
+            continue
+        agents = [name for name in tools if approval.agent is None or name.lower() == approval.agent.lower()]
+        if approval.agent is not None and not agents:
+            yield (
+                ("approvals", i, "agent"),
+                SpecError(
+                    f"tool approval names no agent {approval.agent!r}",
+                    hint=f"name one of: {', '.join(tools) or 'none'} (or leave agent out: every agent)",
+                ),
+            )
+            continue
+        names = [tools[a] for a in agents]
+        if any(n is None or approval.tool.lower() in {t.lower() for t in n} for n in names):
+            continue
+        known = sorted({t for n in names for t in n or ()})
+        whose = f"agent {approval.agent} does not have" if approval.agent else "no agent of the workflow has"
+        yield (
+            ("approvals", i, "tool"),
+            SpecError(
+                f"tool approval names tool {approval.tool!r}, which {whose}",
+                hint=f"name one of its tools: {', '.join(known)}"
+                if known
+                else "give the agent the tool first (tools: [...]), then ask before its calls",
+            ),
+        )
 
 
 def loop_problems(

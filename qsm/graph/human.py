@@ -4,7 +4,9 @@
 with status ``waiting`` and its question (``RunResult.question``), and ``resume(thread_id, answer=...)``
 continues it, in this process or another, with the answer as the value ``ask_user`` returns. The step that
 asked runs again from its start on resume, so what it did before asking should be repeatable (a Python
-node's computation; an agent's approval is asked in a step of its own, after its model call)::
+node's computation; an agent's approval is asked in a step of its own, after its model call; a tool
+approval asks inside the agent's step, whose model calls and tool runs then come back from the checkpoint:
+:mod:`qsm.graph.agent_call`)::
 
     from qsm.graph.human import ask_user
 
@@ -16,14 +18,23 @@ node's computation; an agent's approval is asked in a step of its own, after its
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qsm.agents.messages import Message, Verdict
+from qsm.agents.messages import Message, ToolCall, ToolResult, Verdict
 
-__all__ = ["Question", "apply_answer", "approval_question", "approved", "ask_user"]
+__all__ = [
+    "Question",
+    "apply_answer",
+    "approval_question",
+    "approved",
+    "ask_user",
+    "declined",
+    "tool_call_question",
+]
 
 M = TypeVar("M", bound=Message)
 _YES = frozenset({"y", "yes", "ok", "approve", "approved", "accept", "true", "1"})
@@ -77,3 +88,18 @@ def approval_question(agent: str, message: Message, custom: str | None) -> str:
         )
     text = getattr(message, "text", "") or message.model_dump_json()
     return f"{agent} proposes:\n{text}\nApprove? (yes, or type a replacement)"
+
+
+def tool_call_question(agent: str, call: ToolCall, custom: str | None) -> str:
+    """The question a tool approval asks before ``agent``'s ``call`` runs: it names the agent, the tool
+    and the arguments (after the approval's own question, if it has one)."""
+    arguments = json.dumps(call.arguments, ensure_ascii=False)
+    asked = f"{agent} wants to call {call.tool} with {arguments}."
+    return f"{custom}\n{asked}" if custom else f"{asked} Allow it? (yes/no)"
+
+
+def declined(call: ToolCall, answer: str) -> ToolResult:
+    """The failed result an agent gets for a call the user did not allow (the user's words in it)."""
+    return ToolResult(
+        tool=call.tool, ok=False, error=f"the user declined this call (they answered {answer!r})"
+    )

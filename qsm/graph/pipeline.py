@@ -46,7 +46,7 @@ from qsm.graph.agent_call import AgentCall, emit
 from qsm.graph.economics import allocate, settle
 from qsm.graph.envelope import Envelope, StepCost, seal
 from qsm.graph.events import BudgetEvent, FinalEvent, MessageEvent, StepEvent
-from qsm.graph.flow import Node
+from qsm.graph.flow import Node, tool_approval_problems
 from qsm.graph.human import apply_answer, approval_question, ask_user
 from qsm.graph.spec import USER, Agent, Workflow
 from qsm.graph.state import RunState
@@ -74,7 +74,7 @@ def build_pipeline_graph(workflow: Workflow, runtime: Runtime) -> StateGraph:
     steps = PipelineSteps(workflow, runtime)
     graph = StateGraph(RunState)
     routed = {r.source for r in workflow.routes}
-    asks = {a.agent for a in workflow.approvals}
+    asks = set(workflow.message_approvals())
     links: nx.DiGraph[str] = nx.DiGraph(
         (c.source, c.target) for c in workflow.channels if USER not in (c.source, c.target)
     )
@@ -148,6 +148,10 @@ class PipelineSteps:
         self.commit = self.ctx.commit
         # each agent's own tools, resolved when the graph is built: a tool that is not allowed stops it here
         self.toolboxes = {a.name: runtime.toolbox(a, workflow) for a in workflow.agents}
+        # now that the tools (MCP servers' too) are known by name, each tool approval must name one
+        have = {name: frozenset(box.names if box else ()) for name, box in self.toolboxes.items()}
+        for _, problem in tool_approval_problems(workflow.approvals, dict(have)):
+            raise problem
 
     def node(self, name: str) -> Any:
         python = self.workflow.node(name)
@@ -173,7 +177,7 @@ class PipelineSteps:
 
     def approval(self, name: str) -> Any:
         """The step that asks the user about ``name``'s message (held back by its step), then sends it."""
-        approval = next(a for a in self.workflow.approvals if a.agent == name)
+        approval = self.workflow.message_approvals()[name]
 
         def ask(state: dict[str, Any]) -> Update:
             pending = state.get("flow", {}).get(f"pending:{name}")
@@ -272,7 +276,7 @@ class PipelineSteps:
         route), or hold it back for its approval step."""
         update: Update = {"inbox": {}, "trace": []}
         flow = state.get("flow", {})
-        if hold and name in {a.agent for a in self.workflow.approvals}:
+        if hold and name in self.workflow.message_approvals():
             held = seal(message, source=name, target=name, parents=parents, cost=cost, node=name)
             pending = {"envelope": held.model_dump(), "parents": parents, "cost": cost and cost.model_dump()}
             return {"flow": {f"pending:{name}": pending}}

@@ -28,7 +28,7 @@ from qsm.agents.tools.settings import McpServerSettings
 from qsm.errors import ChannelTypeError, SpecError, UnknownAgentError
 from qsm.graph.builtin_team import TEAM_AGENTS, TEAM_CHANNELS, TEAM_DESCRIPTION, TEAM_ROLES, required_channels
 from qsm.graph.channels import Channel
-from qsm.graph.flow import ALLOWED_KEY, Approval, Node, Route, loop_problems
+from qsm.graph.flow import ALLOWED_KEY, Approval, Node, Route, loop_problems, tool_approval_problems
 from qsm.graph.settings import BudgetSettings, CollapseMode
 from qsm.graph.spec_yaml import dump_spec_yaml, parse_spec_yaml, read_spec_text
 
@@ -136,7 +136,9 @@ class Workflow(BaseModel):
     )
     nodes: list[Node] = Field(default_factory=list, description="Python function nodes (pipelines)")
     routes: list[Route] = Field(default_factory=list, description="conditional edges and loop bounds")
-    approvals: list[Approval] = Field(default_factory=list, description="where the run asks the user")
+    approvals: list[Approval] = Field(
+        default_factory=list, description="where the run asks the user: about a message, before a tool call"
+    )
 
     @field_validator("budget")
     @classmethod
@@ -195,6 +197,14 @@ class Workflow(BaseModel):
     def node(self, name: str) -> Node | None:
         """The Python node ``name``, or None when it is not one."""
         return next((n for n in self.nodes if n.name.lower() == name.lower()), None)
+
+    def message_approvals(self) -> dict[str, Approval]:
+        """The agents and nodes whose messages the user approves, each with its approval."""
+        return {a.agent: a for a in self.approvals if a.agent is not None and a.tool is None}
+
+    def tool_approvals(self, agent: str) -> list[Approval]:
+        """The approvals that ask before ``agent`` calls a tool."""
+        return [a for a in self.approvals if a.tool and (a.agent is None or a.agent.lower() == agent.lower())]
 
     def agent(self, name: str) -> Agent:
         for agent in self.agents:
@@ -278,7 +288,15 @@ class Workflow(BaseModel):
             )
         team_ref = [a.name for a in self.agents if a.role == "reflector"] if self.kind == "team" else []
         for i, approval in enumerate(self.approvals if self.kind == "team" else []):
-            if approval.agent not in team_ref:
+            if approval.tool is not None:
+                yield (
+                    ("approvals", i, "tool"),
+                    SpecError(
+                        "tool approvals are for pipeline agents' tools (the team uses its built-in ones)",
+                        hint="set kind: pipeline, or remove the approval's tool",
+                    ),
+                )
+            elif approval.agent not in team_ref:
                 yield (
                     ("approvals", i, "agent"),
                     SpecError(
@@ -453,8 +471,9 @@ class Workflow(BaseModel):
                     hint="let one routed node answer (route the others to it), or answer without routes",
                 ),
             )
+        yield from tool_approval_problems(self.approvals, {a.name: _tool_names(a) for a in self.agents})
         for i, approval in enumerate(self.approvals):
-            if approval.agent not in graph:
+            if approval.tool is None and approval.agent not in graph:
                 yield (
                     ("approvals", i, "agent"),
                     SpecError(
@@ -478,6 +497,14 @@ def validation_context(data: dict[str, Any], allowed_modules: list[str] | None =
 _SPEC_HINT = (
     "see qsm workflows show review; a spec has name, kind (team|pipeline), agents: [{name, role}], channels"
 )
+
+
+def _tool_names(agent: Agent) -> frozenset[str] | None:
+    """The names of ``agent``'s tools in the spec; None when one of them is a whole MCP server."""
+    from qsm.agents.tools.catalog import tool_names
+
+    names = [tool_names(ref) for ref in agent.tools]
+    return None if None in names else frozenset().union(*(n for n in names if n is not None))
 
 
 def _types(types: frozenset[str] | None) -> str:

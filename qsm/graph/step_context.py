@@ -68,7 +68,8 @@ class StepContext:
         toolbox: Toolbox | None = None,
     ) -> AgentCall:
         """Announce ``agent``'s step and give it its model behind the run's budget meter (and its tools:
-        its text replies then come after its tool loop)."""
+        its text replies then come after its tool loop, asking the user before the calls that the
+        workflow's tool approvals name)."""
         emit(StepEvent(node=node, agent=agent.name, candidate=candidate))
         return AgentCall(
             self.rt,
@@ -79,6 +80,7 @@ class StepContext:
             share=share,
             candidate=candidate,
             toolbox=toolbox,
+            approvals=self.workflow.tool_approvals(agent.name) if toolbox is not None else (),
         )
 
     @staticmethod

@@ -48,7 +48,7 @@ class Ledger:
     def __init__(self) -> None:
         self.recorded: list[tuple[str, str]] = []
 
-    def record(self, cid: str, *, kind: str, content: Any) -> Any:
+    def record(self, cid: str, *, kind: str, content: Any, user: str | None = None) -> Any:
         self.recorded.append((cid, kind))
         return SimpleNamespace(model_dump=lambda mode="json": {"id": cid})
 

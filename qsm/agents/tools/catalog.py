@@ -17,9 +17,22 @@ from qsm.agents.tools.settings import McpServerSettings, ToolSettings
 from qsm.agents.tools.toolbox import Toolbox
 from qsm.errors import SpecError
 
-__all__ = ["MCP_PREFIX", "ToolCatalog"]
+__all__ = ["MCP_PREFIX", "ToolCatalog", "tool_names"]
 
 MCP_PREFIX = "mcp:"
+
+
+def tool_names(ref: Any) -> frozenset[str] | None:
+    """The names of the tools ``ref`` gives, as far as they are known without importing or connecting
+    anything: a function's or a tool object's name, an import path's function name, the tool of
+    ``mcp:<server>/<tool>``; None for a whole MCP server (its tools are known once it is reached)."""
+    if isinstance(ref, str):
+        if ref.startswith(MCP_PREFIX):
+            only = ref[len(MCP_PREFIX) :].partition("/")[2]
+            return frozenset({only}) if only else None
+        return frozenset({ref.rpartition(":")[2].rpartition(".")[2]})
+    name = getattr(ref, "name", None) or getattr(ref, "__name__", None)
+    return frozenset({str(name)}) if name else None
 
 
 class ToolCatalog:

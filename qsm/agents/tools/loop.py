@@ -75,8 +75,11 @@ def run_tool_loop(
     on_token: TokenCallback | None = None,
     on_step: StepCallback | None = None,
     thinking_budget: int | None = None,
+    run: Callable[[ToolCall], ToolResult] | None = None,
 ) -> ToolLoopResult:
-    """Run the loop (see the module); ``on_step`` hears of each call and its result as it happens."""
+    """Run the loop (see the module); ``on_step`` hears of each call and its result as it happens.
+    ``run`` runs a valid call (default: ``toolbox.run``); the graph's asks the user first where the
+    workflow says so, and gives a declined call's failed result instead."""
     native = model.supports_tools
     schema = None if native else step_schema(toolbox)
     prompt = _NATIVE_PROMPT if native else _GRAMMAR_PROMPT.format(tools=toolbox.describe())
@@ -120,7 +123,7 @@ def run_tool_loop(
                 out.stopped = "errors"
                 break
             continue
-        result = toolbox.run(call)
+        result = (run or toolbox.run)(call)
         out.steps.append((call, result))
         if on_step is not None:
             on_step(call, result)
