@@ -48,6 +48,7 @@ class RequestAnalysis:
     math_like: bool
     route: RouteDecision | None
     embedding: np.ndarray | None
+    explain: bool = False  # a follow-up ("Why?") that asks the reasons for this request's answer
 
     @property
     def best_note(self) -> int | None:

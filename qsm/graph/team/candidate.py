@@ -9,7 +9,17 @@ from typing import Any
 
 from langgraph.types import Command, Send
 
-from qsm.agents.messages import Diagnosis, Draft, Plan, RepairPlan, ToolCall, ToolResult, Verdict
+from qsm.agents.backend import ChatMessage
+from qsm.agents.messages import (
+    Diagnosis,
+    Draft,
+    Plan,
+    RepairPlan,
+    ToolCall,
+    ToolResult,
+    UserRequest,
+    Verdict,
+)
 from qsm.agents.roles import DiagnosisReply, VerdictReply, chat, verdict_score
 from qsm.agents.settings import Sampling
 from qsm.agents.tools import Toolbox, ToolCallError, ToolError
@@ -26,9 +36,10 @@ from qsm.graph.step_context import Update
 from qsm.graph.team.analysis import RequestAnalysis
 from qsm.graph.team.checks import Check, run_checks
 from qsm.graph.team.context import TeamContext
+from qsm.graph.team.explain import explanation
 from qsm.graph.turns import earlier, resolved_text, with_history
 
-__all__ = ["diagnose", "draft", "judge_text", "verify"]
+__all__ = ["diagnose", "draft", "draft_messages", "judge_text", "note_answer", "verify"]
 
 _CITE = re.compile(r"\[\d{1,2}\]")
 _TOOL_PROMPT = (
@@ -213,6 +224,8 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
             text = trimmed
         if exact is not None:
             text, tool_calls, tool_results = exact
+        if analysis.explain and trimmed is None:  # "Why?" after an answer the tools or notes settled
+            text = explanation(analysis, text, tool_calls, tool_results)
         if text is None:
             text, thinking, notes = _write(
                 ctx, call, author, branch, analysis, the_plan, repair_env, previous_env
@@ -255,22 +268,19 @@ def _write(
     """The author's own words: from the note that fits, under the stated format's grammar."""
     request = ctx.steps.request(branch)
     key = "SOM.answer" if author is ctx.economist else "WeQ.draft"
-    best = analysis.best_note
-    note = (best, analysis.notes.notes[best], analysis.question) if analysis.notes and best else None
     notes = [] if analysis.notes else recall_notes(ctx.rt, request.text, request.user, author.name)
     fmt = analysis.answer_format
     task_strength = ctx.steps.book.strength(ctx.coordinator.name, author.name, "Task")
-    prompt = prompts.draft_prompt(
+    prompt = draft_messages(
         call.system_prompt(ctx.prompt(key)),
         request,
+        analysis,
         the_plan,
         task_strength,
-        notes=[f"{n.quote} (from {n.path})" for n in notes],
+        recalled=[f"{n.quote} (from {n.path})" for n in notes],
         repair=repair_env.message() if repair_env else None,
         previous=previous_env.message() if previous_env else None,
         repair_strength=ctx.steps.book.strength(ctx.reflector.name, author.name, "RepairPlan"),
-        note=note,
-        answer_format=fmt.instruction() if fmt else "",
     )
     messages = with_history(prompt, earlier(branch), task_strength)  # the turns before this one
     text = ""
@@ -283,11 +293,54 @@ def _write(
     elif fmt is None:
         completion = call.text(messages)
         text = completion.text.strip()
-    if note is not None and fmt is None:  # one sentence from the note, citing it
+    return note_answer(text, analysis), completion.thinking, notes
+
+
+def draft_messages(
+    system: str,
+    request: UserRequest,
+    analysis: RequestAnalysis,
+    plan: Plan | None,
+    task_strength: float,
+    *,
+    recalled: list[str] | None = None,
+    repair: RepairPlan | None = None,
+    previous: Draft | None = None,
+    repair_strength: float = 1.0,
+) -> list[ChatMessage]:
+    """The chat an author drafts from: the request (or, when notes are pasted in, the one note that fits
+    and the question), the plan, recalled notes, a repair, and the format the request states. The draft
+    step and WeQ's training data (:mod:`qsm.train.notes_rs`) both build it here, so an adapter is trained
+    on exactly the prompt the team sends."""
+    best = analysis.best_note
+    note = (best, analysis.notes.notes[best], analysis.question) if analysis.notes and best else None
+    fmt = analysis.answer_format
+    return prompts.draft_prompt(
+        system,
+        request,
+        plan,
+        task_strength,
+        notes=recalled,
+        repair=repair,
+        previous=previous,
+        repair_strength=repair_strength,
+        note=note,
+        answer_format=fmt.instruction() if fmt else "",
+    )
+
+
+def note_answer(text: str, analysis: RequestAnalysis) -> str:
+    """An author's reply to a request with pasted notes as the team keeps it: its first sentence (when no
+    format is stated), citing the note that fits when the reply cites none. Other replies unchanged."""
+    best = analysis.best_note
+    if analysis.notes is None or not best:
+        return text
+    fmt = analysis.answer_format
+    if fmt is None:  # one sentence from the note, citing it
         text = _first_sentence(text)
-    if note is not None and not _CITE.search(text) and (fmt is None or fmt.kind == "max_words"):
-        text = f"{text.rstrip()} [{note[0]}]"
-    return text, completion.thinking, notes
+    if not _CITE.search(text) and (fmt is None or fmt.kind == "max_words"):
+        text = f"{text.rstrip()} [{best}]"
+    return text
 
 
 def _candidate_sampling(sampling: Sampling, candidate: int) -> Sampling:

@@ -9,6 +9,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,7 +27,8 @@ from qsm.graph.spec import Agent, Workflow
 from qsm.graph.step_context import StepContext
 from qsm.graph.team.analysis import RequestAnalysis, analyze
 from qsm.graph.team.checks import answer_number_text
-from qsm.graph.turns import earlier
+from qsm.graph.team.explain import asks_why
+from qsm.graph.turns import Turn, earlier
 from qsm.store.embedder import Embedder, make_embedder
 from qsm.store.settings import MemorySettings
 
@@ -148,14 +150,20 @@ class TeamContext:
     def request_analysis(self, state: dict[str, Any]) -> RequestAnalysis:
         """The analysis of the run's request; for a follow-up that a tool settles once it is read with the
         turn before it, of that reading: the last answer's number in place of a reference ("And that plus
-        16?" after "12 * 7 = 84"), or the last conversion to a newly named unit ("And in feet?")."""
-        text = self.steps.request(state).text
-        analysis = self.analysis(text)
+        16?" after "12 * 7 = 84"), the last conversion to a newly named unit ("And in feet?"), or, for a
+        request of the reasons ("Why?"), the last question as settled then, marked ``explain``."""
         turns = earlier(state)
-        if analysis.exact or turns is None or not turns.turns:
+        return self._read(self.steps.request(state).text, turns.turns if turns is not None else [])
+
+    def _read(self, text: str, turns: list[Turn]) -> RequestAnalysis:
+        analysis = self.analysis(text)
+        if analysis.exact or not turns:
             return analysis
-        last = turns.turns[-1]
-        questions = [t.question for t in reversed(turns.turns)]
+        last = turns[-1]
+        if asks_why(text):
+            before = self._read(last.question, turns[:-1])
+            return replace(before, answer_format=None, explain=True) if before.exact else analysis
+        questions = [t.question for t in reversed(turns)]
         for reading in (_with_number(text, last.answer), self._with_target_unit(text, questions)):
             if reading is not None:
                 settled = self.analysis(reading)
