@@ -6,7 +6,7 @@ from qsm.graph import Channel, Envelope, Workflow
 from qsm.graph.export import channel_traffic
 from qsm.graph.spec import USER
 
-__all__ = ["ROLE_COLOURS", "topology_dot"]
+__all__ = ["ROLE_COLOURS", "dark_theme", "topology_dot"]
 
 ROLE_COLOURS = {
     "coordinator": "#e3f2fd",
@@ -18,6 +18,17 @@ ROLE_COLOURS = {
 
 
 _EDGE = {False: "#455a64", True: "#b0bec5"}  # an edge and its label on a light / a dark background
+
+
+def dark_theme() -> bool:
+    """Whether the page is drawn in a dark theme (the person's or the app's choice), so that graphs draw
+    their edges light."""
+    import streamlit as st  # the page's context; the drawing below needs no Streamlit
+
+    try:
+        return st.context.theme.type == "dark"
+    except (AttributeError, RuntimeError):  # outside a page run (a script or a test without a session)
+        return False
 
 
 def topology_dot(

@@ -201,3 +201,18 @@ def test_write_fix_save_chat_and_replay_a_pipeline(fake_app: str, browser) -> No
     )
     time.sleep(1)
     _shot(browser, "ui-workflows-error-dark.png")
+
+    _nav(browser, "graph")  # the inspector's graph of the same run, in the dark too
+    _wait(
+        browser,
+        lambda d: (
+            "#b0bec5"
+            in d.find_element(By.CSS_SELECTOR, "[data-testid='stGraphVizChart'] svg").get_attribute(
+                "innerHTML"
+            )
+        ),
+        60,
+        "light edges on the dark inspector graph",
+    )
+    time.sleep(1)
+    _shot(browser, "ui-inspector-dark.png")

@@ -22,7 +22,7 @@ from qsm.graph.turns import Turn
 from qsm.ui import remote_chat, services
 from qsm.ui.answer_card import copy_button, esc_stops
 from qsm.ui.approval import approval_box
-from qsm.ui.graph_view import topology_dot
+from qsm.ui.graph_view import dark_theme, topology_dot
 from qsm.ui.login import own_threads, signed_in
 from qsm.ui.run_view import RunView, render_cost, render_final, render_trace
 from qsm.ui.thread_list import day_group, matches, status_words, thread_label
@@ -373,7 +373,9 @@ def follow(rt: Runtime, run: LiveRun, workflow: Workflow) -> None:
     if _sidebar_is_stale(rt, run):  # drawn while the run went: once more, with the run's status now
         st.rerun()
     stop.empty()
-    live.graphviz_chart(topology_dot(workflow, book.channels(), compact=True), width="stretch")
+    live.graphviz_chart(
+        topology_dot(workflow, book.channels(), compact=True, dark=dark_theme()), width="stretch"
+    )
     if run.error is not None:
         left.error(f"**{run.error.message}**" + (f"\n\n{run.error.hint}" if run.error.hint else ""))
     if view.result is not None:
@@ -427,7 +429,10 @@ def start_turn(rt: Runtime, thread_id: str | None, prompt: str, workflow: Workfl
 def show_live_graph(live: Any, event: RunEvent, workflow: Workflow, book: ChannelBook) -> None:
     if event.type == "step":
         live.graphviz_chart(
-            topology_dot(workflow, book.channels(), active_agent=event.agent, compact=True), width="stretch"
+            topology_dot(
+                workflow, book.channels(), active_agent=event.agent, compact=True, dark=dark_theme()
+            ),
+            width="stretch",
         )
     elif event.type == "message":
         env = event.envelope
@@ -438,6 +443,7 @@ def show_live_graph(live: Any, event: RunEvent, workflow: Workflow, book: Channe
                 active_agent=env.source,
                 active_channel=f"{env.source}->{env.target}:{env.type}",
                 compact=True,
+                dark=dark_theme(),
             ),
             width="stretch",
         )

@@ -7,7 +7,7 @@ import streamlit as st
 from qsm.graph import Workflow, load_result
 from qsm.graph.export import channel_traffic
 from qsm.ui import services
-from qsm.ui.graph_view import topology_dot
+from qsm.ui.graph_view import dark_theme, topology_dot
 from qsm.ui.login import own_threads
 from qsm.ui.router_view import show_routing
 from qsm.ui.run_diff_view import show_run_diff
@@ -44,6 +44,7 @@ def body() -> None:
             active_channel=f"{current.source}->{current.target}:{current.type}"
             if current and step != len(trace)
             else None,
+            dark=dark_theme(),
         ),
         width="stretch",
     )

@@ -13,7 +13,7 @@ from qsm.errors import QsmError
 from qsm.graph.library import LibraryEntry, SpecCheck, WorkflowLibrary, check_spec
 from qsm.ui import services
 from qsm.ui.code_editor import LineMark, code_editor, component_available
-from qsm.ui.graph_view import topology_dot
+from qsm.ui.graph_view import dark_theme, topology_dot
 from qsm.ui.workflow_picker import CHAT_WORKFLOW
 
 NEW = "(new workflow)"
@@ -163,8 +163,9 @@ def body() -> None:
         st.markdown("**Topology**")
         shown = check.workflow or check.parsed
         if shown is not None:
-            dark = st.context.theme.type == "dark"
-            st.graphviz_chart(topology_dot(shown, shown.channels, compact=True, dark=dark), width="stretch")
+            st.graphviz_chart(
+                topology_dot(shown, shown.channels, compact=True, dark=dark_theme()), width="stretch"
+            )
         else:
             st.caption("The topology appears once the spec's fields are well formed.")
     show_problems(left, check, text)
