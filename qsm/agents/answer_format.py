@@ -17,7 +17,8 @@ from qsm.agents.tools.numbers import format_number
 
 __all__ = ["AnswerFormat", "FormatKind", "detect_format"]
 
-FormatKind = Literal["one_word", "number", "yes_no", "json_keys", "list", "lowercase", "max_words"]
+FormatKind = Literal["one_word", "number", "yes_no", "json_keys", "list", "items", "lowercase", "max_words"]
+"""``list``: a comma-separated line of short items; ``items``: numbered lines, a sentence each ("three tips")."""
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -39,13 +40,15 @@ def _count(token: str) -> int:
 
 @dataclass(frozen=True)
 class AnswerFormat:
-    """One stated format. ``keys`` for json_keys, ``count`` for list (items) and max_words (words)."""
+    """One stated format. ``keys`` for json_keys, ``count`` for list and items (items) and max_words
+    (words), ``noun`` for items (what they are: tips, reasons)."""
 
     kind: FormatKind
     keys: tuple[str, ...] = ()
     count: int = 0
     phrase: str = field(default="", compare=False)
     strict: bool = False  # yes_no: True when the request asks for nothing but yes or no ("only")
+    noun: str = ""
 
     # -- decoding ----------------------------------------------------------------------------------
     def json_schema(self) -> dict[str, Any]:
@@ -66,6 +69,9 @@ class AnswerFormat:
             item = {"type": "string", "pattern": '^[^,"\\n\\\\]{1,30}$'}
             low, high = (self.count, self.count) if self.count else (1, 10)
             value = {"type": "array", "items": item, "minItems": low, "maxItems": high}
+        elif self.kind == "items":
+            item = {"type": "string", "pattern": '^[A-Z][^"\\n\\\\]{2,178}$'}
+            value = {"type": "array", "items": item, "minItems": self.count, "maxItems": self.count}
         elif self.kind == "lowercase":
             value = {"type": "string", "pattern": "^[a-z0-9][a-z0-9 ,.'-]{0,160}$"}
         else:  # max_words
@@ -83,6 +89,8 @@ class AnswerFormat:
         answer = value.get("answer")
         if self.kind == "list":
             return ", ".join(str(x).strip() for x in (answer or []))
+        if self.kind == "items":
+            return _numbered([str(x) for x in answer or []])
         if self.kind == "number":
             return format_number(float(answer)) if isinstance(answer, int | float) else str(answer)
         return str(answer if answer is not None else "").strip()
@@ -90,10 +98,13 @@ class AnswerFormat:
     @property
     def projectable(self) -> bool:
         """Formats a free answer can be brought into exactly (the model answers better unconstrained)."""
-        return self.kind in ("one_word", "lowercase", "max_words", "list")
+        return self.kind in ("one_word", "lowercase", "max_words", "list", "items")
 
     def project(self, answer: str, question: str) -> str | None:
         """``answer`` (free text) brought into this format without changing what it says, or None."""
+        if self.kind == "items":
+            items = _items(answer)
+            return _numbered(items) if len(items) == self.count else None
         first = answer.strip().split("\n")[0].strip()
         if self.kind == "lowercase":
             return first.lower() or None
@@ -122,6 +133,8 @@ class AnswerFormat:
             "list": f"Answer with a comma-separated list of exactly {self.count} items."
             if self.count
             else "Answer with a comma-separated list.",
+            "items": f"Give exactly {self.count} {self.noun or 'items'}, numbered 1 to {self.count}, one short "
+            "sentence each.",
             "lowercase": "Answer in lowercase letters only.",
             "max_words": f"Answer in at most {self.count} words.",
         }[self.kind]
@@ -169,6 +182,13 @@ class AnswerFormat:
                 return f"the request asks for {self.count} items, got {len(items)}"
             long = next((x for x in items if _words(x) > 6), None)
             return f"a list item runs on: {long[:40]!r}" if long else None
+        if self.kind == "items":
+            items = _items(text)
+            if len(items) != self.count:
+                return f"the request asks for {self.count} {self.noun or 'items'}, got {len(items)}"
+            seen = [re.sub(r"\W+", " ", x).strip().lower() for x in items]
+            again = next((i for i in range(1, len(seen)) if seen[i] in seen[:i]), None)
+            return f"item {again + 1} repeats an earlier one" if again is not None else None
         if self.kind == "lowercase":
             return None if text == text.lower() else "the request asks for lowercase only"
         n = _words(text)
@@ -180,6 +200,25 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+(.+?)\s*$")
+
+
+def _items(text: str) -> list[str]:
+    """The items of an answer written as numbered or bulleted lines (an item's wrapped lines joined)."""
+    items: list[str] = []
+    for line in text.strip().splitlines():
+        found = _ITEM.match(line)
+        if found:
+            items.append(found.group(1))
+        elif line.strip() and items:
+            items[-1] = f"{items[-1]} {line.strip()}"
+    return [x for x in (i.strip() for i in items) if x]
+
+
+def _numbered(items: list[str]) -> str:
+    return "\n".join(f"{i}. {item.strip()}" for i, item in enumerate(items, 1))
+
+
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -188,13 +227,27 @@ def _strip_fences(text: str) -> str:
     return re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
 
 
+_ITEM_NOUNS = (
+    "tips", "ways", "reasons", "ideas", "benefits", "steps", "suggestions", "habits", "strategies", "advantages",
+    "disadvantages", "pros", "cons", "causes", "signs", "symptoms", "rules", "tricks", "methods", "facts",
+    "mistakes", "examples", "risks", "uses", "features", "principles", "lessons", "questions",
+)  # fmt: skip
+_ITEMS = re.compile(
+    r"\b(?:give|list|name|suggest|share|tell|write|offer|provide|what\s+are|recommend)\s+(?:me\s+|us\s+)?"
+    + _COUNT
+    + r"\s+(?:\w+\s+){0,2}?("
+    + "|".join(_ITEM_NOUNS)
+    + r")\b",
+    re.I,
+)
 _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\bjson\b[^.?!\n]*?\bkeys?\b\s*:?\s*(.+?)(?:[.?!](?:\s|$)|\n|$)", re.I), "json"),
     (re.compile(r"\b(?:comma[- ]separated\s+)?list\s+(?:of\s+)?(?:exactly\s+)?" + _COUNT + r"\b", re.I), "list"),
     (re.compile(r"\b" + _COUNT + r"\s+(?:items|things|words)?\s*,?\s*(?:as\s+a\s+)?comma[- ]separated", re.I), "list"),
     (re.compile(r"\bseparate\w*\s+(?:them\s+|each\s+)?(?:with|by)\s+commas?\b|\bcomma[- ]separated\b", re.I), "commas"),
     (re.compile(r"\b(?:in|with|using)\s+(?:exactly\s+)?(?:a\s+)?(?:one|1|single)\s+word\b"
-                r"|\bone[- ]word\s+(?:answer|only)\b|\bonly\s+one\s+word\b|\bone\s+word\s*:|\bsingle[- ]word\b",
+                r"|\bone[- ]word\s+(?:answer|only)\b|\bonly\s+one\s+word\b|\bone\s+word\s*:|\bsingle[- ]word\b"
+                r"|(?:^|[.?!]\s+)one\s+word\s*[.!]?\s*$",
                 re.I), "one_word"),
     (re.compile(r"\b(?:number|digits?|numeral|integer)\s+only\b|\bonly\s+(?:the|a)\s+(?:number|integer|numeral)\b"
                 r"|\bjust\s+(?:a|the)\s+number\b", re.I), "number"),
@@ -209,7 +262,13 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
 
 
 def detect_format(request: str) -> AnswerFormat | None:
-    """The format ``request`` states, or None. The first stated format wins (they rarely combine)."""
+    """The format ``request`` states, or None. The first stated format wins (they rarely combine); a count
+    of tips, reasons, steps ... asked for ("Give me three tips") is numbered items unless commas are asked."""
+    items = _ITEMS.search(request)
+    if items and not re.search(r"\bcomma", request, re.I):
+        count = _count(items.group(1))
+        if 2 <= count <= 10:
+            return AnswerFormat("items", count=count, phrase=items.group(0), noun=items.group(2).lower())
     for pattern, kind in _PATTERNS:
         match = pattern.search(request)
         if not match:

@@ -125,6 +125,13 @@ def test_cli_says_no_verified_answer(tmp_path: Path) -> None:
         ("Answer in at most 5 words: why is the sky blue?", "max_words"),
         ("answer in all lowercase: name a fruit", "lowercase"),
         ("What is the capital of France?", None),
+        ("What is the capital of Australia? One word.", "one_word"),
+        ("Is one word enough for a title?", None),
+        ("Give me three tips for better sleep.", "items"),
+        ("What are 4 benefits of walking?", "items"),
+        ("List 5 ways to save money.", "items"),
+        ("Name 5 fruits, separated by commas.", "list"),
+        ("Give me one tip for sleep.", None),
     ],
 )
 def test_stated_formats_are_detected(request_text: str, kind: str | None) -> None:
@@ -139,6 +146,38 @@ def test_format_problems_and_yes_no_strictness() -> None:
     keys = detect_format('Reply in JSON with keys "a" and "b".')
     assert keys.problem('{"a": 1}') == "the JSON lacks the keys b" and not keys.problem('{"a": 1, "b": 2}')
     assert keys.render({"a": "x", "b": "y"}) == '{"a": "x", "b": "y"}'
+
+
+def test_a_count_of_tips_is_numbered_items_one_per_line() -> None:
+    tips = detect_format("Give me three tips for better sleep.")
+    assert tips is not None and (tips.kind, tips.count, tips.noun) == ("items", 3, "tips")
+    assert tips.instruction() == "Give exactly 3 tips, numbered 1 to 3, one short sentence each."
+    free = "Here are some tips:\n1. Keep a schedule.\n2. Avoid screens\n   an hour before bed.\n3. No coffee late."
+    assert (
+        tips.project(free, "")
+        == "1. Keep a schedule.\n2. Avoid screens an hour before bed.\n3. No coffee late."
+    )
+    assert tips.project("1. Keep a schedule.", "") is None  # one of three: decoded under the grammar instead
+    assert tips.problem("1. Keep a schedule.") == "the request asks for 3 tips, got 1"
+    assert tips.problem("- Keep a schedule.\n- keep a schedule!\n- Sleep.") == "item 2 repeats an earlier one"
+    assert tips.problem("1. A.\n2. B.\n3. C.") is None
+    schema = tips.json_schema()["properties"]["answer"]
+    assert (schema["minItems"], schema["maxItems"]) == (3, 3)
+    assert tips.render({"answer": ["Keep a schedule.", "Avoid screens.", " No coffee."]}) == (
+        "1. Keep a schedule.\n2. Avoid screens.\n3. No coffee."
+    )
+
+
+def test_a_short_answer_to_a_count_of_tips_is_decoded_again_as_that_many(tmp_path: Path) -> None:
+    three = json.dumps({"answer": ["Keep a schedule.", "Avoid screens before bed.", "Skip late coffee."]})
+    fakes = team_fakes(WeQ=["Keep a schedule.", three])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), "Give me three tips for better sleep.", runtime=rt)
+    assert result.status == "ok", result.errors
+    assert result.text == "1. Keep a schedule.\n2. Avoid screens before bed.\n3. Skip late coffee."
+    decoded = fakes["WeQ"].calls[1]
+    assert decoded.json_schema["properties"]["answer"]["minItems"] == 3
+    assert "Give exactly 3 tips" in decoded.messages[-1]["content"]
 
 
 def test_notes_are_split_from_the_question() -> None:
