@@ -346,6 +346,16 @@ def test_an_unrelated_sentence_is_removed_without_a_model_call(tmp_path: Path) -
     assert len(fakes["WeQ"].calls) == 1  # the repair removed the sentence; WeQ's model was not asked again
 
 
+def test_a_citation_mark_with_nothing_to_cite_is_removed_without_a_model_call(tmp_path: Path) -> None:
+    fakes = team_fakes(WeQ=["Keep the same bedtime every night [2]."])
+    with _shipped(tmp_path, fakes, repair_limit=1) as rt:
+        result = run(Workflow.default(), "How can I sleep better?", runtime=rt)
+    verdicts = [e.message() for e in result.trace if e.type == "Verdict"]
+    assert verdicts[0].decision == "revise" and "no notes" in verdicts[0].reasons[0]
+    assert result.status == "ok" and result.text == "Keep the same bedtime every night."
+    assert len(fakes["WeQ"].calls) == 1  # the repair removed the mark; WeQ's model was not asked again
+
+
 def test_a_follow_up_answer_is_judged_on_topic_with_the_turn_before_it(tmp_path: Path) -> None:
     """A bare "Why?" is about nothing; its answer is on topic when read with the question before it."""
     first = "Sea water is salty because of dissolved minerals."

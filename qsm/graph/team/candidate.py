@@ -354,18 +354,21 @@ def _candidate_sampling(sampling: Sampling, candidate: int) -> Sampling:
 def _trimmed(
     ctx: TeamContext, analysis: RequestAnalysis, previous_env: Envelope | None, topic: RequestAnalysis | None
 ) -> str | None:
-    """The previous draft without the sentences Ref found unrelated, when that removal is the whole fix."""
+    """The previous draft without the sentences Ref found unrelated and the citation marks that name no
+    note, when that removal is the whole fix."""
     if previous_env is None:
         return None
     previous = previous_env.message_as(Draft)
     recalled = [c.quote for c in previous.citations]
     failed = [c for c in _checks(ctx, analysis, previous.text, recalled, topic) if not c.passed]
-    if not failed or not all(c.drop for c in failed):
+    if not failed or not all(c.drop or c.unmark for c in failed):
         return None
     text = previous.text
     for sentence in {s for c in failed for s in c.drop}:
         text = text.replace(sentence, " ")
-    text = re.sub(r"\s{2,}", " ", text).strip()
+    for mark in {m for c in failed for m in c.unmark}:
+        text = re.sub(r"[ \t]*" + re.escape(mark), "", text)
+    text = re.sub(r"[ \t]{2,}", " ", text).strip()
     return text or None
 
 

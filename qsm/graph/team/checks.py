@@ -60,6 +60,7 @@ class Check:
     fix: str = ""
     decisive: bool = False
     drop: tuple[str, ...] = ()  # sentences whose removal is the whole fix
+    unmark: tuple[str, ...] = ()  # citation marks ("[2]") whose removal is the whole fix
 
 
 def answer_number_text(text: str) -> str | None:
@@ -221,7 +222,8 @@ def _memory_citation(text: str, recalled: list[str], supports: Callable[[str, st
     unknown = [n for n in cited if not 1 <= n <= len(recalled)]
     if unknown:
         return Check("citation", False, f"the answer cites [{unknown[0]}], but only {len(recalled)} notes were "
-                     "recalled", f"cite one of {', '.join(f'[{i}]' for i in range(1, len(recalled) + 1))}")  # fmt: skip
+                     "recalled", f"cite one of {', '.join(f'[{i}]' for i in range(1, len(recalled) + 1))}",
+                     unmark=tuple(f"[{n}]" for n in unknown))  # fmt: skip
     claim = _CITE.sub(" ", text)
     wrong = [n for n in cited if not supports(claim, recalled[n - 1])]
     if wrong:
@@ -234,7 +236,14 @@ def _phantom_citation(analysis: RequestAnalysis, text: str, recalled: list[str])
     """A [n] when there is nothing to cite (no notes in the request, none recalled) is debris."""
     if analysis.notes is not None or recalled or not _CITE.search(text):
         return None
-    return Check("citation", False, "the answer cites a note, but there are no notes", "remove the [n] marks")
+    marks = tuple(f"[{n}]" for n in _CITE.findall(text))
+    return Check(
+        "citation",
+        False,
+        "the answer cites a note, but there are no notes",
+        "remove the [n] marks",
+        unmark=marks,
+    )
 
 
 def _junk(text: str) -> Check:
