@@ -422,3 +422,24 @@ def test_a_reference_to_an_answer_in_words_is_not_read_as_its_number(tmp_path: P
         first = run(Workflow.default(), "How many people live in Paris?", runtime=rt)
         more = run(Workflow.default(), "Is it more than 30?", runtime=rt, thread_id=first.thread_id)
     assert more.text == "Yes, far more." and len(fakes["WeQ"].calls) == 2
+
+
+def test_a_wrong_product_before_a_parenthesis_is_still_caught() -> None:
+    from qsm.graph.team.checks import _wrong_equation
+
+    assert _wrong_equation("3 x 12.50 = 36.50 (approximately)") == ("3 x 12.50", 37.5, "36.50")
+    assert _wrong_equation("3 x 12.50 = 37.50 (about)") is None
+    assert _wrong_equation("(3 + 4) x 2 = 14") is None and _wrong_equation("3 x (2 + 4) = 18") is None
+
+
+def test_a_model_written_calculation_must_use_the_numbers_the_question_gives() -> None:
+    from qsm.graph.team.candidate import _number_not_asked
+
+    def calc(expression: str) -> ToolCall:
+        return ToolCall(tool="calculator", arguments={"expression": expression})
+
+    question = "If I buy 3 books at $12.50 each, how much do I spend?"
+    assert _number_not_asked(calc("3 * 12.5"), question) is None
+    assert _number_not_asked(calc("2 + 2"), question) == "2"
+    assert _number_not_asked(calc("15 / 100 * 240"), "What is 15% of 240?") is None  # 100: percent
+    assert _number_not_asked(calc("1,000 + 1"), "What is 1,000 plus 1?") is None

@@ -133,7 +133,9 @@ def _model_tool_call(
             )
         )
         return None
-    if (stray := _units_not_asked(tool_call, analysis.question)) is not None:
+    if stray := _units_not_asked(tool_call, analysis.question) or _number_not_asked(
+        tool_call, analysis.question
+    ):
         emit(
             ToolEvent(
                 node="draft",
@@ -161,6 +163,21 @@ def _units_not_asked(tool_call: ToolCall, question: str) -> str | None:
         if unit is not None and unit.symbol not in named:
             return unit.symbol
     return None
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# numbers a calculation may bring that the question need not say: percent, time and metric steps
+_CONSTANTS = frozenset({100.0, 60.0, 24.0, 7.0, 12.0, 365.0, 1000.0, 3600.0})
+
+
+def _number_not_asked(tool_call: ToolCall, question: str) -> str | None:
+    """A number the model's calculation uses that is neither in the question nor a common constant ("2 + 2"
+    written for a word problem about 3 books), or None."""
+    if tool_call.tool != "calculator":
+        return None
+    asked = {float(n) for n in _NUMBER.findall(question.replace(",", ""))}
+    used = _NUMBER.findall(str(tool_call.arguments.get("expression", "")).replace(",", ""))
+    return next((n for n in used if float(n) not in asked | _CONSTANTS), None)
 
 
 ExactAnswer = tuple[str | None, list[ToolCall], list[ToolResult]]

@@ -98,7 +98,8 @@ def _value(part: str) -> float | None:
 def _wrong_equation(text: str) -> tuple[str, float, str] | None:
     """The first step of an ``a = b = c`` chain whose two sides differ: (left, its value, right)."""
     for match in _CHAIN.finditer(text):
-        parts = [p.strip().rstrip(".,").strip() for p in match.group(0).split("=")]
+        # a chain ends where its arithmetic does: "= 36.50 (approximately)" gives "36.50", not "36.50 ("
+        parts = [p.strip().rstrip(".,( ").lstrip(") ").strip() for p in match.group(0).split("=")]
         for left, right in itertools.pairwise(parts):
             lv, rv = _value(left), _value(right)
             if lv is None or rv is None:
