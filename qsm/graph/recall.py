@@ -50,7 +50,7 @@ def recall_notes(rt: Runtime, query: str, user: str, agent: str) -> list[Citatio
             under=user_chats_path(user),
             k=max(1, settings.recall_k // 2),
             as_agent=agent,
-            min_score=settings.recall_min_score,
+            min_score=max(settings.recall_min_score, settings.recall_chat_min_score),
         )
         return sorted(hits, key=lambda h: -h.score)[: settings.recall_k]
 

@@ -76,6 +76,13 @@ class RuntimeSettings(BaseModel):
     )
     recall_k: int = Field(4, ge=0, le=32, description="memory entries WeQ may put into a draft's context")
     recall_min_score: float = Field(0.35, ge=-1.0, le=1.0, description="cosine similarity a note needs")
+    recall_chat_min_score: float = Field(
+        0.5,
+        ge=-1.0,
+        le=1.0,
+        description="cosine similarity one of the user's past chats needs (more than knowledge: a chat about "
+        "another city or another word problem misleads the draft)",
+    )
     remember_chats: bool = Field(True, description="store each finished run under /users/<user>/chats")
     ref_lessons: bool = Field(True, description="Ref writes lessons from rejected drafts and consults them")
     router: RouterKind = "student"

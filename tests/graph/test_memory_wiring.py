@@ -66,3 +66,19 @@ def test_curate_dedupes_and_summarises_with_refs_model(tmp_path) -> None:
     assert report["summary"]["text"] == "The sea is salty (ten notes)."
     assert "Summarise" in ref.calls[0].messages[0]["content"]
     assert [r.operation for r in memory.curation_log()][-1] == "summarise"
+
+
+def test_a_past_chat_needs_its_own_higher_similarity_to_be_recalled(tmp_path) -> None:
+    """A past chat about another city misleads a draft more than knowledge does: chats have their own bar."""
+    memory = FakeMemoryStore()
+    with _runtime(tmp_path, team_fakes(WeQ=["Your locker code is 4711."]), memory) as rt:
+        run(Workflow.default(), "Remember: my locker code is 4711.", runtime=rt, user="ada")
+    memory.write("Locker codes are reset every year.", "/knowledge/office", as_agent="user")
+    for bar, recalled in ((0.99, False), (0.1, True)):
+        fakes = team_fakes(WeQ=["4711"])
+        scores = {"recall_min_score": 0.1, "recall_chat_min_score": bar}
+        with _runtime(tmp_path / str(bar), fakes, memory, runtime=scores) as rt:
+            run(Workflow.default(), "What is my locker code?", runtime=rt, user="ada")
+        prompt = fakes["WeQ"].calls[0].messages[-1]["content"]
+        assert "reset every year" in prompt  # knowledge at the lower bar either way
+        assert ("is 4711" in prompt) is recalled, prompt
