@@ -305,12 +305,13 @@ class Workflow(BaseModel):
                     ),
                 )
         for i, agent in enumerate(self.agents):
-            if self.kind == "team" and agent.tools:
+            if self.kind == "team" and agent.tools and agent.role not in ("communicator", "economist"):
                 yield (
                     ("agents", i, "tools"),
                     SpecError(
-                        f"agent {agent.name}: tools are for pipeline agents (the team uses its built-in ones)",
-                        hint="set kind: pipeline, or remove the agent's tools",
+                        f"agent {agent.name}: in a team, tools are for the agents that draft answers "
+                        f"(communicator, economist), not the {agent.role}",
+                        hint="give the tools to the communicator or the economist, or set kind: pipeline",
                     ),
                 )
         if self.kind == "team":

@@ -218,7 +218,15 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
     author = ctx.drafter(the_plan)
     analysis = ctx.request_analysis(branch)
     repair_env, previous_env = envelope(branch.get("repair")), envelope(branch.get("draft"))
-    call = ctx.steps.call(author, "draft", branch, share=ctx.fan_out if rnd == 0 else 1, candidate=i)
+    call = ctx.steps.call(
+        author,
+        "draft",
+        branch,
+        share=ctx.fan_out if rnd == 0 else 1,
+        candidate=i,
+        toolbox=ctx.own_tools.get(author.name),  # the user's tools: a free answer comes after its tool loop
+    )
+    call.tool_step.inputs = [branch["task"]["id"]]
     if ctx.settings.greedy_first:
         call.settings = call.settings.model_copy(
             update={"sampling": _candidate_sampling(call.settings.sampling, i)}
@@ -249,6 +257,9 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
             )
     except BudgetExhausted as exc:
         return _settle_exhausted(call, exc, i)
+    used = call.tool_step.envelopes  # the calls of the user's tools, in order, with their results
+    tool_calls += [e.message_as(ToolCall) for e in used if e.type == "ToolCall"]
+    tool_results += [e.message_as(ToolResult) for e in used if e.type == "ToolResult"]
     result_draft = Draft(
         text=text,
         thinking=thinking,
@@ -259,13 +270,13 @@ def draft(ctx: TeamContext, branch: dict[str, Any]) -> Command:
         tool_calls=tool_calls,
         tool_results=tool_results,
     )
-    parents = [branch["task"]["id"]] + ([repair_env.id] if repair_env else [])
+    parents = call.tool_step.parents([branch["task"]["id"]] + ([repair_env.id] if repair_env else []))
     env = ctx.steps.send(result_draft, author, ctx.reflector, parents, call, "draft")
     nxt = {**branch, "draft": env.model_dump(), "spent": add_costs(branch.get("spent"), call.spent_update())}
     return Command(
         update={
             "drafts": {str(i): env.model_dump()},
-            "trace": [env.model_dump()],
+            "trace": [*call.tool_step.trace(), env.model_dump()],
             "spent": call.spent_update(),
         },
         goto=Send("Ref.verify", nxt),

@@ -82,19 +82,27 @@ class TeamContext:
         self._router: Router | None = None
         self._router_loaded = False
         self.toolbox = self._toolbox() if rs.tools else None
-        self._refuse_given_tools()
+        self.own_tools = self._own_tools()
 
-    def _refuse_given_tools(self) -> None:
-        """The team's agents use the built-in tools only: ``[tools.agents]`` naming one of them is refused
-        (it would otherwise be ignored without a word)."""
+    def _own_tools(self) -> dict[str, Toolbox]:
+        """The tools a user gave the drafting agents (communicator, economist: in the spec or in
+        ``[tools.agents]``), resolved when the graph is built so that a tool that is not allowed stops it
+        here. The coordinator and the reflector keep to the built-in tools: given tools are refused."""
+        drafters = {self.communicator.name, self.economist.name}
+        boxes: dict[str, Toolbox] = {}
         for agent in self.workflow.agents:
-            if self.rt.tools.refs_for(agent.name):
+            if agent.name in drafters:
+                box = self.rt.toolbox(agent, self.workflow)
+                if box is not None:
+                    boxes[agent.name] = box
+            elif self.rt.tools.refs_for(agent.name):
                 raise ConfigError(
-                    f"[tools.agents] gives tools to {agent.name}, an agent of the built-in team; the team uses "
-                    "its built-in tools (calculator, units, comparison, capacity, memory search) only",
-                    hint="give tools to an agent of a pipeline workflow (qsm workflows show review), or remove "
-                    f"{agent.name} from [tools.agents]",
+                    f"[tools.agents] gives tools to {agent.name}, the team's {agent.role}; in a team, tools are "
+                    f"for the agents that draft answers ({self.communicator.name}, {self.economist.name})",
+                    hint=f"give the tools to {self.communicator.name} or {self.economist.name}, or to an agent "
+                    "of a pipeline workflow",
                 )
+        return boxes
 
     # -- what the request says ----------------------------------------------------------------------
     @property

@@ -243,24 +243,30 @@ def test_tool_settings_load_from_the_config_and_bad_ones_are_clear(tmp_path: Any
         load_settings(config)
 
 
-def test_tools_on_a_team_agent_are_refused() -> None:
+def test_tools_on_a_team_agent_that_does_not_draft_are_refused() -> None:
     from qsm.graph import Workflow
 
     team = Workflow.default()
-    agents = [
-        a.model_copy(update={"tools": [weather]}) if a.role == "communicator" else a for a in team.agents
-    ]
-    with pytest.raises(SpecError, match="tools are for pipeline agents"):
-        team.model_copy(update={"agents": agents}).check()
+
+    def given(role: str) -> Workflow:
+        agents = [a.model_copy(update={"tools": [weather]}) if a.role == role else a for a in team.agents]
+        return team.model_copy(update={"agents": agents})
+
+    given("communicator").check()  # the drafting agents may have tools
+    given("economist").check()
+    with pytest.raises(SpecError, match="tools are for the agents that draft answers"):
+        given("coordinator").check()
 
 
-def test_tools_given_in_settings_to_a_team_agent_are_refused_before_a_thread_starts(tmp_path: Any) -> None:
+def test_tools_given_in_settings_to_the_teams_coordinator_are_refused_before_a_thread_starts(
+    tmp_path: Any,
+) -> None:
     from qsm.errors import ConfigError
     from qsm.graph import Workflow, run
     from tests.helpers import fake_runtime, team_fakes
 
-    with fake_runtime(tmp_path, team_fakes(), tools={"agents": {"weq": ["mcp:weather"]}}) as rt:
-        with pytest.raises(ConfigError, match=r"\[tools.agents\] gives tools to WeQ") as err:
+    with fake_runtime(tmp_path, team_fakes(), tools={"agents": {"qsm": ["mcp:weather"]}}) as rt:
+        with pytest.raises(ConfigError, match=r"\[tools.agents\] gives tools to QSM") as err:
             run(Workflow.default(), "What is 2+2?", runtime=rt)
-        assert "pipeline workflow" in (err.value.hint or "")
+        assert "WeQ" in (err.value.hint or "")
         assert rt.runs.threads() == []
