@@ -105,3 +105,8 @@ def test_a_temperature_whose_zero_is_a_whole_number_of_the_other_unit_is_shifted
         "Because 32 °F is 0 °C and each 1 °F is 0.5555555556 °C, "
         "100 °F = (100 - 32) × 0.5555555556 °C = 37.77777778 °C."
     )
+
+
+def test_why_one_quantity_is_larger_shows_what_each_side_works_out_to(tmp_path: Path) -> None:
+    _, why, _ = _follow_up(tmp_path, "Which is larger, 2^10 or 1000?")
+    assert why == "Because 2^10 works out to 1024, and 1024 is more than 1000."

@@ -443,3 +443,13 @@ def test_a_model_written_calculation_must_use_the_numbers_the_question_gives() -
     assert _number_not_asked(calc("2 + 2"), question) == "2"
     assert _number_not_asked(calc("15 / 100 * 240"), "What is 15% of 240?") is None  # 100: percent
     assert _number_not_asked(calc("1,000 + 1"), "What is 1,000 plus 1?") is None
+
+
+def test_which_of_two_quantities_is_larger_is_settled_by_the_calculator(tmp_path: Path) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), "Which is larger, 2^10 or 1000?", runtime=rt)
+    assert result.status == "ok" and result.text == "2^10 = 1024 is larger than 1000.", result.text
+    draft = next(e for e in result.trace if e.type == "Draft").message()
+    assert [c.arguments["expression"] for c in draft.tool_calls] == ["2 ** 10", "1000"]
+    assert all(not f.calls for f in fakes.values())

@@ -24,6 +24,7 @@ from qsm.agents.tools import (
     parse_comparison,
     parse_conversion,
 )
+from qsm.agents.tools.choice import Choice, parse_choice
 from qsm.store.embedder import Embedder
 
 __all__ = ["RequestAnalysis", "analyze", "best_note"]
@@ -49,6 +50,7 @@ class RequestAnalysis:
     route: RouteDecision | None
     embedding: np.ndarray | None
     explain: bool = False  # a follow-up ("Why?") that asks the reasons for this request's answer
+    choice: Choice | None = None  # "Which is larger, 2^10 or 1000?"
 
     @property
     def best_note(self) -> int | None:
@@ -57,7 +59,8 @@ class RequestAnalysis:
     @property
     def exact(self) -> bool:
         """A tool settles it (a calculation, conversion, comparison or capacity check) or notes answer it."""
-        return any(x is not None for x in (self.tool_call, self.comparison, self.capacity, self.notes))
+        settlers = (self.tool_call, self.comparison, self.capacity, self.notes, self.choice)
+        return any(x is not None for x in settlers)
 
     def decision(self) -> bool | None:
         """The yes/no the request lets the team compute, or None."""
@@ -147,6 +150,7 @@ def analyze(text: str, embedder: Embedder | None, router: Router | None) -> Requ
         note_choice=best_note(notes, embedder) if notes else None,
         tool_call=None if notes else _tool_call(bare),
         comparison=None if notes else parse_comparison(bare),
+        choice=None if notes else parse_choice(bare),
         capacity=None if notes else parse_capacity(bare),
         math_like=bool(_MATH_CUE.search(question)),
         route=route,

@@ -77,30 +77,50 @@ def _tool_answer(analysis: RequestAnalysis, call: ToolCall, result: ToolResult) 
     return result.output
 
 
-def _decide(
-    ctx: TeamContext, analysis: RequestAnalysis, agent: str, candidate: int
-) -> tuple[str, list[ToolCall], list[ToolResult]] | None:
-    """A yes/no comparison settled with the calculator: the answer and the calls that settled it."""
-    comparison = analysis.comparison
-    if comparison is None:
-        return None
-    calls: list[ToolCall] = []
-    results: list[ToolResult] = []
+class _Calculations:
+    """The calculator as a function for the comparison and choice deciders, keeping each call and result
+    (they go into the draft and the trace)."""
 
-    def evaluate(expression: str) -> float:
-        call = ToolCall(tool="calculator", arguments={"expression": expression}, caller=agent)
-        result = _run_tool(ctx, call, agent, candidate)
-        calls.append(call)
-        results.append(result)
+    def __init__(self, ctx: TeamContext, agent: str, candidate: int) -> None:
+        self.ctx, self.agent, self.candidate = ctx, agent, candidate
+        self.calls: list[ToolCall] = []
+        self.results: list[ToolResult] = []
+
+    def __call__(self, expression: str) -> float:
+        call = ToolCall(tool="calculator", arguments={"expression": expression}, caller=self.agent)
+        result = _run_tool(self.ctx, call, self.agent, self.candidate)
+        self.calls.append(call)
+        self.results.append(result)
         if not result.ok or result.value is None:
             raise ToolError(result.error or "no number")
         return result.value
 
+
+def _decide(
+    ctx: TeamContext, analysis: RequestAnalysis, agent: str, candidate: int
+) -> tuple[str, list[ToolCall], list[ToolResult]] | None:
+    """A yes/no comparison settled with the calculator: the answer and the calls that settled it."""
+    if analysis.comparison is None:
+        return None
+    evaluate = _Calculations(ctx, agent, candidate)
     try:
-        yes, explanation = comparison.decide(evaluate)
+        yes, explanation = analysis.comparison.decide(evaluate)
     except ToolError:
         return None
-    return _yes_no_answer(analysis, yes, explanation), calls, results
+    return _yes_no_answer(analysis, yes, explanation), evaluate.calls, evaluate.results
+
+
+def _choose(
+    ctx: TeamContext, analysis: RequestAnalysis, agent: str, candidate: int
+) -> tuple[str, list[ToolCall], list[ToolResult]] | None:
+    """Which of two quantities is larger (or smaller), both computed with the calculator."""
+    if analysis.choice is None:
+        return None
+    evaluate = _Calculations(ctx, agent, candidate)
+    try:
+        return analysis.choice.decide(evaluate), evaluate.calls, evaluate.results
+    except ToolError:
+        return None
 
 
 def _yes_no_answer(analysis: RequestAnalysis, yes: bool, explanation: str) -> str:
@@ -201,6 +221,10 @@ def _exact_answer(
         decided = _decide(ctx, analysis, agent, i)
         if decided is not None:
             return decided
+    if analysis.choice is not None:
+        chosen = _choose(ctx, analysis, agent, i)
+        if chosen is not None:
+            return chosen
     if analysis.tool_call is not None:
         result = _run_tool(ctx, analysis.tool_call, agent, i)
         text = _tool_answer(analysis, analysis.tool_call, result) if result.ok else None

@@ -67,6 +67,8 @@ def explained(
         if comparison is not None and comparison.op == "divisible" and "remainder" in rest:
             return f"{because[:-1]}: what is left over means it does not divide exactly."
         return because
+    if analysis.choice is not None and len(calls) == 2 and all(r.ok and r.value is not None for r in results):
+        return _choice_reason(calls, results)
     if len(calls) == 1 and len(results) == 1 and results[0].ok and results[0].value is not None:
         call, result = calls[0], results[0]
         if call.tool == "calculator":
@@ -76,6 +78,21 @@ def explained(
         if call.tool == "convert_units":
             return _by_factor(call, result) or answer
     return answer
+
+
+def _choice_reason(calls: list[ToolCall], results: list[ToolResult]) -> str:
+    """ "Because 2^10 works out to 1024, and 1024 is more than 1000." (each side that is a calculation)."""
+    values = [r.value or 0.0 for r in results]
+    shown = [format_number(v) for v in values]
+    worked = [
+        f"{written} works out to {number}"
+        for call, number in zip(calls, shown, strict=True)
+        if (written := str(call.arguments.get("expression", "")).replace(" ** ", "^").replace("*", "×"))
+        != number
+    ]
+    left, right = shown
+    relation = "equal to" if values[0] == values[1] else "more than" if values[0] > values[1] else "less than"
+    return f"Because {', and '.join(worked) + ', and ' if worked else ''}{left} is {relation} {right}."
 
 
 def _prime_reason(head: str, rest: str) -> str | None:
