@@ -10,13 +10,18 @@ How the text is read, in order:
 
 1. The question: exactly one sentence ending in ``?`` (or a ``check whether``/``tell me if`` clause), a
    yes/no question (no *what*, *how*, *which* ...), without a negation. Words in it say what is asked:
-   *enough, fit, afford, cover, within, room, can we buy* ask whether it ``fits``; *exceed, go over, run
-   out, too much, short* whether it ``exceeds``. Both, neither, or a comparison (*more than*) → None.
+   *enough, fit, afford, cover, within, room, doable, feasible, in time, can we buy* ask whether it ``fits``;
+   *exceed, go over, run out, too much, short* whether it ``exceeds``. Both, neither, or a comparison (*more
+   than*) → None. (*without refuelling*, *without a break* are no negation.)
 2. The amounts (:func:`~qsm.agents.tools.quantities.find_quantities`): money, units, counted nouns,
    percentages.
 3. Products: a count next to a price or size per item (``27 licences at €75 each``, ``3 teams of 14
-   people``, ``12 tickets costing $85 apiece``), and rates times what they are per (``$0.40 per hour`` for
-   ``30 days``, ``$12 per person`` for ``30 people``).
+   people``, ``12 tickets costing $85 apiece``, ``7 teams of 28``), a count whose members *each* give an
+   amount (``3 developers, each working 30 hours a week``), and rates times what they are per (``$0.40 per
+   hour`` for ``30 days``, ``$12 per person`` for ``30 people``, ``6 litres per 100 km`` for ``450 km``;
+   hours a week are per the weeks, not per the hours of work). What a rate no word marks as a cost
+   delivers over a duration is what is available when nothing else is (``prints 40 pages per minute``:
+   can it print 1,000 pages in 20 minutes?). A stated conversion (``1 GB = 1000 MB``) must be the reader's.
 4. Roles, from the words around each amount: available (``have``, ``budget of``, ``at most``, ``a 500 GB
    disk``, ``$300 cover``, ``seats 40``), used (``we used 8,200``, ``12 already booked``) or required
    (everything else: ``needs``, ``costs``, ``for $59``). Exactly one amount must be available; used
@@ -138,7 +143,9 @@ def parse_capacity(text: str) -> CapacityQuestion | None:
     if reading is None:
         return None
     asks: CapacityAsks = reading.asks
-    if _FILLING.search(text):  # "Can it fill the tank?": what is delivered must reach the container's size
+    # "Can it fill the tank?": what is delivered must reach the container's size; when what is delivered
+    # is already the side available ("can it fill 200 litres in 30 minutes?"), that is what "fits" asks
+    if _FILLING.search(text) and not reading.delivered:
         if asks != "fits":
             return None
         asks = "fills"

@@ -45,6 +45,7 @@ _NOT_NOUNS = {
     "k", "m", "plus", "minus", "altogether", "overall", "together", "piece", "our", "my", "your",
     "their", "its", "every", "other", "fewer", "later", "ago", "now", "today", "tomorrow", "pm", "am",
     "need", "needs", "cost", "costs", "costing", "want", "wants", "fit", "fits", "hold", "holds",
+    "arrive", "come", "attend", "join", "show", "turn", "sign", "register", "travel", "visit",
 }  # fmt: skip
 _PEOPLE = {
     "people", "person", "persons", "guest", "attendee", "participant", "employee", "staff", "student",
@@ -67,7 +68,9 @@ class Quantity:
     ``kind`` says what it measures: ``"money:$"``, ``"unit:data size"``, ``"noun:people"``,
     ``"percent"`` or ``"bare"``. ``unit`` is how it is shown (``$``, ``GB``, ``people``) and ``factor``
     the unit's size in its dimension's base unit (1 for money and nouns). ``per`` is a rate's
-    denominator: ``"each"``, a noun class or a time unit's symbol; ``per_factor`` that time unit's size.
+    denominator: ``"each"``, a noun class or a unit's symbol; for a unit, ``per_kind`` is what it measures
+    (``"unit:time"``, ``"unit:length"``) and ``per_factor`` its size in the base unit, times any count in
+    it (``per 100 km`` is ``100 * 1000`` m).
     ``expression`` is the arithmetic that gives ``value`` (``"27 * 75"`` once combined); ``start`` and
     ``end`` are its token span.
     """
@@ -81,6 +84,7 @@ class Quantity:
     factor: float = 1.0
     per: str | None = None
     per_factor: float = 1.0
+    per_kind: str = ""
 
     @property
     def is_rate(self) -> bool:
@@ -258,9 +262,15 @@ def _unit_at(tokens: list[Token], at: int) -> tuple[Unit | None, int]:
 def _rate(tokens: list[Token], quantity: Quantity) -> Quantity:
     """``quantity`` with a rate's denominator when one follows it (``per hour``, ``each``, ``per seat``)."""
     at = quantity.end
+    if _distributive(tokens, quantity):
+        return quantity
     for phrase in sorted(_EACH, key=len, reverse=True):
         if _texts(tokens[at : at + len(phrase)]) == phrase:
             return replace(quantity, per="each", end=at + len(phrase))
+    if quantity.kind.startswith("unit:") and _texts(tokens[at : at + 1]) == ("of",):
+        rate = _rate(tokens, replace(quantity, end=at + 2))  # "3 litres of diesel per hour"
+        if rate.per_kind:
+            return rate
     for phrase in _RATE_WORDS:
         if _texts(tokens[at : at + 1]) != phrase:
             continue
@@ -268,7 +278,19 @@ def _rate(tokens: list[Token], quantity: Quantity) -> Quantity:
         if unit is None and at + 1 < len(tokens) and tokens[at + 1].text in ("h", "d", "s", "m"):
             unit, unit_end = find_unit(tokens[at + 1].text), at + 2
         if unit is not None and unit.dimension == "time":
-            return replace(quantity, per=unit.symbol, per_factor=unit.factor, end=unit_end)
+            return replace(
+                quantity, per=unit.symbol, per_factor=unit.factor, per_kind="unit:time", end=unit_end
+            )
+        if unit is not None and phrase in (("per",), ("/",)) and f"unit:{unit.dimension}" != quantity.kind:
+            # "$4 per kg", "40 miles per gallon" (not "20 MB per GB": that is a ratio)
+            kind = f"unit:{unit.dimension}"
+            return replace(quantity, per=unit.symbol, per_factor=unit.factor, per_kind=kind, end=unit_end)
+        counted = _per_amount(tokens, at, phrase)
+        if counted is not None:
+            per_value, unit, unit_end = counted
+            kind = f"unit:{unit.dimension}"
+            factor = per_value * unit.factor
+            return replace(quantity, per=unit.symbol, per_factor=factor, per_kind=kind, end=unit_end)
         following = tokens[at + 1] if at + 1 < len(tokens) else None
         per_noun = phrase[0] in ("per", "/", "every") or (
             following is not None and following.text in _A_PER_NOUN
@@ -281,6 +303,31 @@ def _rate(tokens: list[Token], quantity: Quantity) -> Quantity:
         ):
             return replace(quantity, per=noun_class(following.text), end=at + 2)
     return quantity
+
+
+def _distributive(tokens: list[Token], quantity: Quantity) -> bool:
+    """``4 engineers each give 25 hours``: ``each`` says what every one of a count does (a few words, then
+    an amount), so the count is not a price or size per item."""
+    at = quantity.end
+    if quantity.kind != "bare" and not quantity.kind.startswith("noun:"):
+        return False
+    if _texts(tokens[at : at + 1]) != ("each",):
+        return False
+    for words, token in enumerate(tokens[at + 1 : at + 5]):
+        if token.kind != "word":
+            return token.kind == "num" and words >= 1
+    return False
+
+
+def _per_amount(tokens: list[Token], at: int, phrase: tuple[str, ...]) -> tuple[float, Unit, int] | None:
+    """``per 100 km``, ``every 2 hours``: a rate per an amount of a unit (not ``6 per 100 people``)."""
+    if phrase not in (("per",), ("/",), ("every",)) or at + 1 >= len(tokens) or tokens[at + 1].kind != "num":
+        return None
+    value = float(tokens[at + 1].text)
+    unit, unit_end = _unit_at(tokens, at + 2)
+    if unit is None or value <= 0:
+        return None
+    return value, unit, unit_end
 
 
 def _share_list_units(tokens: list[Token], found: list[Quantity]) -> list[Quantity]:

@@ -6,13 +6,19 @@ This is the reading behind :func:`qsm.agents.tools.capacity.parse_capacity` (who
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from qsm.agents.tools.lexer import Token, tokenize
-from qsm.agents.tools.numbers import format_number
 from qsm.agents.tools.quantities import Quantity, find_quantities
+from qsm.agents.tools.resource_rates import (
+    Role,
+    calendar_ambiguous,
+    drop_stated_conversions,
+    multiply_rates,
+    paren,
+    scaled,
+)
 from qsm.agents.tools.resource_words import (
     ASK_CAN,
     AUX,
@@ -20,12 +26,15 @@ from qsm.agents.tools.resource_words import (
     AVAILABLE_BEFORE,
     CHECK_CLAUSES,
     COMPARISONS,
+    DISTRIBUTIVE,
     EXCEEDS,
     FILLERS,
     FITS,
+    GROUPS,
     LIST_JOINS,
     NEGATIONS,
     PERIODS,
+    PLAIN_WITHOUT,
     PRODUCT_LINKS,
     REQUIRED_BEFORE,
     SENTENCE_ENDS,
@@ -38,7 +47,6 @@ from qsm.agents.tools.resource_words import (
 
 __all__ = ["ResourceReading", "read_resource_question"]
 
-Role = Literal["available", "used", "required"]
 _WeakRole = Literal["available", "used", "required", "weak"]  # weak: available by a plain "have"/"has"
 
 
@@ -52,6 +60,8 @@ class ResourceReading:
     asks: Literal["fits", "exceeds"]
     available_expression: str
     required_expression: str
+    delivered: bool = False
+    """Whether what is available is what a rate delivers (``40 pages per minute`` for ``20 minutes``)."""
 
 
 def read_resource_question(text: str) -> ResourceReading | None:
@@ -63,8 +73,8 @@ def read_resource_question(text: str) -> ResourceReading | None:
     asks = _asks(tokens, sentences)
     if asks is None:
         return None
-    quantities = find_quantities(tokens)
-    if len(quantities) < 2 or any(q.kind == "bare" and q.is_rate for q in quantities):
+    quantities = drop_stated_conversions(tokens, find_quantities(tokens))
+    if quantities is None or len(quantities) < 2 or any(q.kind == "bare" and q.is_rate for q in quantities):
         return None
     quantities = _products(tokens, quantities)
     roles = _resolve_weak(
@@ -72,15 +82,16 @@ def read_resource_question(text: str) -> ResourceReading | None:
     )
     if roles is None:
         return None
-    found = _rates(quantities, roles)
-    if found is None:
+    multiplied = multiply_rates(quantities, roles)
+    if multiplied is None:
         return None
-    quantities, roles = found
+    quantities, roles, delivered = multiplied
     found = _percent_limits(quantities, roles)
     if found is None:
         return None
     quantities, roles = found
-    return _sides(tokens, quantities, roles, asks)
+    reading = _sides(tokens, quantities, roles, asks)
+    return replace(reading, delivered=True) if reading is not None and delivered else reading
 
 
 def _sentences(tokens: list[Token]) -> list[tuple[int, int]]:
@@ -108,6 +119,12 @@ def _asks(tokens: list[Token], sentences: list[tuple[int, int]]) -> Literal["fit
         words.pop()
     if words[-2:] == ["or", "not"]:
         words = words[:-2]
+    for phrase in PLAIN_WITHOUT:  # "without refuelling" does not negate what is asked
+        words = [
+            w
+            for i, w in enumerate(words)
+            if not (w == "without" and tuple(words[i : i + len(phrase)]) == phrase)
+        ]
     if any(w in WH for w in words) or any(w in NEGATIONS or w.endswith("n't") for w in words):
         return None
     clause_starts = [0, *(i + 1 for i, w in enumerate(words) if w in (",", ":"))]
@@ -153,6 +170,9 @@ def _products(tokens: list[Token], quantities: list[Quantity]) -> list[Quantity]
 
 
 def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity | None:
+    distributive = _distributive(tokens, first, second)
+    if distributive is not None:
+        return distributive
     between = _texts(tokens[first.end : second.start])
     if len(between) > 3 or any(w not in PRODUCT_LINKS for w in between):
         return None
@@ -184,12 +204,41 @@ def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity
             return replace(  # a rate per hour stays one: "5 servers at $2 per hour" (for how long?)
                 amount,
                 value=count.value * amount.value,
-                expression=f"{count.expression} * {_paren(amount.expression)}",
+                expression=f"{count.expression} * {paren(amount.expression)}",
                 start=first.start,
                 end=second.end,
                 per=None if per_item else amount.per,
             )
     return None
+
+
+def _distributive(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity | None:
+    """``3 developers, each working 30 hours a week`` → ``3 * 30`` hours a week; ``11 groups of 22`` →
+    ``11 * 22`` people."""
+    between = _texts(tokens[first.end : second.start])
+    if first.is_rate or not first.kind.startswith("noun:") or second.kind in ("bare", "percent"):
+        if not (first.kind.removeprefix("noun:") in GROUPS and second.kind == "bare" and between == ("of",)):
+            return None
+        # "7 teams of 28": a group's size is a number of people
+        second = replace(second, kind="noun:people", unit="people")
+        if second.is_rate or first.is_rate:
+            return None
+        return replace(
+            second,
+            value=first.value * second.value,
+            expression=f"{first.expression} * {second.expression}",
+            start=first.start,
+        )
+    lead = next((p for p in DISTRIBUTIVE if between[: len(p)] == p), None)
+    rest = between[len(lead) :] if lead is not None else ()
+    if lead is None or len(rest) > 3 or not all(w.isalpha() for w in rest):
+        return None
+    return replace(
+        second,
+        value=first.value * second.value,
+        expression=f"{first.expression} * {paren(second.expression)}",
+        start=first.start,
+    )
 
 
 def _is_count(quantity: Quantity) -> bool:
@@ -257,7 +306,7 @@ def _resolve_weak(quantities: list[Quantity], roles: list[_WeakRole | None]) -> 
     class has 30 students``); None when neither settles it (``I have 16 GB; is 4 GB of headroom enough``)."""
     strong = roles.count("available")
     weak = roles.count("weak")
-    if strong == 0 and weak != 1:
+    if strong == 0 and weak > 1:
         return None
     counted = (
         "*" in q.expression or q.kind.startswith("noun:")
@@ -278,61 +327,6 @@ def _starts_with(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool
     return any(tuple(words[: len(p)]) == p for p in phrases)
 
 
-def _rates(
-    quantities: list[Quantity], roles: list[Role | None]
-) -> tuple[list[Quantity], list[Role | None]] | None:
-    """Each rate times the one amount it is per: ``$0.40 per hour`` for ``30 days`` → ``0.4 * 30 * 24``;
-    None when a rate has no such amount or several."""
-    quantities, roles = list(quantities), list(roles)
-    changed = True
-    while changed:
-        changed = False
-        # a rate of time first ("8 hours a day"), so that a rate per hour meets the hours it gives
-        order = sorted(range(len(quantities)), key=lambda i: quantities[i].kind != "unit:time")
-        for index in order:
-            rate = quantities[index]
-            if not rate.is_rate:
-                continue
-            candidates = [
-                i
-                for i, q in enumerate(quantities)
-                if i != index and not q.is_rate and roles[i] not in ("available", "used") and _per(rate, q)
-            ]
-            if len(candidates) != 1:
-                continue
-            other = quantities[candidates[0]]
-            if _calendar_ambiguous(other.unit, rate.per or ""):
-                return None
-            ratio = other.factor / rate.per_factor if rate.per_factor != 1.0 else 1.0
-            combined = replace(
-                rate,
-                value=rate.value * other.value * ratio,
-                expression=f"{_paren(rate.expression)} * {_scaled(other.expression, ratio)}",
-                per=None,
-                per_factor=1.0,
-                start=min(rate.start, other.start),
-                end=max(rate.end, other.end),
-            )
-            role = roles[index] or roles[candidates[0]]
-            keep = [i for i in range(len(quantities)) if i not in (index, candidates[0])]
-            quantities = [combined, *(quantities[i] for i in keep)]
-            roles = [role, *(roles[i] for i in keep)]
-            changed = True
-            break
-    if any(q.is_rate for q in quantities):
-        return None
-    return quantities, roles
-
-
-def _per(rate: Quantity, other: Quantity) -> bool:
-    """Whether ``other`` is what ``rate`` is per (a duration for a rate per time unit, a count else)."""
-    if rate.per_factor != 1.0 or rate.per == "s":
-        return other.kind == "unit:time"
-    if rate.per == "each":
-        return _is_count(other) and other.kind != "bare"
-    return other.kind == f"noun:{rate.per}"
-
-
 def _percent_limits(
     quantities: list[Quantity], roles: list[Role | None]
 ) -> tuple[list[Quantity], list[Role | None]] | None:
@@ -347,7 +341,7 @@ def _percent_limits(
     limit = replace(
         budget,
         value=budget.value * percent.value / 100,
-        expression=f"{_paren(budget.expression)} * {percent.expression} / 100",
+        expression=f"{paren(budget.expression)} * {percent.expression} / 100",
     )
     keep = [i for i in range(len(quantities)) if i not in (percents[0], budgets[0])]
     return [limit, *(quantities[i] for i in keep)], ["available", *(roles[i] for i in keep)]
@@ -368,6 +362,8 @@ def _sides(
         others = {q.kind for q in quantities if q.kind != "bare"}
         if len(others) != 1 or next(iter(others)).startswith("unit:"):
             return None  # a bare number takes the kind of the others only when they agree and need no unit
+        if next(iter(others)).removeprefix("noun:") in GROUPS:
+            return None  # "the hall seats 230; 11 groups arrive": seats are not groups
         kind = next(iter(others))
     if kind.startswith("unit:") and any(q.kind == "bare" for q in quantities):
         return None  # "tasks of 40, 50 and 70" against 3 hours: minutes or hours?
@@ -391,14 +387,14 @@ def _sides(
         return None  # "3 pizzas and 2 drinks" priced per pizza and per drink: counts not multiplied in
     target = min((q for q, _ in same), key=lambda q: q.factor)
     factor = target.factor
-    if any(_calendar_ambiguous(q.unit, target.unit) for q, _ in same):
+    if any(calendar_ambiguous(q.unit, target.unit) for q, _ in same):
         return None
 
-    def scaled(q: Quantity) -> str:
-        return _scaled(q.expression, q.factor / factor)
+    def in_target(q: Quantity) -> str:
+        return scaled(q.expression, q.factor / factor)
 
-    available_expression = " - ".join([scaled(have), *(_paren(scaled(q)) for q in used)])
-    required_expression = " + ".join(scaled(q) for q in required)
+    available_expression = " - ".join([in_target(have), *(paren(in_target(q)) for q in used)])
+    required_expression = " + ".join(in_target(q) for q in required)
     available_value = have.value * have.factor / factor - sum(q.value * q.factor / factor for q in used)
     required_value = sum(q.value * q.factor / factor for q in required)
     if available_value < 0:
@@ -430,28 +426,6 @@ def _item_count_agrees(tokens: list[Token], items: int) -> bool:
         if counted and float(words[index + 1]) != items:
             return False
     return True
-
-
-def _calendar_ambiguous(unit: str, other: str) -> bool:
-    """Months in days, hours or weeks (28 to 31 days) are a guess: only months and years mix with months."""
-    long = ("month", "yr", "decade", "century")
-    return (unit == "month" and other not in long) or (other == "month" and unit not in long)
-
-
-def _scaled(expression: str, ratio: float) -> str:
-    """``expression`` times ``ratio``, written as ``* 24`` or ``/ 60`` when the ratio is whole."""
-    if abs(ratio - 1) < 1e-12:
-        return expression
-    inner = _paren(expression)
-    if abs(ratio - round(ratio)) < 1e-9:
-        return f"{inner} * {round(ratio)}"
-    if abs(1 / ratio - round(1 / ratio)) < 1e-9:
-        return f"{inner} / {round(1 / ratio)}"
-    return f"{inner} * {format_number(ratio)}"
-
-
-def _paren(expression: str) -> str:
-    return f"({expression})" if re.search(r"[-+]", expression.lstrip("-")) else expression
 
 
 def _texts(tokens: list[Token]) -> tuple[str, ...]:

@@ -12,12 +12,15 @@ __all__ = [
     "CHECK_CLAUSES",
     "COMPARISONS",
     "CONTAINERS",
+    "DISTRIBUTIVE",
     "EXCEEDS",
     "FILLERS",
     "FITS",
+    "GROUPS",
     "LIST_JOINS",
     "NEGATIONS",
     "PERIODS",
+    "PLAIN_WITHOUT",
     "PRODUCT_LINKS",
     "REQUIRED_BEFORE",
     "SENTENCE_ENDS",
@@ -42,6 +45,15 @@ AUX = {
     "has", "have", "am", "may", "might", "whether", "if",
 }  # fmt: skip
 NEGATIONS = {"not", "no", "never", "nor", "cannot", "neither", "none", "without"}
+PLAIN_WITHOUT = phrases(
+    "without refuelling", "without refueling", "without refilling", "without recharging", "without charging",
+    "without stopping", "without a break", "without breaks", "without a stop", "without stops",
+)  # fmt: skip
+"""``without`` that does not negate what is asked: ``can it drive 450 km without refuelling?``"""
+GROUPS = {"group", "team", "class", "party", "family", "crew", "squad", "table", "busload", "delegation"}
+"""Counted nouns whose members are people: ``11 groups of 22`` are 242 people."""
+DISTRIBUTIVE = ((",", "each"), ("each",))
+"""How a count says that each of its members gives an amount: ``3 developers, each working 30 hours``."""
 CHECK_CLAUSES = phrases("check whether", "check if", "tell me whether", "tell me if", "say whether")
 COMPARISONS = phrases(
     "more than", "less than", "fewer than", "bigger than", "larger than", "smaller than", "greater than",
@@ -51,7 +63,8 @@ FITS = phrases(
     "enough", "sufficient", "suffice", "suffices", "fit", "fits", "afford", "affordable", "cover", "covers",
     "within", "hold", "room", "space", "accommodate", "seat", "handle", "store", "stay under", "stay below",
     "under budget", "under the limit", "under the cap", "below the limit", "last", "able to", "ok", "okay",
-    "manage", "pay for", "make it", "possible",
+    "manage", "pay for", "make it", "possible", "doable", "feasible", "achievable", "manageable", "realistic",
+    "in time", "on time", "finish", "be done", "be finished", "be complete", "be completed",
 )  # fmt: skip
 EXCEEDS = phrases(
     "exceed", "exceeds", "exceeding", "exceeded", "go over", "goes over", "going over", "be over", "over budget",
@@ -82,7 +95,8 @@ AVAILABLE_BEFORE = phrases(
     "can't exceed", "cannot exceed", "must not exceed", "mustn't exceed", "may not exceed", "not to exceed",
     "at the most", "left with", "saved", "earn", "earns", "includes", "include", "offers", "provides",
     "gives", "comes with", "allows", "allotted", "allocated", "set aside", "seating for", "budget :",
-    "quota :", "limit :", "capacity :", "available :", "funds :", "cash :",
+    "quota :", "limit :", "capacity :", "available :", "funds :", "cash :", "lasts", "lasts for",
+    "battery life of", "battery life is",
 )  # fmt: skip
 USED_BEFORE = phrases(
     "used", "spent", "already used", "already spent", "consumed", "have used", "used up", "burned", "burnt",

@@ -154,6 +154,10 @@ QUESTIONS = [
 def test_resource_questions(
     text: str, asks: str, available: float, required: float, unit: str, yes: bool
 ) -> None:
+    _assert_read(text, asks, available, required, unit, yes)
+
+
+def _assert_read(text: str, asks: str, available: float, required: float, unit: str, yes: bool) -> None:
     question = parse_capacity(text)
     assert question is not None, text
     assert question.asks == asks
@@ -358,3 +362,119 @@ def test_filling_a_container_needs_the_delivered_amount_to_reach_its_size(text: 
         question.answer()[1].split(".")[0] == ("Yes" if answer else "No")
         and "to fill" in question.answer()[1]
     )
+
+
+# text, asks, available, required, unit, yes: work, throughput, consumption and group sizes
+RATE_QUESTIONS = [
+    # people or machines, each giving a rate, for a duration, against the work
+    ("We have 3 developers, each working 30 hours a week. Is 200 hours of work doable in 2 weeks?", "fits",
+     180, 200, "hours", False),
+    ("4 engineers each give 25 hours a week; can they deliver 350 hours of work in 3 weeks?", "fits", 300,
+     350, "hours", False),
+    ("Three developers each work 30 hours a week. Is 180 hours of work feasible in 2 weeks?", "fits", 180, 180,
+     "hours", True),
+    ("Our 5 testers each work 6 hours a day. Can they finish 140 hours of testing in 5 days?", "fits", 150,
+     140, "hours", True),
+    ("Two servers each process 1,200 jobs per hour; is that enough for 20,000 jobs in 8 hours?", "fits",
+     19200, 20000, "jobs", False),
+    ("Two servers each process 1,200 jobs per hour. We need 20,000 jobs done in 9 hours. Is that achievable?",
+     "fits", 21600, 20000, "jobs", True),
+    ("We have 4 machines, each making 150 parts per hour. Can we produce 5,000 parts in an 8-hour shift?",
+     "fits", 4800, 5000, "parts", False),
+    ("6 volunteers each pack 40 boxes an hour. Is packing 1,000 boxes in 4 hours manageable?", "fits", 960,
+     1000, "boxes", False),
+    ("I work 8 hours a day. Is 45 hours of work doable in 5 days?", "fits", 40, 45, "hours", False),
+    # a rate times a duration against an amount
+    ("A printer prints 25 pages per minute. Can it print 600 pages in 20 minutes?", "fits", 500, 600, "pages",
+     False),
+    ("A pump moves 6 litres per minute. Can it fill 200 litres in 30 minutes?", "fits", 180, 200, "l", False),
+    ("A hose delivers 12 litres per minute. Can it fill a 500-litre barrel in 45 minutes?", "fits", 540, 500,
+     "l", True),
+    ("A translator does 2,500 words per day. Can she translate 20,000 words in 10 days?", "fits", 25000, 20000,
+     "words", True),
+    ("The machine makes 120 bottles an hour. Can it make 1,000 bottles in 8 hours?", "fits", 960, 1000,
+     "bottles", False),
+    ("A 12 GB file downloads at 25 MB/s. Will it finish within 10 minutes? 1 GB = 1000 MB.", "fits", 15000,
+     12000, "MB", True),
+    ("A 4 GB file downloads at 5 MB per second. Will it be done in 10 minutes? Use 1 GB = 1000 MB.", "fits",
+     3000, 4000, "MB", False),
+    ("The download is 1,500 MB and runs at 2 MB per second. Can it be done in 10 minutes?", "fits", 1200, 1500,
+     "MB", False),
+    ("A VM costs $0.01 per second. Is $10 enough for 10 minutes?", "fits", 10, 6, "$", True),
+    ("Apples cost $4 per kg. Is $50 enough for 12 kg?", "fits", 50, 48, "$", True),
+    ("Take 2 pills every 8 hours. Are 10 pills enough for 3 days?", "fits", 10, 18, "pills", False),
+    # consumption per distance or time against what is in the tank
+    ("A car uses 6 litres per 100 km and has 30 litres in the tank. Can it drive 450 km without refuelling?",
+     "fits", 30, 27, "l", True),
+    ("The van burns 9 litres per 100 km. We have 50 litres of fuel. Is that enough for a 600 km trip?", "fits",
+     50, 54, "l", False),
+    ("My car does 40 miles per gallon and I have 12 gallons. Can I drive 500 miles?", "fits", 480, 500, "mi",
+     False),
+    ("The generator uses 3 litres of diesel per hour and has 20 litres. Will it last 8 hours?", "fits", 20, 24,
+     "l", False),
+    ("A laptop battery lasts 8 hours. Will it last a 10-hour flight?", "fits", 8, 10, "hours", False),
+    # groups of a size against seats
+    ("A hall seats 230 people. 11 groups of 22 arrive. Is there a seat for everyone?", "fits", 230, 242,
+     "people", False),
+    ("We expect 7 teams of 28. The room holds 205. Is it big enough?", "fits", 205, 196, "people", True),
+    ("The theatre seats 300. Twelve classes of 26 pupils are coming. Is there room for all of them?", "fits",
+     300, 312, "people", False),
+    ("Our bus has 52 seats. Can it take 4 groups of 12?", "fits", 52, 48, "people", True),
+    ("A lift can carry three thousand kilograms. Will 40 boxes of 80 kg each fit?", "fits", 3000, 3200, "kg",
+     False),
+    # more words that ask whether it fits
+    ("I have 3 hours and the job takes 150 minutes. Can I finish in time?", "fits", 180, 150, "min", True),
+    ("The budget is $500 and the repair costs $450. Is that feasible?", "fits", 500, 450, "$", True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "asks", "available", "required", "unit", "yes"), RATE_QUESTIONS)
+def test_rates_counts_and_groups(
+    text: str, asks: str, available: float, required: float, unit: str, yes: bool
+) -> None:
+    _assert_read(text, asks, available, required, unit, yes)
+
+
+def test_work_capacity_explanation_shows_people_times_rate_times_duration() -> None:
+    question = parse_capacity(
+        "We have 3 developers, each working 30 hours a week. Is 200 hours of work doable in 2 weeks?"
+    )
+    assert question is not None
+    assert question.answer() == (
+        False,
+        "No. The amount needed is 200 hours, more than the 180 hours available (3 * 30 * 2).",
+    )
+
+
+NOT_RATE_QUESTIONS = [
+    # each or together? a count without "each" is not multiplied in
+    "Two pumps move 6 litres per minute. Can they fill a 200-litre tank in 30 minutes?",
+    "4 engineers give 25 hours a week. Can they deliver 350 hours of work in 3 weeks?",
+    "Each developer works 30 hours a week and we have 3 developers. Is 200 hours doable in 2 weeks?",
+    # a rate with nothing to multiply, or two durations it could be per
+    "3 developers each work 30 hours a week. Is 200 hours of work doable?",
+    "Two servers each process 1,200 jobs per hour. Is that enough for 20,000 jobs?",
+    "A printer prints 40 pages per minute. Can it print 1,000 pages in 20 minutes or 30 minutes?",
+    "A printer prints 40 pages per minute and another prints 30 pages per minute. Can they print 1,000 pages "
+    "in 20 minutes?",
+    # nothing available, two amounts to reach, a group without its size, seats against groups
+    "A car uses 6 litres per 100 km. Can it drive 450 km?",
+    "A car uses 6 litres per 100 km and has 30 litres. Can it drive 450 km or 550 km?",
+    "My car does 40 miles per gallon. I have 12 gallons and 5 gallons in a can. Can I drive 500 miles?",
+    "11 groups of 22 arrive. Is there a seat for everyone?",
+    "A hall seats 230. 11 groups arrive. Is there a seat for everyone?",
+    "We expect 7 teams. The room holds 205. Is it big enough?",
+    # a stated conversion other than the reader's
+    "A 12 GB file downloads at 25 MB/s. Will it finish within 10 minutes? 1 GB = 1024 MB.",
+    # open questions, comparisons, a "without" that negates
+    "A pump moves 6 litres per minute. How long does it take to fill a 200-litre tank?",
+    "Is a pump that moves 6 litres per minute faster than one that moves 300 litres per hour?",
+    "Is a team of 3 developers working 30 hours a week more productive than 2 working 40?",
+    "A car uses 6 litres per 100 km and has 30 litres in the tank. Can it drive 450 km without going over "
+    "budget?",
+]
+
+
+@pytest.mark.parametrize("text", NOT_RATE_QUESTIONS)
+def test_unclear_rate_questions_are_left_to_the_model(text: str) -> None:
+    assert parse_capacity(text) is None
