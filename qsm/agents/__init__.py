@@ -1,4 +1,5 @@
-"""qsm.agents: model backends (llama.cpp, OpenAI-compatible HTTP, fake), the four roles, messages.
+"""qsm.agents: model backends (llama.cpp, OpenAI-compatible HTTP, fake), the four roles, messages, and an
+agent as a langchain-core chat model (``AgentChatModel``).
 
 Names are imported on first use (:mod:`qsm.lazy`): ``qsm.agents.settings`` loads without llama.cpp.
 """
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
         set_real_models_allowed,
     )
     from qsm.agents.fake import FakeChatModel
+    from qsm.agents.langchain_model import AgentChatModel
     from qsm.agents.llama import LlamaBase, LlamaCppModel
     from qsm.agents.locate import bundled_model_path
     from qsm.agents.openai_http import OpenAIChatModel
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from qsm.agents.structured import generate_structured
 
 __all__ = [
+    "AgentChatModel",
     "AgentSettings",
     "ChatModel",
     "FakeChatModel",
@@ -51,6 +54,7 @@ _EXPORTS = {
         "set_real_models_allowed",
     ),
     "qsm.agents.fake": ("FakeChatModel",),
+    "qsm.agents.langchain_model": ("AgentChatModel",),
     "qsm.agents.llama": ("LlamaBase", "LlamaCppModel"),
     "qsm.agents.locate": ("bundled_model_path",),
     "qsm.agents.openai_http": ("OpenAIChatModel",),

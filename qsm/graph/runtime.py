@@ -11,8 +11,11 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
+from pydantic import ValidationError
+
 from qsm.agents.backend import ChatModel
 from qsm.agents.pool import ModelPool
+from qsm.agents.roles import AGENT_NAMES
 from qsm.agents.settings import AgentSettings
 from qsm.agents.tools.catalog import ToolCatalog
 from qsm.agents.tools.toolbox import Toolbox
@@ -25,6 +28,7 @@ from qsm.graph.spec import Agent, Workflow
 from qsm.merge import deep_merge
 
 if TYPE_CHECKING:
+    from qsm.agents.langchain_model import AgentChatModel
     from qsm.chain.models import OutputKind
     from qsm.chain.protocol import LedgerProtocol
     from qsm.settings import QsmSettings
@@ -125,6 +129,20 @@ class Runtime:
 
     def model(self, agent: Agent) -> ChatModel:
         return self.models.model_for(agent.name, self.agent_settings(agent))
+
+    def chat_model(self, agent: str | Agent) -> AgentChatModel:
+        """Agent ``agent`` (a name, or a workflow's :class:`Agent`) as a langchain-core chat model
+        (:class:`~qsm.agents.langchain_model.AgentChatModel`): its model as runs get it (llama.cpp with its
+        shipped adapter, an OpenAI-compatible server, or the fake), its sampling and its system prompt.
+        The model is this runtime's: closing the runtime closes it."""
+        from qsm.agents.langchain_model import AgentChatModel
+
+        spec = agent if isinstance(agent, Agent) else _named_agent(agent)
+        settings = self.agent_settings(spec)
+        if spec.system_prompt:
+            settings = settings.model_copy(update={"system_prompt": spec.system_prompt})
+        role = None if spec.role == "custom" else spec.role
+        return AgentChatModel.for_agent(self.model(spec), settings, name=spec.name, role=role)
 
     def toolbox(self, agent: Agent, workflow: Workflow) -> Toolbox | None:
         """``agent``'s own tools (given in the spec or in ``[tools.agents]``), or None if it has none; an
@@ -247,6 +265,19 @@ def _run_user() -> str | None:
 
 def _why(exc: Exception) -> str:
     return exc.message if isinstance(exc, QsmError) else f"{type(exc).__name__}: {exc}"
+
+
+def _named_agent(name: str) -> Agent:
+    """The agent called ``name``: a team role's own (``weq`` is WeQ) or a custom one."""
+    canonical = next((known for known in AGENT_NAMES if known.lower() == name.strip().lower()), name.strip())
+    try:
+        return Agent(name=canonical, role=AGENT_NAMES.get(canonical, "custom"))
+    except ValidationError:
+        raise ConfigError(
+            f"{name!r} is not an agent name",
+            hint="name one of QSM, WeQ, SOM, Ref, or an agent of your config (a letter, then letters, "
+            "digits, '_' or '-')",
+        ) from None
 
 
 def workflow_key(workflow: Workflow) -> str:

@@ -24,7 +24,16 @@ from qsm.agents.tools.errors import ToolCallError
 from qsm.agents.tools.request import native_call
 from qsm.agents.tools.toolbox import Toolbox
 
-__all__ = ["StepCallback", "ToolLoopResult", "run_tool_loop", "step_schema"]
+__all__ = [
+    "StepCallback",
+    "ToolLoopResult",
+    "result_text",
+    "run_tool_loop",
+    "step_answer",
+    "step_schema",
+    "tools_prompt",
+    "with_system",
+]
 
 ANSWER_KEY = "answer"
 _GRAMMAR_PROMPT = (
@@ -82,8 +91,7 @@ def run_tool_loop(
     workflow says so, and gives a declined call's failed result instead."""
     native = model.supports_tools
     schema = None if native else step_schema(toolbox)
-    prompt = _NATIVE_PROMPT if native else _GRAMMAR_PROMPT.format(tools=toolbox.describe())
-    conversation = _with_system(messages, prompt)
+    conversation = with_system(messages, tools_prompt(toolbox, native=native))
     out = ToolLoopResult(completion=_empty(model))
     errors = 0
     for _ in range(max_rounds):
@@ -103,7 +111,7 @@ def run_tool_loop(
         if raw is None:  # a native reply without a tool call is the answer
             out.completion = completion
             return out
-        answer = _answer(raw)
+        answer = step_answer(raw)
         if answer is not None:
             out.completion = replace(completion, text=answer)
             return out
@@ -135,7 +143,7 @@ def run_tool_loop(
                     "role": "assistant",
                     "content": json.dumps({"tool": call.tool, "arguments": call.arguments}),
                 },
-                {"role": "user", "content": _result_text(result)},
+                {"role": "user", "content": result_text(result)},
             ]
         )
         if not result.ok:
@@ -162,7 +170,14 @@ def run_tool_loop(
     return out
 
 
-def _answer(raw: dict[str, Any] | str) -> str | None:
+def tools_prompt(toolbox: Toolbox, *, native: bool) -> str:
+    """What the system message says about ``toolbox``'s tools: under the step grammar the tools and the
+    two reply shapes; with native tool calls (``native``) only that tools may be called."""
+    return _NATIVE_PROMPT if native else _GRAMMAR_PROMPT.format(tools=toolbox.describe())
+
+
+def step_answer(raw: dict[str, Any] | str) -> str | None:
+    """The answer in one round's reply (``{"answer": ...}``), or None when the reply is a tool call."""
     data = raw if isinstance(raw, dict) else extract_json(raw)[0]
     if isinstance(data, dict) and list(data) == [ANSWER_KEY]:
         value = data[ANSWER_KEY]
@@ -170,7 +185,8 @@ def _answer(raw: dict[str, Any] | str) -> str | None:
     return None
 
 
-def _result_text(result: ToolResult) -> str:
+def result_text(result: ToolResult) -> str:
+    """How a tool's result (or its failure) is told to the model."""
     if result.ok:
         return f"Result of {result.tool}: {result.output}"
     return f"{result.tool or 'The tool'} failed: {result.error}. Fix the call, use another tool, or answer."
@@ -193,11 +209,12 @@ def _native_exchange(completion: Completion, call: ToolCall, result: ToolResult,
                 {"id": call_id, "type": "function", "function": {"name": call.tool, "arguments": arguments}}
             ],
         },
-        {"role": "tool", "tool_call_id": call_id, "content": _result_text(result)},
+        {"role": "tool", "tool_call_id": call_id, "content": result_text(result)},
     ]
 
 
-def _with_system(messages: list[ChatMessage], prompt: str) -> list[ChatMessage]:
+def with_system(messages: list[ChatMessage], prompt: str) -> list[ChatMessage]:
+    """``messages`` with ``prompt`` added to their system message (or as one, when they have none)."""
     if messages and messages[0]["role"] == "system":
         first: ChatMessage = {"role": "system", "content": f"{messages[0]['content'].rstrip()}\n\n{prompt}"}
         return [first, *messages[1:]]
