@@ -200,6 +200,59 @@ def router_teacher_cmd(cli_ctx: CliContext, seed: int, per_template: int, thread
     click.echo(f"teacher labels: {shipped_teacher_path()} ({len(texts)} requests)")
 
 
+@train_group.command("notes-rs")
+@click.option("--prompts", type=int, default=160, show_default=True, help="Note requests built (all splits).")
+@click.option("--samples", type=int, default=4, show_default=True, help="Answers sampled per train prompt.")
+@click.option(
+    "--keep", type=int, default=2, show_default=True, help="Distinct accepted answers kept per prompt."
+)
+@click.option(
+    "--temperature", type=float, default=0.8, show_default=True, help="Sampling temperature after sample 0."
+)
+@click.option("--threads", type=int, default=1, show_default=True, help="llama.cpp threads.")
+@pass_cli
+def notes_rs_cmd(
+    cli_ctx: CliContext, prompts: int, samples: int, keep: int, temperature: float, threads: int
+) -> None:
+    """Add WeQ examples on the prompt the team sends for pasted notes, by rejection sampling: WeQ as served
+    (base + its adapter) answers each train prompt; only answers that pass Ref's checks and state the gold
+    fact citing the gold note are kept. Run after `qsm train data`, then `qsm train lora --role WeQ`."""
+    from qsm.agents.pool import ModelPool
+    from qsm.store.embedder import make_embedder
+    from qsm.train.notes_rs import build_notes_rs, describe_model
+
+    if min(prompts, samples, keep, threads) < 1 or temperature < 0:
+        raise TrainingError(
+            "--prompts, --samples, --keep and --threads must be at least 1 and --temperature at least 0",
+            hint="see `qsm train notes-rs --help`",
+        )
+    train = _settings(cli_ctx, {})
+    layout = layout_for(train, cli_ctx.settings.data_dir)
+    if not layout.split("WeQ", "train").is_file():
+        raise TrainingError(
+            f"no WeQ dataset in {layout.dataset('WeQ')}", hint="build it first: `qsm train data --role WeQ`"
+        )
+    agent = cli_ctx.settings.agent("WeQ")
+    agent = agent.model_copy(update={"model": agent.model.model_copy(update={"n_threads": threads})})
+    settings = {"prompts": prompts, "samples": samples, "keep": keep, "temperature": temperature,
+                "seed": train.data.seed, "model": describe_model(agent)}  # fmt: skip
+    pool = ModelPool()
+    try:
+        report = build_notes_rs(
+            layout, train.data, pool.model_for("WeQ", agent), make_embedder(cli_ctx.settings.memory),
+            prompts=prompts, samples=samples, keep=keep, temperature=temperature, sampling=agent.sampling,
+            settings=settings, log=click.echo,
+        )  # fmt: skip
+    finally:
+        pool.close()
+    counts = report["counts"]
+    click.echo(
+        f"WeQ dataset: train {counts['train']} (+{counts['train_added']}), val {counts['val']} "
+        f"(+{counts['val_added']}), test {counts['test']} (+{counts['test_added']}); "
+        f"record: {layout.dataset('WeQ') / 'rejection.json'}"
+    )
+
+
 @train_group.command("lora")
 @_role_option
 @click.option("--epochs", type=int, help="Passes over the train split (default 2).")

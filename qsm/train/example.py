@@ -77,7 +77,7 @@ class Example(BaseModel):
     messages: list[Turn]
     target: str = Field(min_length=1)
     gold: dict[str, Any]
-    source: Literal["seed", "teacher"] = "seed"
+    source: Literal["seed", "teacher", "rejection"] = "seed"
 
     @property
     def chat(self) -> list[ChatMessage]:
