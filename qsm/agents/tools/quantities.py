@@ -3,10 +3,11 @@
 :func:`find_quantities` turns ``"I have $459 and want a headset for $59"`` into two :class:`Quantity`
 objects, each with its value, what it measures (its :attr:`Quantity.kind`: a currency, a dimension of
 :mod:`units`, a counted noun such as ``people`` or ``token``, a percentage, or nothing), its display unit,
-a rate's denominator (``$0.40 per hour``, ``€75 each``) and where it stands in the tokens. Numbers with
-thousands separators, number words, currency symbols and names (``€``, ``EUR``, ``dollars``), ``k`` /
-``million`` multipliers, units (``16 GB``, ``3 hours``), counted nouns (``27 licences``, ``2,000-token``)
-and percentages are recognised; a run of bare numbers in a list takes the unit of its last member
+a rate's denominator (``$0.40 per hour``, ``€75 each``, ``6 litres per 100 km``) and where it stands in
+the tokens. Numbers with thousands separators, number words, currency symbols and names (``€``, ``EUR``,
+``dollars``), ``k`` / ``million`` multipliers, units (``16 GB``, ``3 hours``), counted nouns (``27
+licences``, ``2,000-token``) and percentages are recognised; ``4 engineers each give ...`` is a count
+(what each gives follows), not a price per item; a run of bare numbers in a list takes the unit of its last member
 (``23, 64 and 35 minutes``), and ``12% of £29,900`` becomes one amount. Numbers that only refer back to
 items (``all three``, ``both``) are dropped.
 """

@@ -384,6 +384,16 @@ RATE_QUESTIONS = [
     ("6 volunteers each pack 40 boxes an hour. Is packing 1,000 boxes in 4 hours manageable?", "fits", 960,
      1000, "boxes", False),
     ("I work 8 hours a day. Is 45 hours of work doable in 5 days?", "fits", 40, 45, "hours", False),
+    ("Is 200 hours of work doable in 2 weeks if 3 developers each work 30 hours a week?", "fits", 180, 200,
+     "hours", False),
+    ("Can 3 developers, each working 30 hours a week, finish 200 hours of work in 2 weeks?", "fits", 180, 200,
+     "hours", False),
+    ("With 5 cooks each making 30 meals an hour, can we serve 600 meals in 4 hours?", "fits", 600, 600,
+     "meals", True),
+    ("The team of 6 developers each work 35 hours a week. Is a 400-hour project realistic in 2 weeks?", "fits",
+     420, 400, "hours", True),
+    ("Two servers each process 1,200 jobs per hour. Will 20,000 jobs in 8 hours be too many?", "exceeds",
+     19200, 20000, "jobs", True),
     # a rate times a duration against an amount
     ("A printer prints 25 pages per minute. Can it print 600 pages in 20 minutes?", "fits", 500, 600, "pages",
      False),
@@ -394,6 +404,12 @@ RATE_QUESTIONS = [
      "words", True),
     ("The machine makes 120 bottles an hour. Can it make 1,000 bottles in 8 hours?", "fits", 960, 1000,
      "bottles", False),
+    ("Our two printers each print 30 pages a minute. Will 2,000 pages be done within 30 minutes?", "fits",
+     1800, 2000, "pages", False),
+    ("Is it possible for a printer that prints 40 pages per minute to print 1,000 pages in 20 minutes?", "fits",
+     800, 1000, "pages", False),
+    ("A 700 MB file downloads at 2 MB per second. Will it finish within 5 minutes?", "fits", 600, 700, "MB",
+     False),
     ("A 12 GB file downloads at 25 MB/s. Will it finish within 10 minutes? 1 GB = 1000 MB.", "fits", 15000,
      12000, "MB", True),
     ("A 4 GB file downloads at 5 MB per second. Will it be done in 10 minutes? Use 1 GB = 1000 MB.", "fits",
@@ -420,6 +436,8 @@ RATE_QUESTIONS = [
     ("The theatre seats 300. Twelve classes of 26 pupils are coming. Is there room for all of them?", "fits",
      300, 312, "people", False),
     ("Our bus has 52 seats. Can it take 4 groups of 12?", "fits", 52, 48, "people", True),
+    ("Fifteen tables of eight guests are planned. The restaurant seats 110. Will they all fit?", "fits", 110,
+     120, "people", False),
     ("A lift can carry three thousand kilograms. Will 40 boxes of 80 kg each fit?", "fits", 3000, 3200, "kg",
      False),
     # more words that ask whether it fits
@@ -464,6 +482,7 @@ NOT_RATE_QUESTIONS = [
     "11 groups of 22 arrive. Is there a seat for everyone?",
     "A hall seats 230. 11 groups arrive. Is there a seat for everyone?",
     "We expect 7 teams. The room holds 205. Is it big enough?",
+    "The hall seats 500. We expect 18 groups of 25 and 40 staff. Is there room?",  # groups of 25 and of 40?
     # a stated conversion other than the reader's
     "A 12 GB file downloads at 25 MB/s. Will it finish within 10 minutes? 1 GB = 1024 MB.",
     # open questions, comparisons, a "without" that negates
