@@ -10,6 +10,7 @@ import click
 from pydantic import ValidationError
 
 from qsm.cli.context import CliContext, pass_cli
+from qsm.cli.grpo_cmd import grpo_cmd, stages_cmd
 from qsm.errors import ConfigError
 from qsm.merge import deep_merge
 from qsm.train import (
@@ -283,6 +284,10 @@ def lora_cmd(cli_ctx: CliContext, role: str, no_export: bool, **flags: Any) -> N
     if not no_export:
         export_roles(roles, layout, train, log=click.echo)
         _echo_config(adapter_config_lines(layout, roles))
+
+
+train_group.add_command(grpo_cmd)
+train_group.add_command(stages_cmd)
 
 
 @train_group.command("export")

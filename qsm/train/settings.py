@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qsm.agents.settings import AgentSettings
 
-__all__ = ["DataSettings", "EvalSettings", "LoraSettings", "TrainLayout", "TrainSettings"]
+__all__ = ["DataSettings", "EvalSettings", "GrpoSettings", "LoraSettings", "TrainLayout", "TrainSettings"]
 
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -70,6 +70,28 @@ class LoraSettings(BaseModel):
     export_type: Literal["f32", "f16"] = Field("f16", description="GGUF adapter tensor type")
 
 
+class GrpoSettings(BaseModel):
+    """GRPO (TRL) on top of a role's SFT adapter: sampled replies scored by a verifiable reward."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    steps: int = Field(40, ge=1, le=100_000, description="optimizer steps")
+    prompts_per_step: int = Field(4, ge=1, le=256, description="train prompts per step")
+    generations: int = Field(4, ge=2, le=64, description="sampled replies per prompt (the group)")
+    learning_rate: float = Field(5e-5, gt=0)
+    beta: float = Field(
+        0.04, ge=0.0, description="KL penalty towards the SFT adapter (a frozen copy of it); 0 = none"
+    )
+    temperature: float = Field(1.0, gt=0.0, le=2.0, description="sampling temperature of the replies")
+    max_completion_tokens: int = Field(64, ge=8, le=1024, description="a longer reply is cut (and scores 0)")
+    seed: int = 0
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: bf16 where the CPU or GPU computes it natively, else fp32"
+    )
+    device: Literal["auto", "cpu", "cuda", "mps"] = "cpu"
+    threads: int | None = Field(1, ge=1, description="torch CPU threads")
+
+
 class EvalSettings(BaseModel):
     """How ``qsm eval`` runs base and adapter through llama.cpp: greedy, no grammar."""
 
@@ -89,6 +111,7 @@ class TrainSettings(BaseModel):
     dir: Path | None = Field(None, description="where datasets and adapters go (None = <data_dir>/train)")
     data: DataSettings = Field(default_factory=DataSettings)
     lora: LoraSettings = Field(default_factory=LoraSettings)
+    grpo: GrpoSettings = Field(default_factory=GrpoSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
 
