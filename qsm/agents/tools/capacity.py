@@ -16,12 +16,13 @@ How the text is read, in order:
 2. The amounts (:func:`~qsm.agents.tools.quantities.find_quantities`): money, units, counted nouns,
    percentages.
 3. Products: a count next to a price or size per item (``27 licences at €75 each``, ``3 teams of 14
-   people``, ``12 tickets costing $85 apiece``, ``7 teams of 28``), a count whose members *each* give an
-   amount (``3 developers, each working 30 hours a week``), and rates times what they are per (``$0.40 per
-   hour`` for ``30 days``, ``$12 per person`` for ``30 people``, ``6 litres per 100 km`` for ``450 km``;
-   hours a week are per the weeks, not per the hours of work). What a rate no word marks as a cost
-   delivers over a duration is what is available when nothing else is (``prints 40 pages per minute``:
-   can it print 1,000 pages in 20 minutes?). A stated conversion (``1 GB = 1000 MB``) must be the reader's.
+   people``, ``12 tickets costing $85 apiece``, ``7 teams of 28``; ``a class of 32`` is 32 people), a count
+   whose members *each* give an amount (``3 developers, each working 30 hours a week``), and rates times
+   what they are per (``$0.40 per hour`` for ``30 days``, ``$12 per person`` for ``30 people``, ``6 litres
+   per 100 km`` for ``450 km``; hours a week are per the weeks, not per the hours of work). What a rate no
+   word marks as a cost delivers over a duration is what is available when nothing else is (``prints 40
+   pages per minute``: can it print 1,000 pages in 20 minutes?). A stated conversion (``1 GB = 1000 MB``)
+   must be the reader's.
 4. Roles, from the words around each amount: available (``have``, ``budget of``, ``at most``, ``a 500 GB
    disk``, ``$300 cover``, ``seats 40``), used (``we used 8,200``, ``12 already booked``) or required
    (everything else: ``needs``, ``costs``, ``for $59``). Exactly one amount must be available; used

@@ -76,7 +76,7 @@ def read_resource_question(text: str) -> ResourceReading | None:
     quantities = drop_stated_conversions(tokens, find_quantities(tokens))
     if quantities is None or len(quantities) < 2 or any(q.kind == "bare" and q.is_rate for q in quantities):
         return None
-    quantities = _products(tokens, quantities)
+    quantities = _products(tokens, [_group_size(tokens, q) for q in quantities])
     roles = _resolve_weak(
         quantities, _listed_roles(tokens, quantities, [_role(tokens, sentences, q) for q in quantities])
     )
@@ -239,6 +239,17 @@ def _distributive(tokens: list[Token], first: Quantity, second: Quantity) -> Qua
         expression=f"{first.expression} * {paren(second.expression)}",
         start=first.start,
     )
+
+
+def _group_size(tokens: list[Token], quantity: Quantity) -> Quantity:
+    """``a class of 32``: the size of one group is a number of people."""
+    before = _texts(tokens[max(0, quantity.start - 3) : quantity.start])
+    one_group = (
+        len(before) == 3 and before[0] in ("a", "an", "one") and before[1] in GROUPS and before[2] == "of"
+    )
+    if quantity.kind == "bare" and not quantity.is_rate and one_group:
+        return replace(quantity, kind="noun:people", unit="people")
+    return quantity
 
 
 def _is_count(quantity: Quantity) -> bool:

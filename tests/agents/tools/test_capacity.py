@@ -436,6 +436,9 @@ RATE_QUESTIONS = [
     ("The theatre seats 300. Twelve classes of 26 pupils are coming. Is there room for all of them?", "fits",
      300, 312, "people", False),
     ("Our bus has 52 seats. Can it take 4 groups of 12?", "fits", 52, 48, "people", True),
+    ("A class of 32 and a class of 28 want to visit. The museum room holds 55. Is it big enough?", "fits", 55,
+     60, "people", False),
+    ("The room holds 40. Can a class of 32 fit?", "fits", 40, 32, "people", True),
     ("Fifteen tables of eight guests are planned. The restaurant seats 110. Will they all fit?", "fits", 110,
      120, "people", False),
     ("A lift can carry three thousand kilograms. Will 40 boxes of 80 kg each fit?", "fits", 3000, 3200, "kg",
@@ -469,6 +472,7 @@ NOT_RATE_QUESTIONS = [
     "Two pumps move 6 litres per minute. Can they fill a 200-litre tank in 30 minutes?",
     "4 engineers give 25 hours a week. Can they deliver 350 hours of work in 3 weeks?",
     "Each developer works 30 hours a week and we have 3 developers. Is 200 hours doable in 2 weeks?",
+    "A team of 3 works 30 hours a week. Is 200 hours doable in 2 weeks?",
     # a rate with nothing to multiply, or two durations it could be per
     "3 developers each work 30 hours a week. Is 200 hours of work doable?",
     "Two servers each process 1,200 jobs per hour. Is that enough for 20,000 jobs?",
