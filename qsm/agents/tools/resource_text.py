@@ -213,8 +213,8 @@ def _product(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity
 
 
 def _distributive(tokens: list[Token], first: Quantity, second: Quantity) -> Quantity | None:
-    """``3 developers, each working 30 hours a week`` → ``3 * 30`` hours a week; ``11 groups of 22`` →
-    ``11 * 22`` people."""
+    """``3 developers, each working 30 hours a week`` (or ``working 30 hours a week each``) → ``3 * 30``
+    hours a week; ``11 groups of 22`` → ``11 * 22`` people."""
     between = _texts(tokens[first.end : second.start])
     if first.is_rate or not first.kind.startswith("noun:") or second.kind in ("bare", "percent"):
         if not (first.kind.removeprefix("noun:") in GROUPS and second.kind == "bare" and between == ("of",)):
@@ -230,9 +230,10 @@ def _distributive(tokens: list[Token], first: Quantity, second: Quantity) -> Qua
             start=first.start,
         )
     lead = next((p for p in DISTRIBUTIVE if between[: len(p)] == p), None)
-    rest = between[len(lead) :] if lead is not None else ()
-    if lead is None or len(rest) > 3 or not all(w.isalpha() for w in rest):
-        return None
+    rest = between[len(lead) :] if lead is not None else between
+    trailing = bool(second.per_kind) and _texts(tokens[second.end : second.end + 1]) == ("each",)
+    if (lead is None and not trailing) or len(rest) > 3 or not all(w.isalpha() for w in rest):
+        return None  # "3 developers working 30 hours a week each" says it after the rate
     return replace(
         second,
         value=first.value * second.value,
