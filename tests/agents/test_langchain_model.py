@@ -5,7 +5,9 @@ grammar and natively, a full tool loop inside a LangGraph graph, async."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from langgraph.prebuilt import ToolNode, tools_condition
 from pydantic import BaseModel, Field
 
 from qsm.agents import AgentChatModel, FakeChatModel, OpenAIChatModel, allow_real_models
+from qsm.agents.backend import ChatMessage, Completion, ModelRequest
 from qsm.agents.fake import FakeCall
 from qsm.agents.roles import ROLE_PROMPTS
 from qsm.agents.settings import AgentSettings, ModelSettings
@@ -48,6 +51,34 @@ def add(a: float, b: float) -> float:
 
 def call(name: str, **arguments: Any) -> str:
     return json.dumps({"tool": name, "arguments": arguments})
+
+
+class _Counting:
+    """A backend that counts the tokens its model generates."""
+
+    supports_tools = False
+
+    def __init__(self, model: FakeChatModel) -> None:
+        self.model = model
+        self.name = model.name
+        self.context_window = model.context_window
+        self.generated = 0
+
+    def count_tokens(self, messages: list[ChatMessage]) -> int:
+        return self.model.count_tokens(messages)
+
+    def complete(self, request: ModelRequest) -> Completion:
+        listener = request.on_token
+        assert listener is not None
+
+        def counted(piece: str) -> None:
+            self.generated += 1
+            listener(piece)
+
+        return self.model.complete(dataclasses.replace(request, on_token=counted))
+
+    def close(self) -> None:
+        pass
 
 
 @pytest.fixture
@@ -143,6 +174,17 @@ def test_a_stop_sequence_ends_the_answer_and_the_generation(runtime: Runtime, fa
     assert (
         chat.model_copy(update={"stop": [" two"]}).invoke("count").content == "one"
     )  # the model's own stops
+
+
+def test_a_consumer_that_stops_reading_stops_the_generation(fake: FakeChatModel) -> None:
+    fake.enqueue(" ".join(f"w{i}" for i in range(200)))
+    fake.delay_s = 2.0  # 10 ms a token
+    backend = _Counting(fake)
+    for chunk in AgentChatModel(backend=backend).stream("talk"):
+        if chunk.content == " w3":
+            break
+    time.sleep(0.3)  # 30 more tokens, had generation gone on
+    assert 4 <= backend.generated <= 6  # w0..w3, and at most the token already on its way
 
 
 def test_a_stop_split_across_tokens_is_not_streamed(runtime: Runtime, fake: FakeChatModel) -> None:
