@@ -124,7 +124,8 @@ class AgentChatModel(BaseChatModel):
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """This model offering ``tools``. ``tool_choice``: ``"auto"`` (default: a call or the answer),
         ``"any"``/``"required"``/True (one call of any tool), a tool's name (a call of that tool), or
-        ``"none"``."""
+        ``"none"`` (free text). A reply with tools is one chunk when streamed, and stop sequences apply to
+        free text only (a call is JSON under the grammar)."""
         formatted = [convert_to_openai_tool(tool) for tool in tools]
         declared_toolbox(formatted)  # a tool qsm cannot offer is refused here, not at the first call
         if tool_choice is not None:

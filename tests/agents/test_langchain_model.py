@@ -17,7 +17,7 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.graph import END, START, MessagesState, StateGraph
-from langgraph.prebuilt import ToolNode, tools_condition
+from langgraph.prebuilt import ToolNode, create_react_agent, tools_condition
 from pydantic import BaseModel, Field
 
 from qsm.agents import AgentChatModel, FakeChatModel, OpenAIChatModel, allow_real_models
@@ -47,6 +47,20 @@ class Weather(BaseModel):
 def add(a: float, b: float) -> float:
     """Add two numbers."""
     return a + b
+
+
+ALERTS = {
+    "type": "function",
+    "function": {
+        "name": "alerts",
+        "description": "Weather alerts for a region.",
+        "parameters": {
+            "type": "object",
+            "properties": {"region": {"type": "string"}},
+            "required": ["region"],
+        },
+    },
+}
 
 
 def call(name: str, **arguments: Any) -> str:
@@ -196,7 +210,7 @@ def test_a_stop_split_across_tokens_is_not_streamed(runtime: Runtime, fake: Fake
 
 
 def test_a_grammar_tool_call_round_trip(runtime: Runtime, fake: FakeChatModel) -> None:
-    chat = runtime.chat_model("WeQ").bind_tools([population, Weather, add])
+    chat = runtime.chat_model("WeQ").bind_tools([population, Weather, add, ALERTS])
     fake.enqueue(call("population", city="Paris"), json.dumps({"answer": "About 2.1 million people."}))
     question = HumanMessage("How many people live in Paris?")
     first = chat.invoke([question])
@@ -211,8 +225,10 @@ def test_a_grammar_tool_call_round_trip(runtime: Runtime, fake: FakeChatModel) -
         "population",
         "Weather",
         "add",
+        "alerts",
         None,
     ]
+    assert branches[3]["properties"]["arguments"] == ALERTS["function"]["parameters"]
     assert "- population(city: string, year: integer)" in fake.calls[0].messages[0]["content"]
     assert fake.calls[0].messages[0]["content"].startswith(ROLE_PROMPTS["WeQ.draft"])
     result = population.invoke(made)
@@ -314,6 +330,15 @@ def test_a_hand_written_react_loop_in_a_state_graph(runtime: Runtime, fake: Fake
     kinds = [type(m).__name__ for m in out["messages"]]
     assert kinds == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage", "ToolMessage", "AIMessage"]
     assert out["messages"][-1].content == "Together: 2102650 and 522250."
+
+
+@pytest.mark.filterwarnings("ignore:create_react_agent has been moved")  # its successor is in `langchain`
+def test_langgraphs_prebuilt_react_agent_runs_on_it(runtime: Runtime, fake: FakeChatModel) -> None:
+    fake.enqueue(call("population", city="Paris"), json.dumps({"answer": "About 2.1 million."}))
+    agent = create_react_agent(runtime.chat_model("WeQ"), [population])
+    out = agent.invoke({"messages": [HumanMessage("How many people live in Paris?")]})
+    assert [m.type for m in out["messages"]] == ["human", "ai", "tool", "ai"]
+    assert out["messages"][2].content == "2102650" and out["messages"][-1].content == "About 2.1 million."
 
 
 def test_async_invoke_and_stream(runtime: Runtime, fake: FakeChatModel) -> None:
