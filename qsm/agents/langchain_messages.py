@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from langchain_core.messages import (
@@ -114,8 +114,7 @@ class Reply:
         )
 
     def with_text(self, text: str) -> Reply:
-        self.text = text
-        return self
+        return replace(self, text=text)
 
     def usage(self) -> UsageMetadata:
         return UsageMetadata(
