@@ -23,11 +23,12 @@ from pydantic import BaseModel, Field
 from qsm.agents import AgentChatModel, FakeChatModel, OpenAIChatModel, allow_real_models
 from qsm.agents.backend import ChatMessage, Completion, ModelRequest
 from qsm.agents.fake import FakeCall
+from qsm.agents.langchain_model import role_system_prompt
 from qsm.agents.roles import ROLE_PROMPTS
 from qsm.agents.settings import AgentSettings, ModelSettings
 from qsm.agents.tools.errors import ToolDefinitionError
 from qsm.errors import ConfigError
-from qsm.graph import Runtime
+from qsm.graph import Agent, Runtime
 from tests.helpers import fake_runtime
 
 
@@ -152,6 +153,17 @@ def test_configured_prompt_and_sampling_are_the_agents(tmp_path: Path, fake: Fak
     assert fake.calls[0].messages[0]["content"] == "Answer in French."
     assert reply.content == "un deux trois"  # max_tokens 3
     assert reply.response_metadata["finish_reason"] == "length"
+
+
+def test_a_workflow_agent_brings_its_own_prompt_and_settings(tmp_path: Path) -> None:
+    writer = FakeChatModel(["one two three four"], auto=False)
+    spec = Agent(name="writer", system_prompt="Write short.", settings={"sampling": {"max_tokens": 2}})
+    with fake_runtime(tmp_path, {"writer": writer}, persist=False) as rt:
+        chat = rt.chat_model(spec)
+        reply = chat.invoke("Go")
+    assert writer.calls[0].messages[0] == {"role": "system", "content": "Write short."}
+    assert reply.content == "one two" and chat.agent == "writer"
+    assert role_system_prompt("custom", "writer") == ROLE_PROMPTS["custom"].format(name="writer")
 
 
 def test_a_bad_agent_name_is_refused_with_a_hint(runtime: Runtime) -> None:
