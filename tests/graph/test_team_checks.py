@@ -95,7 +95,7 @@ def test_every_candidate_rejected_is_no_verified_answer(tmp_path: Path) -> None:
     with _shipped(tmp_path, fakes, repair_limit=1) as rt:
         result = run(Workflow.default(), NOTES, runtime=rt)
     assert result.status == "rejected" and not result.verified and result.answer is None
-    assert result.best_attempt == "Ann Vorel is 30 [1]"
+    assert result.best_attempt == "Ann Vorel is 30 [2]"  # the note it was shown, which does not say so
     assert result.text.startswith("No verified answer. Best attempt")
     assert "no verified answer" in result.final.note
 
@@ -453,3 +453,12 @@ def test_which_of_two_quantities_is_larger_is_settled_by_the_calculator(tmp_path
     draft = next(e for e in result.trace if e.type == "Draft").message()
     assert [c.arguments["expression"] for c in draft.tool_calls] == ["2 ** 10", "1000"]
     assert all(not f.calls for f in fakes.values())
+
+
+def test_a_note_answer_citing_a_note_it_was_not_shown_cites_the_one_it_was(tmp_path: Path) -> None:
+    fakes = team_fakes(WeQ=["Bob Tarrin is 25 years old. [1]"])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), NOTES, runtime=rt)
+    assert result.status == "ok" and result.text == "Bob Tarrin is 25 years old. [2]", result.text
+    prompt = fakes["WeQ"].calls[0].messages[-1]["content"]
+    assert "Bob Tarrin is 25" in prompt and "Ann Vorel" not in prompt  # note [2] alone was shown

@@ -56,8 +56,11 @@ def test_accept_keeps_only_the_gold_fact_citing_the_gold_note(tasks: list[NoteTa
     text, reason = accept(task, bare)  # the team cites the note that fits when the reply cites none
     assert reason == "" and text.endswith(f"[{cite}]")
     wrong = _wrong_note(task)
-    _, reason = accept(task, f"{bare.rstrip('.')} [{wrong}].")
-    assert reason and f"[{wrong}]" in reason
+    cited, reason = accept(task, f"{bare.rstrip('.')} [{wrong}].")  # shown one note, it cites that one
+    assert reason == "" and cited == f"{bare.rstrip('.')} [{cite}]."
+    other = _without_cite(tasks[1].example.target)  # another request's fact: the note does not support it
+    _, reason = accept(task, f"{other} [{cite}]")
+    assert reason
     shaped, _ = accept(task, f"{bare} [{wrong}]")  # the team keeps the first sentence only, then cites
     assert shaped == f"{bare} [{cite}]"
     _, reason = accept(task, f"The note does not say [{cite}].")
@@ -89,7 +92,9 @@ def _scripted(replies: dict[str, list[str]]) -> FakeChatModel:
 def test_rejection_sampling_keeps_distinct_accepted_answers_else_the_gold(tasks: list[NoteTask]) -> None:
     first, second = tasks[0], tasks[1]
     gold, bare = first.example.target, _without_cite(first.example.target)
-    wrong = f"{_without_cite(second.example.target).rstrip('.')} [{_wrong_note(second)}]."
+    wrong = (
+        f"{_without_cite(first.example.target).rstrip('.')} [{second.example.gold['cite']}]."  # not its fact
+    )
     model = _scripted(
         {
             first.example.messages[-1]["content"]: ["I do not know.", gold, gold, bare],

@@ -383,13 +383,16 @@ def draft_messages(
 
 def note_answer(text: str, analysis: RequestAnalysis) -> str:
     """An author's reply to a request with pasted notes as the team keeps it: its first sentence (when no
-    format is stated), citing the note that fits when the reply cites none. Other replies unchanged."""
+    format is stated), citing the note that fits when the reply cites none, and that note in place of any
+    other it names (the author was shown that note alone; Ref still checks that it supports the claim).
+    Other replies unchanged."""
     best = analysis.best_note
     if analysis.notes is None or not best:
         return text
     fmt = analysis.answer_format
     if fmt is None:  # one sentence from the note, citing it
         text = _first_sentence(text)
+    text = _CITE.sub(f"[{best}]", text)
     if not _CITE.search(text) and (fmt is None or fmt.kind == "max_words"):
         text = f"{text.rstrip()} [{best}]"
     return text
