@@ -196,7 +196,7 @@ def _forget_gguf_quantization(model: Any) -> None:
 
 
 def _reward_logger(role: str, total: int, log: Callable[[str], None]) -> Any:
-    """A TRL callback that reports the mean reward every 5 steps (and at the last)."""
+    """A TRL callback that reports the mean reward of each step."""
     import transformers
 
     started = time.perf_counter()
@@ -204,7 +204,7 @@ def _reward_logger(role: str, total: int, log: Callable[[str], None]) -> Any:
     class LogRewards(transformers.TrainerCallback):
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
             step = int(state.global_step)
-            if logs and "reward" in logs and (step % 5 == 0 or step == total):
+            if logs and "reward" in logs:
                 elapsed = time.perf_counter() - started
                 log(f"{role}: GRPO step {step}/{total} reward {logs['reward']:.3f} ({elapsed:.0f} s)")
 
