@@ -1,9 +1,11 @@
-"""QD-LLM benchmark: the teacher (QSM's shipped adapter on SmolLM2-135M through llama.cpp), the quantum
-student (PennyLane circuit) and a classical student with the same number of trainable parameters, in one run,
-on the held-out routing requests (template groups never trained on).
+"""QD-LLM benchmark: the teacher (QSM's shipped adapter for the route, SOM's for the complexity, on
+SmolLM2-135M through llama.cpp), the quantum student (PennyLane circuit) and a classical student with the same
+number of trainable parameters, both distilled here from the teacher's soft route and complexity labels
+(:mod:`qsm.train.distill`), and the shipped classical student, in one run, on the held-out routing requests
+(template groups never trained on).
 
-* Accuracy of the route (WeQ or SOM, what the teacher decides) and its macro-F1; for the students also the
-  intent (3 classes, macro-F1) and complexity accuracy.
+* Accuracy and macro-F1 of the route (WeQ or SOM) and of the complexity (low, medium, high), for the teacher
+  and the students; for the students also the intent (3 classes).
 * Trainable parameters, training time, peak memory of training (tracemalloc) and of the teacher's load (RSS
   growth), inference latency per request (median over single requests).
 * The teacher's route on every held-out request comes from the cached labels (``router_teacher.json``,
@@ -12,9 +14,10 @@ on the held-out routing requests (template groups never trained on).
 * Fallback: the share of requests whose student confidence is below the threshold (QSM's LLM routes
   those), and the route accuracy of student + fallback.
 
-    python benchmarks/bench_qdllm.py [--teacher-sample N] [--steps N]
+    python benchmarks/bench_qdllm.py [--teacher-sample N] [--steps N] [--table-only]
 
-Writes benchmarks/results/qdllm.json and prints one summary line.
+Writes benchmarks/results/qdllm.json, rewrites the README's QD-LLM table (between its ``qdllm-table``
+markers) from the same figures, and prints one summary line.
 """
 
 from __future__ import annotations
@@ -34,17 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_result
 
 from qsm.agents.quantum_router import QuantumRouterStudent, encode
-from qsm.agents.router import INTENTS, RouterStudent
-from qsm.train.quantum_router import (
-    fit_classical_twin,
-    fit_pca,
-    fit_quantum,
-    load_split,
-    macro_f1,
-    route_metrics,
-)
+from qsm.agents.router import COMPLEXITIES, INTENTS, RouterStudent, shipped_router_path
+from qsm.train.distill import load_split
+from qsm.train.quantum_router import fit_classical_twin, fit_pca, fit_quantum, route_metrics
+from qsm.train.router import macro_f1
 
 RESOURCE = INTENTS.index("resource")
+README = Path(__file__).resolve().parents[1] / "README.md"
+TABLE_START, TABLE_END = "<!-- qdllm-table -->", "<!-- /qdllm-table -->"
 
 
 def _median_ms(fn: Any, items: list[Any]) -> float:
@@ -123,6 +123,118 @@ def _teacher_live(texts: list[str], threads: int) -> dict[str, Any]:
     }
 
 
+def _f(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f} ms" if value >= 100 else f"{value:.2f} ms"
+
+
+def table(r: dict[str, Any]) -> str:
+    """The README's QD-LLM table and its "where the quantum student loses" list, from one run's figures."""
+    t, q, c, s = r["teacher"], r["quantum"], r["classical_same_parameters"], r["classical_shipped"]
+    students = (q, c, s)
+
+    def row(name: str, teacher: str, cells: list[str]) -> str:
+        return f"| {name} | {teacher} | " + " | ".join(cells) + " |"
+
+    lines = [
+        f"| {r['held_out']} held-out requests | teacher: QSM + SOM adapters (llama.cpp) | quantum student "
+        "| classical, same size | classical student (shipped) |",
+        "|---|---|---|---|---|",
+        row(
+            "route (WeQ/SOM) accuracy / macro-F1",
+            f"{_f(t['route_accuracy'])} / {_f(t['route_macro_f1'])}",
+            [f"{_f(x['route_accuracy'])} / {_f(x['route_macro_f1'])}" for x in students],
+        ),
+        row(
+            "complexity accuracy / macro-F1",
+            f"{_f(t['complexity_accuracy'])} / {_f(t['complexity_macro_f1'])}",
+            [f"{_f(x['complexity_accuracy'])} / {_f(x['complexity_macro_f1'])}" for x in students],
+        ),
+        row(
+            "intent accuracy / macro-F1 (3 classes)",
+            "—",
+            [f"{_f(x['intent_accuracy'])} / {_f(x['intent_macro_f1'])}" for x in students],
+        ),
+        row(
+            "trainable parameters",
+            f"LoRA on {t['base_parameters'] / 1e6:.1f}M frozen",
+            [
+                f"{q['trainable_parameters']:,}",
+                f"{c['trainable_parameters']:,} (6→6 tanh→6)",
+                f"{s['trainable_parameters']:,}",
+            ],
+        ),
+        row(
+            "training time (QD-LLM, alpha " + f"{r['alpha']})",
+            "—",
+            [
+                f"{q['training_seconds']} s",
+                f"{c['training_seconds']} s",
+                f"{s['training_seconds']} s (its card; with embedding)",
+            ],
+        ),
+        row(
+            "training peak memory (tracemalloc)",
+            "—",
+            [f"{q['training_peak_mib']} MiB", f"{c['training_peak_mib']} MiB", "—"],
+        ),
+        row(
+            "latency per request",
+            f"{_ms(t['served_plan_call_ms'])} plan call ({_ms(t['route_scoring_call_ms'])} route scoring)",
+            [
+                f"{_ms(q['latency_ms'])} ({_ms(q['latency_qnode_ms'])} as a QNode)",
+                _ms(c["latency_ms"]),
+                _ms(s["latency_ms"]),
+            ],
+        ),
+        row(
+            "memory to serve",
+            f"+{t['load_rss_mib']} MiB RSS (model + adapter)",
+            ["12 KB file", "—", "10 KB file"],
+        ),
+        row(
+            f"below threshold {r['threshold']} → LLM",
+            "—",
+            [f"{x['fallback_rate']:.0%}" for x in students],
+        ),
+    ]
+    losses = []
+    for key, label in (
+        ("route_accuracy", "route accuracy"),
+        ("complexity_macro_f1", "complexity macro-F1"),
+        ("complexity_accuracy", "complexity accuracy"),
+        ("intent_macro_f1", "intent macro-F1"),
+        ("intent_accuracy", "intent accuracy"),
+    ):
+        for rival, name in ((c, "its same-size classical twin"), (s, "the shipped classical student")):
+            if q[key] < rival[key]:
+                losses.append(f"{label} {q[key]:.3f} vs {rival[key]:.3f} for {name}")
+    if q["training_seconds"] > c["training_seconds"]:
+        losses.append(
+            f"training {q['training_seconds'] / max(c['training_seconds'], 0.01):.0f}x slower than its twin "
+            f"({q['training_seconds']} s vs {c['training_seconds']} s)"
+        )
+    if q["latency_ms"] > c["latency_ms"]:
+        losses.append(f"latency {q['latency_ms']:.3f} ms vs {c['latency_ms']:.3f} ms for its twin")
+    if q["fallback_rate"] > c["fallback_rate"]:
+        losses.append(
+            f"falls back to the LLM more often ({q['fallback_rate']:.0%} vs {c['fallback_rate']:.0%})"
+        )
+    lines += ["", "Where the quantum student loses (this run): " + ("; ".join(losses) or "nowhere") + "."]
+    return "\n".join(lines)
+
+
+def update_readme(text: str) -> None:
+    readme = README.read_text()
+    start, end = readme.find(TABLE_START), readme.find(TABLE_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"README.md has no {TABLE_START} … {TABLE_END} block to rewrite")
+    README.write_text(readme[: start + len(TABLE_START)] + "\n" + text + "\n" + readme[end:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teacher-sample", type=int, default=12)
@@ -131,12 +243,25 @@ def main() -> None:
     parser.add_argument("--qubits", type=int, default=6)
     parser.add_argument("--threshold", type=float, default=0.7)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--table-only",
+        action="store_true",
+        help="re-render the README table from benchmarks/results/qdllm.json without measuring again",
+    )
     args = parser.parse_args()
+    if args.table_only:
+        path = Path(__file__).resolve().parent / "results" / "qdllm.json"
+        saved = json.loads(path.read_text())
+        saved["readme_table"] = table(saved)
+        path.write_text(json.dumps(saved, indent=2, default=str) + "\n")
+        update_readme(saved["readme_table"])
+        return
 
     from qsm.store.minilm import MiniLMEmbedder
 
     embedder = MiniLMEmbedder(threads=1, batch_size=32, max_tokens=128)
-    split = load_split(embedder.embed, per_template=12, seed=7, teacher_path=None)
+    split = load_split(embedder.embed, per_template=12, seed=7, teacher_path=None, need_complexity=True)
+    assert split.teacher_complexity_train is not None and split.teacher_complexity_test is not None
     yi, yc = split.labels("train")
     ti, tc = split.labels("test")
     som_true = ti == RESOURCE
@@ -147,7 +272,14 @@ def main() -> None:
 
     (weights, r_scale, r_bias), q_seconds, q_peak = _traced(
         lambda: fit_quantum(
-            a_train, yi, yc, split.teacher_train, layers=args.layers, steps=args.steps, seed=7
+            a_train,
+            yi,
+            yc,
+            split.teacher_train,
+            split.teacher_complexity_train,
+            layers=args.layers,
+            steps=args.steps,
+            seed=7,
         )
     )
     quantum = QuantumRouterStudent(
@@ -162,31 +294,42 @@ def main() -> None:
     quantum.decide(samples[0])  # builds the unitary once, as serving does at its first request
     twin, c_seconds, c_peak = _traced(
         lambda: fit_classical_twin(
-            a_train, yi, yc, split.teacher_train, parameters=quantum.parameters, steps=args.steps, seed=7
+            a_train,
+            yi,
+            yc,
+            split.teacher_train,
+            split.teacher_complexity_train,
+            parameters=quantum.parameters,
+            steps=args.steps,
+            seed=7,
         )
     )
 
     def report(p_i: np.ndarray, p_c: np.ndarray) -> dict[str, Any]:
         out: dict[str, Any] = route_metrics(p_i, p_c, ti, tc, split.teacher_test, args.threshold)
         route = p_i.argmax(axis=1) == RESOURCE
-        out["route_macro_f1"] = macro_f1(list(som_true.astype(int)), list(route.astype(int)), 2)
         confident = p_i.max(axis=1) >= args.threshold
         out["fallback_rate"] = round(float(1 - confident.mean()), 4)
         served = np.where(confident, route, split.teacher_test >= 0.5)
         out["route_accuracy_with_fallback"] = round(float(np.mean(served == som_true)), 4)
         out.pop("teacher_route_accuracy")
+        out.pop("teacher_complexity_accuracy")
         return out
 
     q_probs = quantum.probabilities(split.x_test)
     q_qnode_probs = quantum.probabilities(split.x_test, qnode=True)
     assert np.allclose(q_probs[0], q_qnode_probs[0], atol=1e-8)
     classical_shipped = RouterStudent.load()
+    shipped_report = json.loads(shipped_router_path().with_suffix(".json").read_text())
     shipped_probs = [classical_shipped.decide(v) for v in split.x_test]
 
     teacher_route = split.teacher_test >= 0.5
+    teacher_complexity = split.teacher_complexity_test.argmax(axis=1)
     teacher = {
         "route_accuracy": round(float(np.mean(teacher_route == som_true)), 4),
         "route_macro_f1": macro_f1(list(som_true.astype(int)), list(teacher_route.astype(int)), 2),
+        "complexity_accuracy": round(float(np.mean(teacher_complexity == tc)), 4),
+        "complexity_macro_f1": macro_f1(list(tc), list(teacher_complexity), len(COMPLEXITIES)),
         "trainable_parameters_note": "LoRA rank 8 on every projection of SmolLM2-135M (frozen base)",
         **_teacher_live(
             [e.text for e in split.test[:: max(1, len(split.test) // args.teacher_sample)]][
@@ -233,10 +376,13 @@ def main() -> None:
                 ),
             ),
             "trainable_parameters": classical_shipped.parameters,
+            "training_seconds": shipped_report["seconds"],
+            "alpha": shipped_report["alpha"],
             "latency_ms": _median_ms(classical_shipped.decide, samples),
         },
         "embedding_ms": embed_ms,
         "steps": args.steps,
+        "alpha": 0.5,
     }
     q, c, t = results["quantum"], results["classical_same_parameters"], teacher
     results["latency_ratio_teacher_over_quantum"] = round(t["served_plan_call_ms"] / q["latency_ms"], 1)
@@ -244,11 +390,15 @@ def main() -> None:
         f"route accuracy on {len(split.test)} held-out: teacher {t['route_accuracy']:.3f}, quantum "
         f"{q['route_accuracy']:.3f} ({q['trainable_parameters']} params, {q['training_seconds']} s), classical "
         f"{c['route_accuracy']:.3f} ({c['trainable_parameters']} params, {c['training_seconds']} s); intent "
-        f"macro-F1 quantum {q['intent_macro_f1']:.3f} vs classical {c['intent_macro_f1']:.3f}; latency "
+        f"macro-F1 quantum {q['intent_macro_f1']:.3f} vs classical {c['intent_macro_f1']:.3f}; complexity "
+        f"macro-F1 teacher {t['complexity_macro_f1']:.3f}, quantum {q['complexity_macro_f1']:.3f}, classical "
+        f"{c['complexity_macro_f1']:.3f}; latency "
         f"quantum {q['latency_ms']:.2f} ms (QNode {q['latency_qnode_ms']:.1f} ms) vs teacher plan call "
         f"{t['served_plan_call_ms']:.0f} ms; quantum fallback {q['fallback_rate']:.0%}"
     )
+    results["readme_table"] = table(results)
     write_result("qdllm", results, summary)
+    update_readme(results["readme_table"])
 
 
 if __name__ == "__main__":

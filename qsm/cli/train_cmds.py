@@ -143,16 +143,31 @@ def data_cmd(
     "(quantum_router.npz; needs the quantum extra and the cached teacher labels).",
 )
 @click.option(
+    "--alpha",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.5,
+    show_default=True,
+    help="QD-LLM weight of the KL to the teacher's soft route and complexity labels (1 - alpha: "
+    "cross-entropy to the true labels); 0 trains on the true labels only.",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     help="Where to write the student (default: the shipped file inside the package, with its card).",
 )
 @pass_cli
 def router_cmd(
-    cli_ctx: CliContext, seed: int, per_template: int, threshold: float, kind: str, out: Path | None
+    cli_ctx: CliContext,
+    seed: int,
+    per_template: int,
+    threshold: float,
+    kind: str,
+    alpha: float,
+    out: Path | None,
 ) -> None:
-    """Train QSM's student router (intent and complexity over the MiniLM embedding): classical in seconds,
-    quantum in minutes."""
+    """Train QSM's student router (intent and complexity over the MiniLM embedding) on the QD-LLM objective,
+    distilled from the teacher's cached soft labels (`qsm train router-teacher` writes them): classical in
+    seconds, quantum in minutes."""
     from qsm.store.minilm import MiniLMEmbedder
 
     embedder = MiniLMEmbedder(threads=cli_ctx.settings.memory.embed_threads, batch_size=32, max_tokens=128)
@@ -162,7 +177,7 @@ def router_cmd(
 
         target = out or shipped_quantum_router_path()
         train_quantum_router(embedder.embed, embedder.name, target, seed=seed, per_template=per_template,
-                             threshold=threshold, log=click.echo)  # fmt: skip
+                             threshold=threshold, alpha=alpha, log=click.echo)  # fmt: skip
         click.echo(f'quantum router: {target}; use it with [runtime] router = "quantum"')
         return
     from qsm.agents.router import shipped_router_path
@@ -170,7 +185,7 @@ def router_cmd(
 
     target = out or shipped_router_path()
     train_router(embedder.embed, embedder.name, target, seed=seed, per_template=per_template,
-                 threshold=threshold, log=click.echo)  # fmt: skip
+                 threshold=threshold, alpha=alpha, log=click.echo)  # fmt: skip
     click.echo(f"router: {target}; point [runtime] router_path at it to use another file")
 
 
@@ -180,25 +195,62 @@ def router_cmd(
     "--per-template", type=int, default=12, show_default=True, help="Examples per routing template."
 )
 @click.option("--threads", type=int, default=1, show_default=True, help="llama.cpp threads.")
+@click.option(
+    "--keep-route",
+    is_flag=True,
+    help="Keep the cached route labels when they were computed for the same data and QSM adapter; label "
+    "the complexity only.",
+)
 @pass_cli
-def router_teacher_cmd(cli_ctx: CliContext, seed: int, per_template: int, threads: int) -> None:
-    """Label the routing data with the teacher (QSM's shipped adapter through llama.cpp): its P(SOM) per
-    request, cached in the package for `qsm train router --kind quantum`. Runs the real model."""
+def router_teacher_cmd(
+    cli_ctx: CliContext, seed: int, per_template: int, threads: int, keep_route: bool
+) -> None:
+    """Label the routing data with the teacher through llama.cpp: P(SOM) from QSM's shipped adapter and
+    P(low, medium, high) from SOM's (the adapter trained to write the complexity), cached in the package for
+    `qsm train router`. Runs the real model."""
     from qsm.agents.locate import bundled_model_path
     from qsm.agents.shipped import shipped_adapter_path
     from qsm.errors import ModelNotFoundError
     from qsm.train.router_data import build_router_data
-    from qsm.train.router_teacher import label_with_teacher, shipped_teacher_path
-
-    adapter = shipped_adapter_path("QSM")
-    if adapter is None:
-        raise ModelNotFoundError("the shipped QSM adapter is not installed", hint="reinstall qsm")
-    texts = [e.text for e in build_router_data(per_template=per_template, seed=seed)]
-    labels = label_with_teacher(
-        texts, model_path=bundled_model_path(), adapter_path=adapter, threads=threads, log=click.echo
+    from qsm.train.router_teacher import (
+        TeacherLabels,
+        data_fingerprint,
+        label_complexity_with_teacher,
+        label_with_teacher,
+        shipped_teacher_path,
     )
-    labels.save(shipped_teacher_path())
-    click.echo(f"teacher labels: {shipped_teacher_path()} ({len(texts)} requests)")
+
+    adapters = {role: shipped_adapter_path(role) for role in ("QSM", "SOM")}
+    qsm_adapter, som_adapter = adapters["QSM"], adapters["SOM"]
+    if qsm_adapter is None or som_adapter is None:
+        missing = [role for role, path in adapters.items() if path is None]
+        raise ModelNotFoundError(
+            f"the shipped {', '.join(missing)} adapter is not installed", hint="reinstall qsm"
+        )
+    texts = [e.text for e in build_router_data(per_template=per_template, seed=seed)]
+    cache = shipped_teacher_path()
+    cached = TeacherLabels.load(cache) if keep_route and cache.is_file() else None
+    if (
+        cached is not None
+        and cached.fingerprint == data_fingerprint(texts)
+        and cached.adapter == f"qsm/adapters/qsm/{qsm_adapter.name}"
+    ):
+        click.echo(f"keeping the cached route labels of {len(texts)} requests")
+        labels = cached
+    else:
+        labels = label_with_teacher(
+            texts, model_path=bundled_model_path(), adapter_path=qsm_adapter, threads=threads, log=click.echo
+        )
+    labels = label_complexity_with_teacher(
+        labels,
+        texts,
+        model_path=bundled_model_path(),
+        adapter_path=som_adapter,
+        threads=threads,
+        log=click.echo,
+    )
+    labels.save(cache)
+    click.echo(f"teacher labels: {cache} ({len(texts)} requests)")
 
 
 @train_group.command("notes-rs")

@@ -4,10 +4,12 @@ The routing data is embedded with the shipped MiniLM and projected by PCA (fitte
 to one angle per qubit. Only the circuit's rotations and its readout (a scale and bias per output) are
 trained, by full-batch Adam on
 
-    alpha * KL(teacher's route || student's route) + (1 - alpha) * (CE(intent) + CE(complexity)),
+    alpha * (KL(teacher's route || student's) + KL(teacher's complexity || student's))
+        + (1 - alpha) * (CE(intent) + CE(complexity)),
 
-where the teacher's route is the QSM adapter's P(SOM) cached in ``router_teacher.json``
-(:mod:`qsm.train.router_teacher`) and the student's is its probability of the ``resource`` intent.
+(:mod:`qsm.train.distill`) where the teacher's route is the QSM adapter's P(SOM) and its complexity the SOM
+adapter's P(low, medium, high), cached in ``router_teacher.json`` (:mod:`qsm.train.router_teacher`), and
+the student's route is its probability of the ``resource`` intent.
 :func:`fit_classical_twin` trains a classical student with the same inputs, loss and number of trainable
 parameters, for the benchmark.
 """
@@ -25,9 +27,8 @@ import numpy as np
 
 from qsm.agents.quantum_router import QuantumRouterStudent, circuit_outputs, encode, require_pennylane
 from qsm.agents.router import COMPLEXITIES, INTENTS, softmax
-from qsm.train.router import _split
-from qsm.train.router_data import RouteExample, build_router_data
-from qsm.train.router_teacher import TeacherLabels, data_fingerprint
+from qsm.train.distill import DISTILL_ALPHA, RouterSplit, load_split, qdllm_loss
+from qsm.train.router import macro_f1
 
 __all__ = [
     "ClassicalTwin",
@@ -53,22 +54,18 @@ def fit_pca(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _objective(
-    p_intent: Any, p_complexity: Any, yi: np.ndarray, yc: np.ndarray, teacher: np.ndarray, alpha: float
+    p_intent: Any,
+    p_complexity: Any,
+    yi: np.ndarray,
+    yc: np.ndarray,
+    teacher: np.ndarray,
+    teacher_complexity: np.ndarray | None,
+    alpha: float,
 ) -> Any:
-    """QD-LLM: divergence to the teacher's route plus cross-entropy to the true labels (class-balanced)."""
+    """QD-LLM (:func:`qsm.train.distill.qdllm_loss`) under autograd."""
     from autograd import numpy as anp
 
-    eps = 1e-7
-    n = len(yi)
-    wi = (n / (len(INTENTS) * np.maximum(np.bincount(yi, minlength=len(INTENTS)), 1)))[yi]
-    wc = (n / (len(COMPLEXITIES) * np.maximum(np.bincount(yc, minlength=len(COMPLEXITIES)), 1)))[yc]
-    ce = -anp.mean(wi * anp.log(p_intent[np.arange(n), yi] + eps)) - anp.mean(
-        wc * anp.log(p_complexity[np.arange(n), yc] + eps)
-    )
-    s = anp.clip(p_intent[:, _RESOURCE], eps, 1 - eps)
-    t = np.clip(teacher, eps, 1 - eps)
-    kl = anp.mean(t * anp.log(t / s) + (1 - t) * anp.log((1 - t) / (1 - s)))
-    return alpha * kl + (1 - alpha) * ce
+    return qdllm_loss(p_intent, p_complexity, yi, yc, teacher, teacher_complexity, alpha, xp=anp)
 
 
 def _adam(
@@ -101,11 +98,12 @@ def fit_quantum(
     yi: np.ndarray,
     yc: np.ndarray,
     teacher: np.ndarray,
+    teacher_complexity: np.ndarray | None = None,
     *,
     layers: int = 4,
     steps: int = 120,
     lr: float = 0.08,
-    alpha: float = 0.5,
+    alpha: float = DISTILL_ALPHA,
     seed: int = 7,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Circuit weights (layers, qubits, 3), readout scale and bias (6 each), trained on ``angles``."""
@@ -121,7 +119,9 @@ def fit_quantum(
     def loss(p: list[Any]) -> Any:
         z = anp.stack(circuit(angles, p[0]), axis=-1)
         logits = z * p[1] + p[2]
-        return _objective(_softmax_ag(logits[:, :k]), _softmax_ag(logits[:, k:]), yi, yc, teacher, alpha)
+        return _objective(
+            _softmax_ag(logits[:, :k]), _softmax_ag(logits[:, k:]), yi, yc, teacher, teacher_complexity, alpha
+        )
 
     weights, scale, bias = _adam(loss, params, steps, lr)
     return weights, scale, bias
@@ -150,11 +150,12 @@ def fit_classical_twin(
     yi: np.ndarray,
     yc: np.ndarray,
     teacher: np.ndarray,
+    teacher_complexity: np.ndarray | None = None,
     *,
     parameters: int,
     steps: int = 120,
     lr: float = 0.08,
-    alpha: float = 0.5,
+    alpha: float = DISTILL_ALPHA,
     seed: int = 7,
 ) -> ClassicalTwin:
     """The classical student with ``parameters`` trainable parameters (hidden width chosen to match; the
@@ -174,20 +175,12 @@ def fit_classical_twin(
 
     def loss(p: list[Any]) -> Any:
         logits = anp.dot(anp.tanh(anp.dot(angles, p[0]) + p[1]), p[2]) + p[3]
-        return _objective(_softmax_ag(logits[:, :k]), _softmax_ag(logits[:, k:]), yi, yc, teacher, alpha)
+        return _objective(
+            _softmax_ag(logits[:, :k]), _softmax_ag(logits[:, k:]), yi, yc, teacher, teacher_complexity, alpha
+        )
 
     w1, b1, w2, b2 = _adam(loss, params, steps, lr)
     return ClassicalTwin(w1, b1, w2, b2)
-
-
-def macro_f1(y_true: Sequence[int], y_pred: Sequence[int], classes: int) -> float:
-    scores = []
-    for c in range(classes):
-        tp = sum(t == c and p == c for t, p in zip(y_true, y_pred, strict=True))
-        fp = sum(t != c and p == c for t, p in zip(y_true, y_pred, strict=True))
-        fn = sum(t == c and p != c for t, p in zip(y_true, y_pred, strict=True))
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return round(float(np.mean(scores)), 4)
 
 
 @dataclass
@@ -200,57 +193,19 @@ class QuantumReport:
     parameters: int
     projection_values: int
     route_accuracy: float
+    route_macro_f1: float
     teacher_route_accuracy: float
     intent_accuracy: float
     intent_macro_f1: float
     complexity_accuracy: float
+    complexity_macro_f1: float
+    teacher_complexity_accuracy: float | None
     confident_share: float
     threshold: float
     alpha: float
     steps: int
     seconds: float
     seed: int
-
-
-@dataclass
-class RouterSplit:
-    """The routing data split by template group, embedded, with the teacher's P(SOM) per request."""
-
-    train: list[RouteExample]
-    test: list[RouteExample]
-    x_train: np.ndarray
-    x_test: np.ndarray
-    teacher_train: np.ndarray
-    teacher_test: np.ndarray
-
-    def labels(self, part: str) -> tuple[np.ndarray, np.ndarray]:
-        rows = self.train if part == "train" else self.test
-        return (
-            np.array([INTENTS.index(e.intent) for e in rows]),
-            np.array([COMPLEXITIES.index(e.complexity) for e in rows]),
-        )
-
-
-def load_split(embed: Embed, *, per_template: int, seed: int, teacher_path: Path | None) -> RouterSplit:
-    data = build_router_data(per_template=per_template, seed=seed)
-    labels = TeacherLabels.load(teacher_path)
-    if labels.fingerprint != data_fingerprint([e.text for e in data]):
-        from qsm.errors import ModelNotFoundError
-
-        raise ModelNotFoundError(
-            "the cached teacher labels were computed for other routing data",
-            hint="recompute them with `qsm train router-teacher` (same --seed and --per-template)",
-        )
-    p_som = dict(zip([e.text for e in data], labels.p_som, strict=True))
-    train, test = _split(data)
-    return RouterSplit(
-        train,
-        test,
-        embed([e.text for e in train]).astype(np.float64),
-        embed([e.text for e in test]).astype(np.float64),
-        np.array([p_som[e.text] for e in train]),
-        np.array([p_som[e.text] for e in test]),
-    )
 
 
 def train_quantum_router(
@@ -264,18 +219,28 @@ def train_quantum_router(
     qubits: int = 6,
     layers: int = 4,
     steps: int = 120,
-    alpha: float = 0.5,
+    alpha: float = DISTILL_ALPHA,
     teacher_path: Path | None = None,
     log: Callable[[str], None] = lambda _m: None,
 ) -> QuantumReport:
     start = time.perf_counter()
-    split = load_split(embed, per_template=per_template, seed=seed, teacher_path=teacher_path)
+    split = load_split(
+        embed, per_template=per_template, seed=seed, teacher_path=teacher_path, need_complexity=alpha > 0
+    )
     yi, yc = split.labels("train")
     mean, components, scale = fit_pca(split.x_train, qubits)
     angles = encode(split.x_train, mean, components, scale)
     log(f"{len(split.train)} train / {len(split.test)} held-out requests; {qubits} qubits, {layers} layers")
     weights, r_scale, r_bias = fit_quantum(
-        angles, yi, yc, split.teacher_train, layers=layers, steps=steps, alpha=alpha, seed=seed
+        angles,
+        yi,
+        yc,
+        split.teacher_train,
+        split.teacher_complexity_train,
+        layers=layers,
+        steps=steps,
+        alpha=alpha,
+        seed=seed,
     )
     student = QuantumRouterStudent(
         mean=mean,
@@ -318,20 +283,32 @@ def evaluate_quantum(
 ) -> dict[str, float]:
     yi, yc = split.labels("test")
     p_i, p_c = student.probabilities(split.x_test)
-    return route_metrics(p_i, p_c, yi, yc, split.teacher_test, threshold)
+    return route_metrics(p_i, p_c, yi, yc, split.teacher_test, threshold, split.teacher_complexity_test)
 
 
 def route_metrics(
-    p_i: np.ndarray, p_c: np.ndarray, yi: np.ndarray, yc: np.ndarray, teacher: np.ndarray, threshold: float
-) -> dict[str, float]:
+    p_i: np.ndarray,
+    p_c: np.ndarray,
+    yi: np.ndarray,
+    yc: np.ndarray,
+    teacher: np.ndarray,
+    threshold: float,
+    teacher_complexity: np.ndarray | None = None,
+) -> dict[str, Any]:
     pred_i, pred_c = p_i.argmax(axis=1), p_c.argmax(axis=1)
     som_true = yi == _RESOURCE
+    som_pred = pred_i == _RESOURCE
     return {
-        "route_accuracy": round(float(np.mean((pred_i == _RESOURCE) == som_true)), 4),
+        "route_accuracy": round(float(np.mean(som_pred == som_true)), 4),
+        "route_macro_f1": macro_f1(list(som_true.astype(int)), list(som_pred.astype(int)), 2),
         "teacher_route_accuracy": round(float(np.mean((teacher >= 0.5) == som_true)), 4),
         "intent_accuracy": round(float(np.mean(pred_i == yi)), 4),
         "intent_macro_f1": macro_f1(list(yi), list(pred_i), len(INTENTS)),
         "complexity_accuracy": round(float(np.mean(pred_c == yc)), 4),
+        "complexity_macro_f1": macro_f1(list(yc), list(pred_c), len(COMPLEXITIES)),
+        "teacher_complexity_accuracy": None
+        if teacher_complexity is None
+        else round(float(np.mean(teacher_complexity.argmax(axis=1) == yc)), 4),
         "confident_share": round(float(np.mean(p_i.max(axis=1) >= threshold)), 4),
     }
 
@@ -348,16 +325,20 @@ A variational circuit (PennyLane, `default.qubit`) that routes requests like the
 - Circuit: RY angle encoding, {r.layers} strongly entangling layers (Rot + CNOT ring), ⟨Z⟩ of qubits 0-2 →
   intent logits, of qubits 3-5 → complexity logits, through a per-output scale and bias.
 - Trainable parameters: {r.parameters} ({r.layers}×{r.qubits}×3 rotations + 12 readout).
-- Objective (QD-LLM): {r.alpha} · KL(teacher's P(route) ‖ student's) + {1 - r.alpha} · (class-balanced CE on
-  intent + CE on complexity). Teacher: the shipped QSM LoRA adapter on SmolLM2-135M through llama.cpp, its
-  logits of the route_to value's first token (`router_teacher.json`, computed once).
+- Objective (QD-LLM, `qsm.train.distill`): {r.alpha} · (KL(teacher's P(route) ‖ student's) + KL(teacher's
+  P(complexity) ‖ student's)) + {round(1 - r.alpha, 4)} · (class-balanced CE on intent + on complexity).
+  Teacher: the shipped QSM LoRA adapter (route) and the shipped SOM LoRA adapter (complexity, the adapter
+  trained to write it) on SmolLM2-135M through llama.cpp, the logprobs of each class's first token after the
+  reply prefix each was trained on (`router_teacher.json`, written once by `qsm train router-teacher`).
 - Training: full-batch Adam, {r.steps} steps, seed {r.seed}; {r.seconds} s on the CPU including embedding.
 - Data: `qsm.train.router_data`, split by template group: {r.train} train, {r.test} held-out requests.
-- Held-out: route (WeQ/SOM) accuracy {r.route_accuracy} vs the teacher's {r.teacher_route_accuracy};
-  intent accuracy {r.intent_accuracy} (macro-F1 {r.intent_macro_f1}), complexity accuracy
-  {r.complexity_accuracy}; {r.confident_share:.0%} of requests clear the threshold {r.threshold} (the rest
+- Held-out: route (WeQ/SOM) accuracy {r.route_accuracy} (macro-F1 {r.route_macro_f1}) vs the teacher's
+  {r.teacher_route_accuracy}; intent accuracy {r.intent_accuracy} (macro-F1 {r.intent_macro_f1}),
+  complexity accuracy {r.complexity_accuracy} (macro-F1 {r.complexity_macro_f1}) vs the teacher's
+  {r.teacher_complexity_accuracy}; {r.confident_share:.0%} of requests clear the threshold {r.threshold} (the rest
   fall back to QSM's LLM).
-- Reproduce: `qsm train router --kind quantum --seed {r.seed}`.
+- Reproduce: `qsm train router-teacher` (once, real model), then
+  `qsm train router --kind quantum --seed {r.seed} --alpha {r.alpha}`.
 
 The circuit (the RY angles are the request's; drawn here at 0):
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-__all__ = ["RouteExample", "build_router_data"]
+__all__ = ["RouteExample", "build_router_data", "split_by_group"]
 
 
 @dataclass(frozen=True)
@@ -149,3 +149,10 @@ def build_router_data(per_template: int = 12, seed: int = 7) -> list[RouteExampl
                 if len(seen) >= per_template:
                     break
     return out
+
+
+def split_by_group(data: list[RouteExample], every: int = 4) -> tuple[list[RouteExample], list[RouteExample]]:
+    """Train and held-out parts: every ``every``-th template group (sorted by name) is held out whole."""
+    groups = sorted({e.group for e in data})
+    held = {g for i, g in enumerate(groups) if i % every == every - 1}
+    return [e for e in data if e.group not in held], [e for e in data if e.group in held]

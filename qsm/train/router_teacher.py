@@ -1,10 +1,18 @@
-"""The teacher's soft route labels for the quantum student (QD-LLM distillation): QSM's shipped adapter on
-the bundled base, through llama.cpp, plans each routing request exactly as runs call it (its chat template,
-its system prompt), with its reply forced up to the ``route_to`` value (see :func:`teacher_prompt`); the
-llama.cpp logits of the first token of each value (WeQ or SOM), renormalised over the two, are the teacher's
-probability of sending the request to SOM.
+"""The teacher's soft labels for the student routers (QD-LLM distillation), from llama.cpp logprobs of the
+shipped role adapters on the bundled base, each prompted exactly as it was trained and as runs call it:
 
-Computed once with the real model (``qsm train router-teacher``) and cached beside the student as
+* **Route** (WeQ or SOM): QSM's adapter plans the request (its chat template, the QSM.plan system prompt),
+  with its reply forced up to the ``route_to`` value (see :func:`teacher_prompt`); the logits of the first
+  token of each value, renormalised over the two, are the teacher's P(SOM).
+* **Complexity** (low, medium or high): QSM's adapter never writes a complexity (its plan has none); the
+  adapter that does is SOM's, whose ``SOM.budget`` training replies open with ``{"complexity": "``
+  (:mod:`qsm.train.seed_som`). SOM's adapter gets the budget prompt runs send it (the SOM.budget system
+  prompt, the plan of :func:`teacher_prompt` with the teacher's route as the drafter, a new channel's
+  strength 0.5, the default run caps) and its reply forced up to the complexity value (see
+  :func:`complexity_prompt`); the logits of the first token of each class, renormalised over the three, are
+  the teacher's P(complexity).
+
+Computed once with the real model (``qsm train router-teacher``) and cached beside the students as
 ``qsm/agents/data/router_teacher.json``; training and the tests read the cache.
 """
 
@@ -15,19 +23,30 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from qsm.agents.messages import UserRequest
-from qsm.agents.roles import ROLE_PROMPTS
+from qsm.agents.messages import Plan, UserRequest
+from qsm.agents.roles import ROLE_PROMPTS, BudgetReply
+from qsm.agents.router import COMPLEXITIES
 from qsm.errors import ModelNotFoundError
 from qsm.graph import prompts
+from qsm.graph.settings import BudgetSettings
 
-__all__ = ["TeacherLabels", "data_fingerprint", "label_with_teacher", "shipped_teacher_path"]
+__all__ = [
+    "TeacherLabels",
+    "complexity_prompt",
+    "data_fingerprint",
+    "label_complexity_with_teacher",
+    "label_with_teacher",
+    "shipped_teacher_path",
+    "teacher_prompt",
+]
 
 _ROUTES = ("WeQ", "SOM")
+_STRENGTH = 0.5  # a new channel's strength (qsm.graph.channels)
 
 
 def shipped_teacher_path() -> Path:
@@ -41,7 +60,8 @@ def data_fingerprint(texts: Sequence[str]) -> str:
 
 @dataclass
 class TeacherLabels:
-    """The teacher's P(SOM) per routing text (in data order), its greedy route, and its call times."""
+    """The teacher's soft labels per routing text (in data order): P(SOM) from QSM's adapter and, when
+    computed, P(low, medium, high) from SOM's adapter; the greedy classes and the scoring calls' times."""
 
     fingerprint: str
     p_som: list[float]
@@ -49,6 +69,14 @@ class TeacherLabels:
     seconds: list[float]
     model: str
     adapter: str
+    p_complexity: list[list[float]] = field(default_factory=list)
+    complexity: list[str] = field(default_factory=list)
+    complexity_seconds: list[float] = field(default_factory=list)
+    complexity_adapter: str = ""
+
+    @property
+    def has_complexity(self) -> bool:
+        return len(self.p_complexity) == len(self.p_som) > 0
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.__dict__, separators=(",", ":")) + "\n")
@@ -63,12 +91,87 @@ class TeacherLabels:
         return cls(**json.loads(path.read_text()))
 
 
+def _teacher_plan(text: str, route: str = "WeQ") -> Plan:
+    return Plan(goal=text[:120], steps=["answer the request"], route_to=route)
+
+
 def teacher_prompt(formatter: Any, text: str) -> str:
     """QSM.plan's chat prompt for ``text`` (as runs send it) and the reply forced up to the route value:
     the request as the goal and one generic step, then ``"route_to": "``."""
     messages = prompts.plan_prompt(ROLE_PROMPTS["QSM.plan"], UserRequest(text=text))
     prefix = json.dumps({"goal": text[:120], "steps": ["answer the request"]})[:-1] + ', "route_to": "'
     return str(formatter(messages=[dict(m) for m in messages]).prompt) + prefix
+
+
+def complexity_prompt(formatter: Any, text: str, route: str) -> str:
+    """SOM.budget's chat prompt for the teacher's plan of ``text`` (drafted by ``route``), as runs send it,
+    and the reply forced up to the complexity value: ``{"complexity": "`` (the reply's first field, as
+    SOM's adapter was trained to write it)."""
+    caps = BudgetSettings()
+    limits = f"{caps.tokens} tokens, {caps.seconds:.0f} s, {caps.calls} calls"
+    plan = _teacher_plan(text, route)
+    messages = prompts.budget_prompt(ROLE_PROMPTS["SOM.budget"], plan, _STRENGTH, route, limits)
+    first = next(iter(BudgetReply.model_fields))  # "complexity"
+    prefix = json.dumps({first: ""})[:-2]  # '{"complexity": "'
+    return str(formatter(messages=[dict(m) for m in messages]).prompt) + prefix
+
+
+class _Scorer:
+    """The bundled base with one adapter in llama.cpp: the next-token logits after a prompt, reusing the
+    cached tokens the previous prompt shares with it (the system prompt)."""
+
+    def __init__(self, model_path: Path, adapter_path: Path, threads: int) -> None:
+        from llama_cpp import Llama
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        from qsm.agents.backend import ensure_real_models_allowed
+
+        ensure_real_models_allowed("llama.cpp")
+        self.llama = llama = Llama(
+            model_path=str(model_path),
+            lora_path=str(adapter_path),
+            n_ctx=2048,
+            n_threads=threads,
+            n_threads_batch=threads,
+            verbose=False,
+        )
+        self.formatter = Jinja2ChatFormatter(
+            template=llama.metadata["tokenizer.chat_template"],
+            eos_token=llama._model.token_get_text(llama.token_eos()),
+            bos_token=llama._model.token_get_text(llama.token_bos()),
+        )
+
+    def first_tokens(self, values: Sequence[str]) -> list[int]:
+        """The first token of each value after the opening quote ("We", "S"; "low", "medium", "high")."""
+        ids = [self.llama.tokenize(f'"{v}'.encode(), add_bos=False, special=False)[1] for v in values]
+        if len(set(ids)) != len(ids):
+            raise ModelNotFoundError(
+                f"the values {list(values)} share their first token in this model's vocabulary",
+                hint="the teacher reads one token per class; use a model whose tokenizer separates them",
+            )
+        return ids
+
+    def logits(self, prompt: str) -> Any:
+        import numpy as np
+
+        llama = self.llama
+        tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+        shared = llama.longest_token_prefix(llama._input_ids[: llama.n_tokens].tolist(), tokens)
+        shared = min(shared, len(tokens) - 1)  # always evaluate the request's own tokens
+        llama.n_tokens = shared  # keep the cached system prompt, drop the previous request
+        llama._ctx.kv_cache_seq_rm(-1, shared, -1)
+        llama.eval(tokens[shared:])
+        return np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),))
+
+    def close(self) -> None:
+        self.llama.close()
+
+
+def _renormalised(logits: Any, ids: Sequence[int]) -> list[float]:
+    values = [float(logits[i]) for i in ids]
+    top = max(values)
+    exp = [math.exp(v - top) for v in values]
+    return [e / sum(exp) for e in exp]
 
 
 def label_with_teacher(
@@ -79,49 +182,24 @@ def label_with_teacher(
     threads: int = 1,
     log: Callable[[str], None] = lambda _m: None,
 ) -> TeacherLabels:
-    """Run the teacher on every text (greedy, under the plan reply's schema) and read its route logprobs."""
-    import numpy as np
-    from llama_cpp import Llama
-
-    from qsm.agents.backend import ensure_real_models_allowed
-
-    ensure_real_models_allowed("llama.cpp")
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    llama = Llama(
-        model_path=str(model_path),
-        lora_path=str(adapter_path),
-        n_ctx=2048,
-        n_threads=threads,
-        n_threads_batch=threads,
-        verbose=False,
-    )
-    formatter = Jinja2ChatFormatter(
-        template=llama.metadata["tokenizer.chat_template"],
-        eos_token=llama._model.token_get_text(llama.token_eos()),
-        bos_token=llama._model.token_get_text(llama.token_bos()),
-    )
-    # the first token of each route value after the opening quote ("We", "S")
-    first = {r: llama.tokenize(f'"{r}'.encode(), add_bos=False, special=False)[1] for r in _ROUTES}
+    """Run QSM's adapter on every text (the plan prompt, forced up to the route) and read its route
+    logprobs. Complexity labels are added by :func:`label_complexity_with_teacher`."""
+    scorer = _Scorer(model_path, adapter_path, threads)
+    first = scorer.first_tokens(_ROUTES)
     p_som: list[float] = []
     routes: list[str] = []
     seconds: list[float] = []
-    for n, text in enumerate(texts):
-        start = time.perf_counter()
-        tokens = llama.tokenize(teacher_prompt(formatter, text).encode(), add_bos=False, special=True)
-        shared = llama.longest_token_prefix(llama._input_ids[: llama.n_tokens].tolist(), tokens)
-        shared = min(shared, len(tokens) - 1)  # always evaluate the request's own tokens
-        llama.n_tokens = shared  # keep the cached system prompt, drop the previous request
-        llama._ctx.kv_cache_seq_rm(-1, shared, -1)
-        llama.eval(tokens[shared:])
-        logits = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),))
-        weq, som = float(logits[first["WeQ"]]), float(logits[first["SOM"]])
-        p = 1.0 / (1.0 + math.exp(weq - som))
-        seconds.append(round(time.perf_counter() - start, 4))
-        p_som.append(round(p, 5))
-        routes.append("SOM" if p >= 0.5 else "WeQ")
-        if n % 50 == 0:
-            log(f"teacher {n + 1}/{len(texts)}: P(SOM)={p:.3f} in {seconds[-1]:.2f} s")
+    try:
+        for n, text in enumerate(texts):
+            start = time.perf_counter()
+            p = _renormalised(scorer.logits(teacher_prompt(scorer.formatter, text)), first)[1]
+            seconds.append(round(time.perf_counter() - start, 4))
+            p_som.append(round(p, 5))
+            routes.append("SOM" if p >= 0.5 else "WeQ")
+            if n % 50 == 0:
+                log(f"teacher route {n + 1}/{len(texts)}: P(SOM)={p:.3f} in {seconds[-1]:.2f} s")
+    finally:
+        scorer.close()
     return TeacherLabels(
         fingerprint=data_fingerprint(texts),
         p_som=p_som,
@@ -129,4 +207,48 @@ def label_with_teacher(
         seconds=seconds,
         model=model_path.name,
         adapter=f"qsm/adapters/qsm/{adapter_path.name}",
+    )
+
+
+def label_complexity_with_teacher(
+    labels: TeacherLabels,
+    texts: Sequence[str],
+    *,
+    model_path: Path,
+    adapter_path: Path,
+    threads: int = 1,
+    log: Callable[[str], None] = lambda _m: None,
+) -> TeacherLabels:
+    """``labels`` (the route labels of ``texts``) with SOM's adapter's P(low, medium, high) added: the
+    budget prompt of each text's teacher plan, forced up to the complexity value."""
+    if labels.fingerprint != data_fingerprint(texts):
+        raise ModelNotFoundError(
+            "the route labels were computed for other routing data",
+            hint="recompute them with `qsm train router-teacher` (same --seed and --per-template)",
+        )
+    scorer = _Scorer(model_path, adapter_path, threads)
+    first = scorer.first_tokens(COMPLEXITIES)
+    probs: list[list[float]] = []
+    classes: list[str] = []
+    seconds: list[float] = []
+    try:
+        for n, (text, route) in enumerate(zip(texts, labels.route, strict=True)):
+            start = time.perf_counter()
+            p = _renormalised(scorer.logits(complexity_prompt(scorer.formatter, text, route)), first)
+            seconds.append(round(time.perf_counter() - start, 4))
+            probs.append([round(v, 5) for v in p])
+            classes.append(COMPLEXITIES[max(range(len(p)), key=p.__getitem__)])
+            if n % 50 == 0:
+                shown = ", ".join(f"{c}={v:.2f}" for c, v in zip(COMPLEXITIES, p, strict=True))
+                log(f"teacher complexity {n + 1}/{len(texts)}: {shown} in {seconds[-1]:.2f} s")
+    finally:
+        scorer.close()
+    return TeacherLabels(
+        **{
+            **labels.__dict__,
+            "p_complexity": probs,
+            "complexity": classes,
+            "complexity_seconds": seconds,
+            "complexity_adapter": f"qsm/adapters/som/{adapter_path.name}",
+        }
     )
