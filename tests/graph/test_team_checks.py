@@ -462,3 +462,20 @@ def test_a_note_answer_citing_a_note_it_was_not_shown_cites_the_one_it_was(tmp_p
     assert result.status == "ok" and result.text == "Bob Tarrin is 25 years old. [2]", result.text
     prompt = fakes["WeQ"].calls[0].messages[-1]["content"]
     assert "Bob Tarrin is 25" in prompt and "Ann Vorel" not in prompt  # note [2] alone was shown
+
+
+@pytest.mark.parametrize(
+    ("request_text", "answer"),
+    [
+        ("In at most 6 words, what is 6 times 34?", "204"),
+        ("What is 7 plus 8, in at most 5 words?", "15"),
+    ],
+)
+def test_a_format_stated_in_the_questions_own_clause_leaves_the_arithmetic_to_the_calculator(
+    tmp_path: Path, request_text: str, answer: str
+) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), request_text, runtime=rt)
+    assert result.status == "ok" and result.text == answer, result.text
+    assert all(not f.calls for f in fakes.values())

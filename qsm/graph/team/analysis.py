@@ -125,10 +125,17 @@ def _tool_call(text: str) -> ToolCall | None:
 
 
 def _without_clause(text: str, phrase: str) -> str:
-    """``text`` without the clause (between : . ? ! or a line break) that states the format."""
+    """``text`` without the clause (between : . ? ! or a line break) that states the format; when that
+    clause is the question too ("In at most 6 words, what is 6 times 34?"), without the phrase alone and
+    the words that lead into it ("In", "Using", "Answer in") up to its comma."""
     clauses = re.split(r"(?<=[:.?!\n])\s*", text)
     kept = [c for c in clauses if phrase not in c]
-    return " ".join(kept).strip() or text
+    if any(k.strip() for k in kept):
+        return " ".join(kept).strip()
+    lead = r"(?:\b(?:in|using|with|answer in|reply in|respond in)\s+)?"
+    cut = re.sub(r"[,:;]?\s*" + lead + re.escape(phrase) + r"\s*[,:;]?\s*", " ", text, count=1, flags=re.I)
+    cut = re.sub(r"\s+([?.!])", r"\1", cut).strip()
+    return cut if re.search(r"\w", cut) else text
 
 
 def analyze(text: str, embedder: Embedder | None, router: Router | None) -> RequestAnalysis:
