@@ -132,6 +132,10 @@ def test_cli_says_no_verified_answer(tmp_path: Path) -> None:
         ("List 5 ways to save money.", "items"),
         ("Name 5 fruits, separated by commas.", "list"),
         ("Give me one tip for sleep.", None),
+        ("A hall seats 230 people. 11 groups of 22 arrive. Is there a seat for everyone? Yes or no?", "yes_no"),
+        ("Yes or no: is 7 prime?", "yes_no"),
+        ("Is the sea salty, yes or no?", "yes_no"),
+        ("Should I pick yes or no here?", None),
     ],
 )
 def test_stated_formats_are_detected(request_text: str, kind: str | None) -> None:
@@ -479,3 +483,12 @@ def test_a_format_stated_in_the_questions_own_clause_leaves_the_arithmetic_to_th
         result = run(Workflow.default(), request_text, runtime=rt)
     assert result.status == "ok" and result.text == answer, result.text
     assert all(not f.calls for f in fakes.values())
+
+
+def test_a_trailing_yes_or_no_leaves_the_resource_question_to_soms_capacity_check(tmp_path: Path) -> None:
+    fakes = team_fakes(QSM=[], SOM=[], WeQ=[], Ref=[])
+    request_text = "A pump moves 6 litres per minute. Can it fill a 195-litre tank in 32 minutes? Yes or no?"
+    with _shipped(tmp_path, fakes) as rt:
+        result = run(Workflow.default(), request_text, runtime=rt)
+    assert result.status == "ok" and result.text.startswith("No."), result.text
+    assert "192" in result.text and all(not f.calls for f in fakes.values())

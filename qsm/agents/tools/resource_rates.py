@@ -102,6 +102,10 @@ def _per(rate: Quantity, other: Quantity) -> bool:
     return other.kind == f"noun:{rate.per}"
 
 
+_STATED_AS = (("=",), ("equals",), ("is",), ("as",), ("means",), ("equal", "to"), ("is", "equal", "to"))
+"""What joins the two sides of a stated conversion: "1 GB = 1000 MB", "Take 1 GB as 1000 MB"."""
+
+
 def drop_stated_conversions(tokens: list[Token], quantities: list[Quantity]) -> list[Quantity] | None:
     """Without the conversions the text states (``1 GB = 1000 MB``) when they agree with the units read;
     None when one disagrees (``1 GB = 1024 MB``: the text counts in other units than the reader)."""
@@ -113,7 +117,7 @@ def drop_stated_conversions(tokens: list[Token], quantities: list[Quantity]) -> 
         between = tuple(t.text for t in tokens[current.end : following.start]) if following else ()
         if (
             following is not None
-            and between in (("=",), ("equals",), ("is",))
+            and between in _STATED_AS
             and 1 in (current.value, following.value)
         ):
             same = current.kind == following.kind and current.kind.startswith("unit:")

@@ -128,7 +128,7 @@ def _without_clause(text: str, phrase: str) -> str:
     """``text`` without the clause (between : . ? ! or a line break) that states the format; when that
     clause is the question too ("In at most 6 words, what is 6 times 34?"), without the phrase alone and
     the words that lead into it ("In", "Using", "Answer in") up to its comma."""
-    clauses = re.split(r"(?<=[:.?!\n])\s*", text)
+    clauses = re.split(r"(?<=[:.?!])\s+|(?<=\n)", text)  # not inside "108.3"
     kept = [c for c in clauses if phrase not in c]
     if any(k.strip() for k in kept):
         return " ".join(kept).strip()

@@ -418,6 +418,8 @@ RATE_QUESTIONS = [
      12000, "MB", True),
     ("A 4 GB file downloads at 5 MB per second. Will it be done in 10 minutes? Use 1 GB = 1000 MB.", "fits",
      3000, 4000, "MB", False),
+    ("Will 320 files of 338 MB fit on a drive with 108.3 GB free? Take 1 GB as 1000 MB.", "fits", 108300,
+     108160, "MB", True),
     ("The download is 1,500 MB and runs at 2 MB per second. Can it be done in 10 minutes?", "fits", 1200, 1500,
      "MB", False),
     ("A VM costs $0.01 per second. Is $10 enough for 10 minutes?", "fits", 10, 6, "$", True),
