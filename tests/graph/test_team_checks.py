@@ -132,7 +132,10 @@ def test_cli_says_no_verified_answer(tmp_path: Path) -> None:
         ("List 5 ways to save money.", "items"),
         ("Name 5 fruits, separated by commas.", "list"),
         ("Give me one tip for sleep.", None),
-        ("A hall seats 230 people. 11 groups of 22 arrive. Is there a seat for everyone? Yes or no?", "yes_no"),
+        (
+            "A hall seats 230 people. 11 groups of 22 arrive. Is there a seat for everyone? Yes or no?",
+            "yes_no",
+        ),
         ("Yes or no: is 7 prime?", "yes_no"),
         ("Is the sea salty, yes or no?", "yes_no"),
         ("Should I pick yes or no here?", None),

@@ -115,11 +115,7 @@ def drop_stated_conversions(tokens: list[Token], quantities: list[Quantity]) -> 
         current = quantities[index]
         following = quantities[index + 1] if index + 1 < len(quantities) else None
         between = tuple(t.text for t in tokens[current.end : following.start]) if following else ()
-        if (
-            following is not None
-            and between in _STATED_AS
-            and 1 in (current.value, following.value)
-        ):
+        if following is not None and between in _STATED_AS and 1 in (current.value, following.value):
             same = current.kind == following.kind and current.kind.startswith("unit:")
             if same and not current.is_rate and not following.is_rate:
                 stated, read = following.value * following.factor, current.value * current.factor
