@@ -115,7 +115,7 @@ def question(mode: Mode, user: int, turn: int) -> Question:
     real mode alternates a capital (even turns; country by user and turn, never twice on one thread
     within 80 turns) and a sum."""
     if mode == "fake":
-        return Question(f"user {user} turn {turn}: what is {user} + {turn}?", "tool", (str(user + turn),))
+        return Question(f"What is {user} + {turn}?", "tool", (str(user + turn),))
     if turn % 2 == 1:
         return Question(f"What is {user} + {turn}?", "tool", (str(user + turn),))
     countries = list(CAPITALS)

@@ -2,8 +2,9 @@
 
 Queue replies (strings, or callables that get the call and return a string); when the queue is empty
 and ``auto`` is on, it answers with the minimal JSON instance of the requested schema, or with a short
-echo of the last user message. Used by unit tests and by ``backend = "fake"`` configs (UI demos,
-crash tests across processes, which set ``log`` to record calls in a JSON-lines file).
+echo of the last user message. Used by unit tests and by ``backend = "fake"`` configs (UI demos, load
+benchmarks, crash tests across processes, which set ``log`` to record calls in a JSON-lines file); a fake
+built from settings keeps only its newest :data:`KEPT_CALLS` calls, so a long-running server stays flat.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ from qsm.agents.settings import Sampling
 from qsm.agents.thinking import split_thinking
 from qsm.errors import ModelCallError
 
-__all__ = ["FakeCall", "FakeChatModel", "Reply", "schema_sample"]
+__all__ = ["KEPT_CALLS", "FakeCall", "FakeChatModel", "Reply", "schema_sample"]
+
+KEPT_CALLS = 200
+"""Calls a fake built from settings remembers in ``calls`` (the newest)."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,15 @@ class FakeChatModel:
         context_window: int = 2048,
         log: Path | None = None,
         name: str = "fake",
+        kept_calls: int | None = None,
     ) -> None:
         self.name = name
         self.context_window = context_window
         self.auto = auto
         self.delay_s = delay_s
         self.log = log
+        self.kept_calls = kept_calls
+        """Only the newest this many calls stay in :attr:`calls` (None: all; a long-lived server keeps few)."""
         self.calls: list[FakeCall] = []
         self._queue: deque[Reply] = deque(replies or [])
         self._lock = threading.Lock()
@@ -72,6 +79,8 @@ class FakeChatModel:
         call = FakeCall(list(request.messages), request.json_schema, sampling, request.cache_key)
         with self._lock:
             self.calls.append(call)
+            if self.kept_calls is not None and len(self.calls) > self.kept_calls:
+                del self.calls[: len(self.calls) - self.kept_calls]
             reply = self._queue.popleft() if self._queue else None
         if reply is None:
             if not self.auto:

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from qsm.agents.backend import ChatModel
-from qsm.agents.fake import FakeChatModel
+from qsm.agents.fake import KEPT_CALLS, FakeChatModel
 from qsm.agents.llama import LlamaBase, LlamaCppModel
 from qsm.agents.locate import resolve_model_path
 from qsm.agents.openai_http import OpenAIChatModel
@@ -53,6 +53,7 @@ class ModelPool:
                 delay_s=model.fake_delay_s,
                 context_window=model.n_ctx,
                 log=model.fake_log,
+                kept_calls=KEPT_CALLS,
             )
         if model.backend == "openai":
             return OpenAIChatModel(model)

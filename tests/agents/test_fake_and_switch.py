@@ -97,3 +97,19 @@ def test_fake_thinking_budget_cuts_thinking_and_keeps_answer() -> None:
         ModelRequest([{"role": "user", "content": "q"}], sampling=Sampling(), thinking_budget=3)
     )
     assert done.thinking == "one two three" and done.text == "The answer"
+
+
+def test_a_fake_built_from_settings_keeps_only_its_newest_calls() -> None:
+    """A server on the fake backend answers for hours: its call log must not grow with every request."""
+    from qsm.agents.fake import KEPT_CALLS
+
+    model = ModelPool().model_for("WeQ", AgentSettings.model_validate({"model": {"backend": "fake"}}))
+    assert isinstance(model, FakeChatModel)
+    for i in range(KEPT_CALLS + 5):
+        model.complete(ModelRequest([{"role": "user", "content": f"question {i}"}], Sampling()))
+    assert len(model.calls) == KEPT_CALLS
+    assert model.calls[-1].messages[-1]["content"] == f"question {KEPT_CALLS + 4}"
+    scripted = FakeChatModel()  # a test's own fake keeps every call
+    for i in range(KEPT_CALLS + 5):
+        scripted.complete(ModelRequest([{"role": "user", "content": f"question {i}"}], Sampling()))
+    assert len(scripted.calls) == KEPT_CALLS + 5
