@@ -254,8 +254,11 @@ _PATTERNS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"\b(?:yes\s+or\s+no|yes/no)\s+only\b|\bonly\s+(?:with\s+)?(?:yes\s+or\s+no|yes/no)\b"
                 r"|\bjust\s+yes\s+or\s+no\b|\bwith\s+(?:a\s+)?(?:single\s+)?(?:yes\s+or\s+no|yes/no)\b"
                 r"|\b(?:answer|say|reply|respond)\s+(?:only\s+)?(?:with\s+)?(?:a\s+|just\s+)?(?:yes\s+or\s+no|yes/no)\b"
-                r"|(?:^|(?<=[.?!:]\s))(?:yes\s+or\s+no|yes/no)\s*[?.!:]"  # a clause of its own: "Yes or no?"
-                r"|(?<=,\s)(?:yes\s+or\s+no|yes/no)\s*\?\s*$",  # "Is the sea salty, yes or no?"
+                # a closing clause of its own ("... 32 minutes? Yes or no?", "Is the sea salty, yes or no?"),
+                # or an opening one before the question ("Yes or no: is 7 prime?"); never a quoted or
+                # mentioned "yes or no" ("Translate to Spanish: Yes or no?", "options: yes or no. How ...")
+                r"|(?:^|(?<=[.?!,]\s))(?:yes\s+or\s+no|yes/no)\s*[?.!]?\s*$"
+                r"|^(?:yes\s+or\s+no|yes/no)\s*:(?=[^?]+\?\s*$)",
                 re.I), "yes_no"),
     (re.compile(r"\b(?:at\s+most|no\s+more\s+than|in\s+under|fewer\s+than|maximum\s+of)\s+" + _COUNT
                 + r"\s+words\b|\b" + _COUNT + r"\s+words\s+or\s+(?:fewer|less)\b", re.I), "max_words"),

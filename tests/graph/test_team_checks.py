@@ -139,6 +139,11 @@ def test_cli_says_no_verified_answer(tmp_path: Path) -> None:
         ("Yes or no: is 7 prime?", "yes_no"),
         ("Is the sea salty, yes or no?", "yes_no"),
         ("Should I pick yes or no here?", None),
+        ("Translate to Spanish: Yes or no?", None),
+        ("Translate 'Is it raining? Yes or no?' into Spanish.", None),
+        ("Field type: Yes/No. What column type should I use in Postgres?", None),
+        ("The quiz has two options: yes or no. How many points is each of 20 questions worth?", None),
+        ("My boss asked me: yes or no? I froze. What should I have said?", None),
     ],
 )
 def test_stated_formats_are_detected(request_text: str, kind: str | None) -> None:
@@ -495,3 +500,33 @@ def test_a_trailing_yes_or_no_leaves_the_resource_question_to_soms_capacity_chec
         result = run(Workflow.default(), request_text, runtime=rt)
     assert result.status == "ok" and result.text.startswith("No."), result.text
     assert "192" in result.text and all(not f.calls for f in fakes.values())
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expression", "decision"),
+    [
+        ("Quick question. In at most 6 words, what is 6 times 34?", "6 * 34", None),
+        (
+            "A pump moves 6 litres per minute. Can it fill a 195-litre tank in 32 minutes, yes or no?",
+            None,
+            False,
+        ),
+        (
+            "Will 320 files of 338 MB fit on a drive with 108.3 GB free? Take 1 GB as 1000 MB. Yes or no?",
+            None,
+            True,
+        ),
+        (
+            "I have 3 hours. I keep 1 hour as 60 minutes of slack. Can I fit 3 tasks of 50 minutes?",
+            None,
+            False,
+        ),
+        ("A disk has 10 GB free. Reserve 1 GB as 1000 MB of swap. Will 10 files of 950 MB fit?", None, False),
+    ],
+)
+def test_the_format_is_cut_from_the_question_not_the_question_from_the_request(
+    request_text: str, expression: str | None, decision: bool | None
+) -> None:
+    found = analyze(request_text, None, None)
+    assert (found.tool_call.arguments["expression"] if found.tool_call else None) == expression
+    assert found.decision() == decision

@@ -104,6 +104,15 @@ def _per(rate: Quantity, other: Quantity) -> bool:
 
 _STATED_AS = (("=",), ("equals",), ("is",), ("as",), ("means",), ("equal", "to"), ("is", "equal", "to"))
 """What joins the two sides of a stated conversion: "1 GB = 1000 MB", "Take 1 GB as 1000 MB"."""
+_RULE_VERBS = frozenset(
+    {"take", "use", "count", "treat", "assume", "consider", "taking", "using", "counting"}
+)
+
+
+def _sets_a_rule(tokens: list[Token], start: int) -> bool:
+    """ "X as Y" states a conversion only after a verb that sets a rule ("Take 1 GB as 1000 MB"), not when
+    an amount is put aside ("keep 1 hour as slack")."""
+    return start > 0 and tokens[start - 1].text.lower() in _RULE_VERBS
 
 
 def drop_stated_conversions(tokens: list[Token], quantities: list[Quantity]) -> list[Quantity] | None:
@@ -115,7 +124,12 @@ def drop_stated_conversions(tokens: list[Token], quantities: list[Quantity]) -> 
         current = quantities[index]
         following = quantities[index + 1] if index + 1 < len(quantities) else None
         between = tuple(t.text for t in tokens[current.end : following.start]) if following else ()
-        if following is not None and between in _STATED_AS and 1 in (current.value, following.value):
+        if (
+            following is not None
+            and between in _STATED_AS
+            and (between != ("as",) or _sets_a_rule(tokens, current.start))
+            and 1 in (current.value, following.value)
+        ):
             same = current.kind == following.kind and current.kind.startswith("unit:")
             if same and not current.is_rate and not following.is_rate:
                 stated, read = following.value * following.factor, current.value * current.factor

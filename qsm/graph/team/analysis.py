@@ -125,17 +125,29 @@ def _tool_call(text: str) -> ToolCall | None:
 
 
 def _without_clause(text: str, phrase: str) -> str:
-    """``text`` without the clause (between : . ? ! or a line break) that states the format; when that
-    clause is the question too ("In at most 6 words, what is 6 times 34?"), without the phrase alone and
-    the words that lead into it ("In", "Using", "Answer in") up to its comma."""
-    clauses = re.split(r"(?<=[:.?!])\s+|(?<=\n)", text)  # not inside "108.3"
-    kept = [c for c in clauses if phrase not in c]
-    if any(k.strip() for k in kept):
-        return " ".join(kept).strip()
-    lead = r"(?:\b(?:in|using|with|answer in|reply in|respond in)\s+)?"
-    cut = re.sub(r"[,:;]?\s*" + lead + re.escape(phrase) + r"\s*[,:;]?\s*", " ", text, count=1, flags=re.I)
-    cut = re.sub(r"\s+([?.!])", r"\1", cut).strip()
-    return cut if re.search(r"\w", cut) else text
+    """``text`` without the format it states: a clause (between : . ? ! or a line break) that only states
+    it is left out; in a clause that is the question too ("In at most 6 words, what is 6 times 34?", "Can
+    it fill the tank in 32 minutes, yes or no?") only the phrase and the words that lead into it go."""
+    out: list[str] = []
+    for clause in re.split(r"(?<=[:.?!])\s+|(?<=\n)", text):  # not inside "108.3"
+        if phrase not in clause:
+            out.append(clause)
+            continue
+        cut = _cut_phrase(clause, phrase)
+        if clause.rstrip().endswith("?") and re.search(r"\w", cut):
+            out.append(cut if cut.endswith("?") else cut.rstrip(".!:,; ") + "?")
+    return " ".join(c for c in out if c.strip()).strip() or text
+
+
+_LEAD_IN = r"(?:\b(?:in|using|with|answer in|reply in|respond in)\s+)?"
+
+
+def _cut_phrase(clause: str, phrase: str) -> str:
+    """``clause`` without ``phrase``, the words leading into it and the punctuation around it."""
+    cut = re.sub(
+        r"[,:;]?\s*" + _LEAD_IN + re.escape(phrase) + r"\s*[,:;]?\s*", " ", clause, count=1, flags=re.I
+    )
+    return re.sub(r"\s+([?.!])", r"\1", cut).strip()
 
 
 def analyze(text: str, embedder: Embedder | None, router: Router | None) -> RequestAnalysis:
