@@ -198,8 +198,8 @@ def router_cmd(
 @click.option(
     "--keep-route",
     is_flag=True,
-    help="Keep the cached route labels when they were computed for the same data and QSM adapter; label "
-    "the complexity only.",
+    help="Keep the cached route labels when they were computed for the same data, base model and QSM "
+    "adapter file (by SHA-256); label the complexity only.",
 )
 @pass_cli
 def router_teacher_cmd(
@@ -215,6 +215,7 @@ def router_teacher_cmd(
     from qsm.train.router_teacher import (
         TeacherLabels,
         data_fingerprint,
+        file_sha256,
         label_complexity_with_teacher,
         label_with_teacher,
         shipped_teacher_path,
@@ -233,7 +234,8 @@ def router_teacher_cmd(
     if (
         cached is not None
         and cached.fingerprint == data_fingerprint(texts)
-        and cached.adapter == f"qsm/adapters/qsm/{qsm_adapter.name}"
+        and cached.adapter_sha256 == file_sha256(qsm_adapter)
+        and cached.model == bundled_model_path().name
     ):
         click.echo(f"keeping the cached route labels of {len(texts)} requests")
         labels = cached

@@ -39,6 +39,7 @@ __all__ = [
     "TeacherLabels",
     "complexity_prompt",
     "data_fingerprint",
+    "file_sha256",
     "label_complexity_with_teacher",
     "label_with_teacher",
     "shipped_teacher_path",
@@ -73,6 +74,8 @@ class TeacherLabels:
     complexity: list[str] = field(default_factory=list)
     complexity_seconds: list[float] = field(default_factory=list)
     complexity_adapter: str = ""
+    adapter_sha256: str = ""
+    """The QSM adapter file the route labels were computed with (empty: not recorded)."""
 
     @property
     def has_complexity(self) -> bool:
@@ -207,7 +210,17 @@ def label_with_teacher(
         seconds=seconds,
         model=model_path.name,
         adapter=f"qsm/adapters/qsm/{adapter_path.name}",
+        adapter_sha256=file_sha256(adapter_path),
     )
+
+
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file (an adapter or model the labels were computed with)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def label_complexity_with_teacher(
