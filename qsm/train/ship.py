@@ -63,6 +63,8 @@ def ship_roles(
                 f"{layout.eval_json} has no {role} results", hint=f"run `qsm eval --role {role}`"
             )
         stats = _read_json(layout.stats(role), "run `qsm train data` first")
+        rejection = layout.dataset(role) / "rejection.json"  # `qsm train notes-rs` added examples
+        sampled = json.loads(rejection.read_text(encoding="utf-8")) if rejection.is_file() else None
         folder = out_dir / role.lower()
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / ADAPTER_FILE
@@ -81,6 +83,7 @@ def ship_roles(
                 "categories": sorted({c for split in stats["by_category"].values() for c in split}),
                 "teacher": stats["teacher"],
                 "source": f"qsm.train seed generators (seed {stats['seed']}); nothing from qsm/evals",
+                "rejection_sampling": sampled,
             },
             "training": {
                 **{k: report.settings[k] for k in ("rank", "alpha", "learning_rate", "batch_size", "seed")},
@@ -124,12 +127,39 @@ def _commands(meta: dict[str, Any], roles: list[RoleName]) -> list[str]:
     return [
         "export QSM_TRAIN__DIR=/tmp/qsm-adapters    # any folder outside the checkout",
         f"qsm train data --role all --seed {data['seed']} --examples {data['generated']} --force",
+        *_sampling_commands(data.get("rejection_sampling")),
         f"qsm train lora --role {meta['role']} --rank {train['rank']} --alpha {train['alpha']:g} --lr {lr} "
         f"--batch-size {train['batch_size']} --max-steps {train['steps']} --seed {train['seed']} "
         f"--threads {train['threads']}"
         + (f" --decision-weight {train['decision_weight']:g}" if train["decision_weight"] != 1.0 else ""),
         f"qsm eval --role {names}{limit} --threads 1",
         f"qsm train ship --role {names}    # copies adapters and writes these cards into qsm/adapters/",
+    ]
+
+
+def _sampling_commands(sampled: dict[str, Any] | None) -> list[str]:
+    if not sampled:
+        return []
+    given = sampled["settings"]
+    return [
+        f"qsm train notes-rs --prompts {given['prompts']} --samples {given['samples']} --keep {given['keep']} "
+        f"--temperature {given['temperature']:g} --threads 1    # samples from the adapter served then"
+    ]
+
+
+def _sampling_lines(sampled: dict[str, Any] | None) -> list[str]:
+    """The card's account of the rejection-sampled examples (seed 000's third stage), if any."""
+    if not sampled:
+        return []
+    given, counts, run = sampled["settings"], sampled["counts"], sampled["rejection"]
+    return [
+        f"- Rejection-sampled SFT (`qsm train notes-rs`): {given['model']} answered {run['prompts']} train "
+        f"prompts of the team's pasted-notes request {given['samples']} times each (greedy, then temperature "
+        f"{given['temperature']:g}); {run['accepted']} distinct answers passed Ref's checks and stated the "
+        f"gold fact citing the gold note (at most {given['keep']} kept per prompt; {run['gold_fallback']} "
+        f"prompts took the gold answer instead). Added: train +{counts['train_added']}, validation "
+        f"+{counts['val_added']}, test +{counts['test_added']} (held-out groups get gold answers), for train "
+        f"{counts['train']}, validation {counts['val']}, test {counts['test']}.",
     ]
 
 
@@ -170,6 +200,7 @@ def _card(meta: dict[str, Any]) -> str:
             for task in data["by_task"]["train"]
         ),
         f"- Categories ({len(data['categories'])}): {', '.join(data['categories'])}.",
+        *_sampling_lines(data.get("rejection_sampling")),
         "",
         "## Training",
         "",

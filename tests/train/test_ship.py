@@ -69,3 +69,30 @@ def test_ship_refuses_oversize_adapters_and_missing_eval(tmp_path: Path) -> None
     layout.adapter_gguf("Ref").write_bytes(b"GGUF" + bytes(MAX_ADAPTER_BYTES))
     with pytest.raises(TrainingError, match="over the 12 MB"):
         ship_roles(["Ref"], layout, tmp_path / "adapters", base=None)
+
+
+def test_a_card_tells_how_rejection_sampled_examples_were_added(tmp_path: Path) -> None:
+    layout = _trained(tmp_path)
+    _evaluate(layout)
+    record = {
+        "settings": {
+            "prompts": 160,
+            "samples": 4,
+            "keep": 2,
+            "temperature": 0.8,
+            "seed": 7,
+            "model": "WeQ v1",
+        },
+        "counts": {"train": 70, "train_added": 10, "val": 9, "val_added": 1, "test": 12, "test_added": 2},
+        "rejection": {"prompts": 8, "accepted": 12, "gold_fallback": 1},
+    }
+    (layout.dataset("WeQ") / "rejection.json").write_text(json.dumps(record), encoding="utf-8")
+    ship_roles(ROLES, layout, tmp_path / "adapters", base=None)
+    card = (tmp_path / "adapters" / "weq" / "CARD.md").read_text(encoding="utf-8")
+    assert "Rejection-sampled SFT (`qsm train notes-rs`): WeQ v1 answered 8 train prompts" in card
+    assert "Added: train +10, validation +1, test +2" in card
+    commands = json.loads((tmp_path / "adapters" / "weq" / "card.json").read_text())["commands"]
+    assert commands[2].startswith("qsm train notes-rs --prompts 160 --samples 4 --keep 2 --temperature 0.8")
+    assert commands[3].startswith("qsm train lora --role WeQ")
+    ref_card = (tmp_path / "adapters" / "ref" / "CARD.md").read_text(encoding="utf-8")
+    assert "notes-rs" not in ref_card
