@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any
 
-__all__ = ["canonical_json", "content_id", "digest_of", "is_content_id"]
+__all__ = ["canonical_json", "content_id", "digest_of", "file_sha256", "is_content_id"]
 
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}:[0-9a-f]{64}$")
 
@@ -39,3 +40,12 @@ def digest_of(cid: str) -> bytes:
 
 def is_content_id(value: str) -> bool:
     return bool(_ID_PATTERN.match(value))
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes, read in 1 MiB blocks (models, adapters)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -211,11 +211,11 @@ def router_teacher_cmd(
     from qsm.agents.locate import bundled_model_path
     from qsm.agents.shipped import shipped_adapter_path
     from qsm.errors import ModelNotFoundError
+    from qsm.ids import file_sha256
     from qsm.train.router_data import build_router_data
     from qsm.train.router_teacher import (
         TeacherLabels,
         data_fingerprint,
-        file_sha256,
         label_complexity_with_teacher,
         label_with_teacher,
         shipped_teacher_path,

