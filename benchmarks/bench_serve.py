@@ -20,6 +20,7 @@ meanwhile.
 
     .venv/bin/python benchmarks/bench_serve.py --users 50 --requests 10 --rounds 4
     .venv/bin/python benchmarks/bench_serve.py --real --users 50 --requests 20
+    .venv/bin/python benchmarks/bench_serve.py --real --users 16 --requests 10 --rounds 4 --section real-rounds
 """
 
 from __future__ import annotations
@@ -222,18 +223,23 @@ async def _load(
     return users, wall, rss
 
 
-WARM_UP = ("What is the capital of Italy?", "What is 1 + 1?")
+WARM_UP = ("What is the capital of Italy?", "What is the capital of Japan?", "What is the capital of Peru?",
+           "What is the capital of Kenya?")  # fmt: skip
+"""Warm-up questions the model answers (a sum would be settled by the calculator and load nothing)."""
 
 
 async def _warm_up(base: str, key: str, model: str, workers: int) -> None:
-    """``workers`` requests at once (a new thread each), so every run worker has loaded what it needs
-    (model instances, embedder) before the baseline RSS is read."""
+    """``workers`` model questions at once (a new thread each), so every run worker has loaded what it
+    needs (model instances, embedder) before the baseline RSS is read."""
     async with httpx.AsyncClient(base_url=base, timeout=600) as client:
         replies = await asyncio.gather(
             *(
                 client.post(
                     "/v1/chat/completions",
-                    json={"model": model, "messages": [{"role": "user", "content": WARM_UP[i % 2]}]},
+                    json={
+                        "model": model,
+                        "messages": [{"role": "user", "content": WARM_UP[i % len(WARM_UP)]}],
+                    },
                     headers={"Authorization": f"Bearer {key}"},
                 )
                 for i in range(workers)
@@ -394,7 +400,7 @@ def _section(args: argparse.Namespace, mode: Mode) -> dict[str, Any]:
         "threads_expected": expected_threads,
         "server_rss_mb": {
             "after_warm_up": rss_start,
-            "warm_up": f"{args.workers} requests at once (one per run worker)",
+            "warm_up": f"{args.workers} model questions at once (one per run worker)",
             "after_each_round": rss_rounds,
             "end": rss_rounds[-1],
             "note": f"the server keeps at most {KEPT_RUNS} runs for the runs API, their events within "
@@ -420,14 +426,17 @@ def _section(args: argparse.Namespace, mode: Mode) -> dict[str, Any]:
     return data
 
 
+_NOT_SECTIONS = ("benchmark", "machine", "when", "summary")
+
+
 def _sections_kept() -> dict[str, Any]:
-    """The sections already in serve.json (an older file without sections is the fake one)."""
+    """The sections already in serve.json, each one run (an older file without sections is the fake one)."""
     path = RESULTS / "serve.json"
     if not path.exists():
         return {}
     old = json.loads(path.read_text())
     if "fake" in old or "real" in old:
-        return {k: old[k] for k in ("fake", "real") if k in old}
+        return {k: v for k, v in old.items() if k not in _NOT_SECTIONS}
     section = {k: v for k, v in old.items() if k not in ("benchmark", "machine")}
     return {"fake": section}
 
@@ -446,6 +455,9 @@ def main() -> None:
     parser.add_argument("--model", default="team", help="the workflow to ask (a /v1/models name)")
     parser.add_argument("--fake-delay", type=float, default=0.0, help="seconds per fake model call")
     parser.add_argument("--quick", action="store_true", help="10 users x 5 turns (--real: 4 x 4), one round")
+    parser.add_argument(
+        "--section", help="the name this run is kept under in serve.json (default: fake or real; others stay)"
+    )
     args = parser.parse_args()
     if args.users < 1 or args.requests < 1 or args.rounds < 1:
         parser.error("--users, --requests and --rounds must be at least 1")
@@ -453,13 +465,14 @@ def main() -> None:
         args.users, args.requests, args.rounds = (4, 4, 1) if args.real else (10, 5, 1)
     mode: Mode = "real" if args.real else "fake"
 
+    name = args.section or mode
     sections = _sections_kept()
-    sections[mode] = _section(args, mode)
+    sections[name] = _section(args, mode)
     summary = "qsm serve (PostgreSQL + Chroma server, loopback): " + "; ".join(
-        sections[m]["summary"] for m in ("fake", "real") if m in sections
+        f"{key}: {section['summary']}" for key, section in sections.items()
     )
-    write_result("serve", {m: sections[m] for m in ("fake", "real") if m in sections}, summary)
-    failed = sections[mode]
+    write_result("serve", sections, summary)
+    failed = sections[name]
     if failed["errors"] or failed["lost_turns"] or failed["duplicated_turns"]:
         raise SystemExit(1)
     if failed["turns_on_the_wrong_thread"]:
