@@ -24,6 +24,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,35 @@ def _renormalised(logits: Any, ids: Sequence[int]) -> list[float]:
     return [e / sum(exp) for e in exp]
 
 
+def _score_all(
+    prompts: Sequence[Callable[[Any], str]],
+    values: Sequence[str],
+    *,
+    model_path: Path,
+    adapter_path: Path,
+    threads: int,
+    what: str,
+    log: Callable[[str], None],
+) -> tuple[list[list[float]], list[float]]:
+    """The adapter's probabilities of ``values`` (renormalised over their first tokens) after each prompt
+    (built from the chat formatter), and the seconds each scoring call took."""
+    scorer = _Scorer(model_path, adapter_path, threads)
+    first = scorer.first_tokens(values)
+    probs: list[list[float]] = []
+    seconds: list[float] = []
+    try:
+        for n, prompt in enumerate(prompts):
+            start = time.perf_counter()
+            probs.append(_renormalised(scorer.logits(prompt(scorer.formatter)), first))
+            seconds.append(round(time.perf_counter() - start, 4))
+            if n % 50 == 0:
+                shown = ", ".join(f"{v}={q:.2f}" for v, q in zip(values, probs[-1], strict=True))
+                log(f"teacher {what} {n + 1}/{len(prompts)}: {shown} in {seconds[-1]:.2f} s")
+    finally:
+        scorer.close()
+    return probs, seconds
+
+
 def label_with_teacher(
     texts: Sequence[str],
     *,
@@ -187,22 +217,17 @@ def label_with_teacher(
 ) -> TeacherLabels:
     """Run QSM's adapter on every text (the plan prompt, forced up to the route) and read its route
     logprobs. Complexity labels are added by :func:`label_complexity_with_teacher`."""
-    scorer = _Scorer(model_path, adapter_path, threads)
-    first = scorer.first_tokens(_ROUTES)
-    p_som: list[float] = []
-    routes: list[str] = []
-    seconds: list[float] = []
-    try:
-        for n, text in enumerate(texts):
-            start = time.perf_counter()
-            p = _renormalised(scorer.logits(teacher_prompt(scorer.formatter, text)), first)[1]
-            seconds.append(round(time.perf_counter() - start, 4))
-            p_som.append(round(p, 5))
-            routes.append("SOM" if p >= 0.5 else "WeQ")
-            if n % 50 == 0:
-                log(f"teacher route {n + 1}/{len(texts)}: P(SOM)={p:.3f} in {seconds[-1]:.2f} s")
-    finally:
-        scorer.close()
+    probs, seconds = _score_all(
+        [partial(teacher_prompt, text=text) for text in texts],
+        _ROUTES,
+        model_path=model_path,
+        adapter_path=adapter_path,
+        threads=threads,
+        what="route",
+        log=log,
+    )
+    p_som = [round(p[1], 5) for p in probs]
+    routes = ["SOM" if p[1] >= 0.5 else "WeQ" for p in probs]
     return TeacherLabels(
         fingerprint=data_fingerprint(texts),
         p_som=p_som,
@@ -230,27 +255,23 @@ def label_complexity_with_teacher(
             "the route labels were computed for other routing data",
             hint="recompute them with `qsm train router-teacher` (same --seed and --per-template)",
         )
-    scorer = _Scorer(model_path, adapter_path, threads)
-    first = scorer.first_tokens(COMPLEXITIES)
-    probs: list[list[float]] = []
-    classes: list[str] = []
-    seconds: list[float] = []
-    try:
-        for n, (text, route) in enumerate(zip(texts, labels.route, strict=True)):
-            start = time.perf_counter()
-            p = _renormalised(scorer.logits(complexity_prompt(scorer.formatter, text, route)), first)
-            seconds.append(round(time.perf_counter() - start, 4))
-            probs.append([round(v, 5) for v in p])
-            classes.append(COMPLEXITIES[max(range(len(p)), key=p.__getitem__)])
-            if n % 50 == 0:
-                shown = ", ".join(f"{c}={v:.2f}" for c, v in zip(COMPLEXITIES, p, strict=True))
-                log(f"teacher complexity {n + 1}/{len(texts)}: {shown} in {seconds[-1]:.2f} s")
-    finally:
-        scorer.close()
+    probs, seconds = _score_all(
+        [
+            partial(complexity_prompt, text=text, route=route)
+            for text, route in zip(texts, labels.route, strict=True)
+        ],
+        COMPLEXITIES,
+        model_path=model_path,
+        adapter_path=adapter_path,
+        threads=threads,
+        what="complexity",
+        log=log,
+    )
+    classes = [COMPLEXITIES[max(range(len(p)), key=p.__getitem__)] for p in probs]
     return TeacherLabels(
         **{
             **labels.__dict__,
-            "p_complexity": probs,
+            "p_complexity": [[round(v, 5) for v in p] for p in probs],
             "complexity": classes,
             "complexity_seconds": seconds,
             "complexity_adapter": f"qsm/adapters/som/{adapter_path.name}",
