@@ -304,7 +304,7 @@ def notes_rs_cmd(
     click.echo(
         f"WeQ dataset: train {counts['train']} (+{counts['train_added']}), val {counts['val']} "
         f"(+{counts['val_added']}), test {counts['test']} (+{counts['test_added']}); "
-        f"record: {layout.dataset('WeQ') / 'rejection.json'}"
+        f"record: {layout.rejection('WeQ')}"
     )
 
 

@@ -269,9 +269,7 @@ def add_to_weq(
         counts[name] = write_examples(layout.split("WeQ", name), current + added)
         counts[f"{name}_added"] = len(added)
     record = {"settings": settings, "counts": counts, "rejection": stats.as_dict()}
-    (layout.dataset("WeQ") / "rejection.json").write_text(
-        json.dumps(record, indent=2) + "\n", encoding="utf-8"
-    )
+    layout.rejection("WeQ").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return counts
 
 

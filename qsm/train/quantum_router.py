@@ -36,7 +36,7 @@ __all__ = [
     "fit_classical_twin",
     "fit_pca",
     "fit_quantum",
-    "macro_f1",
+    "fit_quantum_student",
     "train_quantum_router",
 ]
 
@@ -83,6 +83,34 @@ def _adam(
             v[i] = 0.999 * v[i] + 0.001 * gi * gi
             params[i] = params[i] - lr * (m[i] / (1 - 0.9**t)) / (np.sqrt(v[i] / (1 - 0.999**t)) + 1e-8)
     return params
+
+
+def fit_quantum_student(
+    x: np.ndarray,
+    yi: np.ndarray,
+    yc: np.ndarray,
+    teacher: np.ndarray,
+    teacher_complexity: np.ndarray | None = None,
+    *,
+    qubits: int = 6,
+    embedder: str,
+    **fit: Any,
+) -> QuantumRouterStudent:
+    """The PCA projection of the embeddings ``x`` to ``qubits`` angles and the circuit trained on them
+    (:func:`fit_quantum` with ``fit``), as one student."""
+    mean, components, scale = fit_pca(x, qubits)
+    weights, r_scale, r_bias = fit_quantum(
+        encode(x, mean, components, scale), yi, yc, teacher, teacher_complexity, **fit
+    )
+    return QuantumRouterStudent(
+        mean=mean,
+        components=components,
+        scale=scale,
+        weights=weights,
+        readout_scale=r_scale,
+        readout_bias=r_bias,
+        embedder=embedder,
+    )
 
 
 def _softmax_ag(logits: Any) -> Any:
@@ -228,28 +256,19 @@ def train_quantum_router(
         embed, per_template=per_template, seed=seed, teacher_path=teacher_path, need_complexity=alpha > 0
     )
     yi, yc = split.labels("train")
-    mean, components, scale = fit_pca(split.x_train, qubits)
-    angles = encode(split.x_train, mean, components, scale)
     log(f"{len(split.train)} train / {len(split.test)} held-out requests; {qubits} qubits, {layers} layers")
-    weights, r_scale, r_bias = fit_quantum(
-        angles,
+    student = fit_quantum_student(
+        split.x_train,
         yi,
         yc,
         split.teacher_train,
         split.teacher_complexity_train,
+        qubits=qubits,
+        embedder=embedder_name,
         layers=layers,
         steps=steps,
         alpha=alpha,
         seed=seed,
-    )
-    student = QuantumRouterStudent(
-        mean=mean,
-        components=components,
-        scale=scale,
-        weights=weights,
-        readout_scale=r_scale,
-        readout_bias=r_bias,
-        embedder=embedder_name,
     )
     seconds = round(time.perf_counter() - start, 2)
     report = evaluate_quantum(student, split, threshold=threshold)
@@ -260,7 +279,7 @@ def train_quantum_router(
         qubits=qubits,
         layers=layers,
         parameters=student.parameters,
-        projection_values=int(mean.size + components.size + scale.size),
+        projection_values=int(student.mean.size + student.components.size + student.scale.size),
         threshold=threshold,
         alpha=alpha,
         steps=steps,

@@ -16,7 +16,7 @@ import numpy as np
 
 from qsm.agents.router import COMPLEXITIES, INTENTS, RouterStudent, softmax
 from qsm.train.distill import DISTILL_ALPHA, head_gradients, load_split
-from qsm.train.router_data import RouteExample, build_router_data, split_by_group
+from qsm.train.router_data import build_router_data, split_by_group
 
 __all__ = ["RouterReport", "fit_heads", "macro_f1", "train_router"]
 
@@ -45,10 +45,6 @@ class RouterReport:
     alpha: float
     teacher_route_accuracy: float | None
     teacher_complexity_accuracy: float | None
-
-
-def _split(data: list[RouteExample], every: int = 4) -> tuple[list[RouteExample], list[RouteExample]]:
-    return split_by_group(data, every)
 
 
 def macro_f1(y_true: Sequence[int], y_pred: Sequence[int], classes: int) -> float:

@@ -133,6 +133,10 @@ class TrainLayout:
     def stats(self, role: str) -> Path:
         return self.dataset(role) / "stats.json"
 
+    def rejection(self, role: str) -> Path:
+        """The record of the examples `qsm train notes-rs` added by rejection sampling (absent: none)."""
+        return self.dataset(role) / "rejection.json"
+
     def adapter(self, role: str) -> Path:
         """The PEFT adapter folder (adapter_config.json, adapter_model.safetensors, train_report.json)."""
         return self.root / "adapters" / role

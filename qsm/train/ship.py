@@ -63,7 +63,7 @@ def ship_roles(
                 f"{layout.eval_json} has no {role} results", hint=f"run `qsm eval --role {role}`"
             )
         stats = _read_json(layout.stats(role), "run `qsm train data` first")
-        rejection = layout.dataset(role) / "rejection.json"  # `qsm train notes-rs` added examples
+        rejection = layout.rejection(role)
         sampled = json.loads(rejection.read_text(encoding="utf-8")) if rejection.is_file() else None
         folder = out_dir / role.lower()
         folder.mkdir(parents=True, exist_ok=True)

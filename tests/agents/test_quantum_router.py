@@ -22,7 +22,7 @@ from qsm.agents.router import INTENTS, RouterStudent, shipped_router_path
 from qsm.errors import ModelCallError, ModelNotFoundError, QsmError
 from qsm.graph import Workflow, run, stream
 from qsm.graph.events import DoneEvent, RouteEvent
-from qsm.train.quantum_router import fit_classical_twin, fit_pca, fit_quantum
+from qsm.train.quantum_router import fit_classical_twin, fit_pca, fit_quantum_student
 from qsm.ui.router_view import routing_line
 from tests.helpers import fake_runtime, team_fakes
 
@@ -38,26 +38,9 @@ def _toy(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_a_tiny_circuit_learns_a_toy_split_well_above_chance() -> None:
     x_train, y_train = _toy(90, seed=1)
     x_test, y_test = _toy(60, seed=2)
-    mean, components, scale = fit_pca(x_train, 6)
     teacher = (y_train == 1).astype(float) * 0.9 + 0.05  # the teacher's P(class 1), softened
-    weights, r_scale, r_bias = fit_quantum(
-        encode(x_train, mean, components, scale),
-        y_train,
-        y_train,
-        teacher,
-        layers=2,
-        steps=40,
-        lr=0.1,
-        seed=0,
-    )
-    student = QuantumRouterStudent(
-        mean=mean,
-        components=components,
-        scale=scale,
-        weights=weights,
-        readout_scale=r_scale,
-        readout_bias=r_bias,
-        embedder="toy",
+    student = fit_quantum_student(
+        x_train, y_train, y_train, teacher, embedder="toy", layers=2, steps=40, lr=0.1, seed=0
     )
     p_intent, _ = student.probabilities(x_test)
     accuracy = float(np.mean(p_intent.argmax(axis=1) == y_test))
@@ -100,13 +83,12 @@ def test_shipped_quantum_student_is_within_five_points_of_the_teacher() -> None:
 
 def test_shipped_quantum_student_routes_a_held_out_sample() -> None:
     from qsm.store.minilm import MiniLMEmbedder
-    from qsm.train.router import _split
-    from qsm.train.router_data import build_router_data
+    from qsm.train.router_data import build_router_data, split_by_group
 
     student = QuantumRouterStudent.load()
     embedder = MiniLMEmbedder(threads=1, batch_size=16, max_tokens=128)
     assert student.embedder == embedder.name
-    _train, test = _split(build_router_data())
+    _train, test = split_by_group(build_router_data())
     sample = test[::6]
     p_intent, _ = student.probabilities(embedder.embed([e.text for e in sample]))
     som = p_intent.argmax(axis=1) == INTENTS.index("resource")

@@ -77,27 +77,15 @@ def test_alpha_pulls_the_classical_student_towards_the_teachers_soft_labels() ->
 
 def test_alpha_pulls_the_quantum_student_towards_the_teachers_complexity() -> None:
     pytest.importorskip("pennylane")
-    from qsm.agents.quantum_router import QuantumRouterStudent, encode
-    from qsm.train.quantum_router import fit_pca, fit_quantum
+    from qsm.train.quantum_router import fit_quantum_student
 
     x, yi, yc = _toy(48, seed=2)
-    mean, components, scale = fit_pca(x, 6)
-    angles = encode(x, mean, components, scale)
     t_som = (yi == _RESOURCE) * 0.8 + 0.1
     t_cx = np.tile([0.1, 0.2, 0.7], (len(yi), 1))
     kl = {}
     for alpha in (0.0, 0.8):
-        weights, r_scale, r_bias = fit_quantum(
-            angles, yi, yc, t_som, t_cx, layers=1, steps=25, lr=0.1, alpha=alpha, seed=0
-        )
-        student = QuantumRouterStudent(
-            mean=mean,
-            components=components,
-            scale=scale,
-            weights=weights,
-            readout_scale=r_scale,
-            readout_bias=r_bias,
-            embedder="toy",
+        student = fit_quantum_student(
+            x, yi, yc, t_som, t_cx, embedder="toy", layers=1, steps=25, lr=0.1, alpha=alpha, seed=0
         )
         kl[alpha] = _kl_complexity(student.probabilities(x)[1], t_cx)
     assert kl[0.8] < kl[0.0] / 2, kl

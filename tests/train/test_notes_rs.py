@@ -156,7 +156,7 @@ def test_build_adds_note_examples_to_weq_and_runs_again(tmp_path: Path) -> None:
     assert sum(counts[f"{s}_added"] for s in ("train", "val", "test")) == report["rejection"][
         "prompts"
     ] + sum(1 for s in ("val", "test") for e in splits[s] if e.category == CATEGORY)
-    record = json.loads((layout.dataset("WeQ") / "rejection.json").read_text())
+    record = json.loads(layout.rejection("WeQ").read_text())
     assert record["settings"] == {"x": 1} and record["rejection"]["acceptance_rate"] == 1.0
     build_notes_rs(layout, train.data, model, None, settings={"x": 1}, **kwargs)  # type: ignore[arg-type]
     again = {s: read_examples(layout.split("WeQ", s)) for s in ("train", "val", "test")}

@@ -86,7 +86,7 @@ def test_a_card_tells_how_rejection_sampled_examples_were_added(tmp_path: Path) 
         "counts": {"train": 70, "train_added": 10, "val": 9, "val_added": 1, "test": 12, "test_added": 2},
         "rejection": {"prompts": 8, "accepted": 12, "gold_fallback": 1},
     }
-    (layout.dataset("WeQ") / "rejection.json").write_text(json.dumps(record), encoding="utf-8")
+    layout.rejection("WeQ").write_text(json.dumps(record), encoding="utf-8")
     ship_roles(ROLES, layout, tmp_path / "adapters", base=None)
     card = (tmp_path / "adapters" / "weq" / "CARD.md").read_text(encoding="utf-8")
     assert "Rejection-sampled SFT (`qsm train notes-rs`): WeQ v1 answered 8 train prompts" in card
