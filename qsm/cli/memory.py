@@ -149,9 +149,18 @@ def show_command(ctx: click.Context, entry_id: str) -> None:
 @memory_group.command("ingest")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--under", help="Target directory (default: /knowledge/<file name>).")
+@click.option(
+    "--refine/--no-refine",
+    default=True,
+    show_default=True,
+    help="After the files are stored (searchable at once with approximate vectors), give their chunks "
+    "the embedding model's vectors; --no-refine leaves that to `qsm memory refine`.",
+)
 @_JSON
 @click.pass_context
-def ingest_command(ctx: click.Context, files: tuple[Path, ...], under: str | None, as_json: bool) -> None:
+def ingest_command(
+    ctx: click.Context, files: tuple[Path, ...], under: str | None, refine: bool, as_json: bool
+) -> None:
     """Chunk text, markdown and PDF files into /knowledge (re-ingesting adds nothing)."""
     reports, failures = [], []
     with _memory(ctx, create=True) as memory:
@@ -171,6 +180,9 @@ def ingest_command(ctx: click.Context, files: tuple[Path, ...], under: str | Non
                     f"{file}: {report.added} chunks added, {report.skipped} already present -> "
                     f"{report.under}{resumed}"
                 )
+        if refine:
+            for target in dict.fromkeys(r.under for r in reports):
+                _refine(memory, target, quiet=as_json)
     if as_json:
         _dump([r.model_dump(mode="json") for r in reports])
     if failures:
@@ -178,6 +190,49 @@ def ingest_command(ctx: click.Context, files: tuple[Path, ...], under: str | Non
             f"{len(failures)} of {len(files)} files were not ingested:\n  " + "\n  ".join(failures),
             hint="the other files were ingested; fix these and run the command again",
         )
+
+
+@memory_group.command("refine")
+@click.argument("path", default="/")
+@click.pass_context
+def refine_command(ctx: click.Context, path: str) -> None:
+    """Give ingested chunks at or below PATH the embedding model's vectors (ingest stores them with a fast
+    approximation first); an interrupted refine goes on where it stopped."""
+    with _memory(ctx) as memory:
+        if not _refine(memory, path, quiet=False):
+            click.echo(f"nothing to refine under {path}: every vector there is the model's")
+
+
+def _refine(memory: Any, under: str, *, quiet: bool) -> int:
+    """Refine the rough vectors under ``under`` with a progress bar; how many there were."""
+    total = memory.rough_entries(under)
+    if not total:
+        return 0
+    label = f"refining {total} chunks under {under} with the embedding model"
+    bar = click.progressbar(length=total, label=label, file=sys.stderr) if sys.stderr.isatty() else None
+    done = 0
+
+    def step(progress: Any) -> None:
+        nonlocal done
+        if bar is not None:
+            bar.update(progress.refined - done)
+        done = progress.refined
+
+    try:
+        if bar is not None:
+            bar.__enter__()
+        report = memory.refine(under, progress=step)
+    except KeyboardInterrupt:
+        raise MemoryStoreError(
+            f"refining stopped after {done} of {total} chunks under {under}; everything stays searchable",
+            hint=f"`qsm memory refine {under}` goes on where it stopped",
+        ) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if not quiet:
+        click.echo(f"{under}: {report.refined} chunks refined with the embedding model")
+    return total
 
 
 class _IngestProgressBar:
@@ -218,6 +273,22 @@ def _amount(total: int, unit: str) -> str:
     if unit == "pages":
         return f"{total} pages"
     return f"{total / 1e6:.1f} MB" if total >= 1e6 else f"{total / 1e3:.0f} KB"
+
+
+@memory_group.command("stats")
+@_JSON
+@click.pass_context
+def stats_command(ctx: click.Context, as_json: bool) -> None:
+    """Where the memory lives, its embedder, and how many entries, directories and views it holds."""
+    with _memory(ctx) as memory:
+        stats = memory.stats()
+    if as_json:
+        _dump(stats)
+        return
+    for name, value in stats.items():
+        click.echo(f"{name.replace('_', ' ')}: {value}")
+    if stats.get("rough_vectors"):
+        click.echo("`qsm memory refine` gives the rough vectors (fast ingest) the embedding model's")
 
 
 @memory_group.command("export")

@@ -44,6 +44,10 @@ class VectorBackend(Protocol):
         """Replace the metadata of existing records (same id, so same document and vector)."""
         ...
 
+    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Replace the vectors of existing records (``vectors[i]`` for ``ids[i]``)."""
+        ...
+
     def get(self, ids: Sequence[str], with_vectors: bool = False) -> list[Record]:
         """The records with these ids that exist, in the order asked for."""
         ...
@@ -92,6 +96,13 @@ class InMemoryBackend:
         for record in records:
             old = self._records[record.id]
             self._records[record.id] = Record(record.id, old.document, dict(record.metadata), old.vector)
+
+    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        for record_id, vector in zip(ids, vectors, strict=True):
+            old = self._records[record_id]
+            self._records[record_id] = Record(
+                old.id, old.document, old.metadata, np.asarray(vector, dtype=np.float32)
+            )
 
     def get(self, ids: Sequence[str], with_vectors: bool = False) -> list[Record]:
         return [self._copy(self._records[i], with_vectors) for i in ids if i in self._records]

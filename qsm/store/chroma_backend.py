@@ -132,6 +132,14 @@ class ChromaBackend:
                 # documents are left out: Chroma would try to embed them (the text of an id never changes)
                 self._coll().update(ids=[r.id for r in part], metadatas=[r.metadata for r in part])
 
+    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        with self._guard("updating vectors"):
+            for start in range(0, len(ids), self._batch):
+                self._coll().update(
+                    ids=list(ids[start : start + self._batch]),
+                    embeddings=np.asarray(vectors[start : start + self._batch], dtype=np.float32),
+                )
+
     def get(self, ids: Sequence[str], with_vectors: bool = False) -> list[Record]:
         found: dict[str, Record] = {}
         unique = list(dict.fromkeys(ids))  # Chroma refuses a request that names an id twice

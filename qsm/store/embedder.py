@@ -12,9 +12,10 @@ import numpy as np
 
 from qsm.store.minilm import MiniLMEmbedder
 from qsm.store.settings import MemorySettings
+from qsm.store.static_embedder import StaticEmbedder
 from qsm.store.vectors import normalize_rows
 
-__all__ = ["Embedder", "HashingEmbedder", "make_embedder"]
+__all__ = ["Embedder", "HashingEmbedder", "make_embedder", "make_fast_embedder"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -71,3 +72,11 @@ def make_embedder(settings: MemorySettings) -> Embedder:
     return MiniLMEmbedder(
         threads=settings.embed_threads, batch_size=settings.embed_batch, max_tokens=settings.max_tokens
     )
+
+
+def make_fast_embedder(settings: MemorySettings, embedder: Embedder) -> Embedder | None:
+    """The static stand-in that ingest embeds with when ``settings.ingest_vectors`` is "fast" and the
+    memory embeds with MiniLM (its vector space); None otherwise."""
+    if settings.ingest_vectors != "fast" or embedder.name != MiniLMEmbedder.NAME:
+        return None
+    return StaticEmbedder(max_tokens=settings.max_tokens)

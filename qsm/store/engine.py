@@ -73,14 +73,18 @@ class MemoryEngine:
         process_lock: ProcessLock | None = None,
         lock_timeout_s: float = 30.0,
         shared_backend: bool = False,
+        fast_embedder: Embedder | None = None,
     ) -> None:
         """With ``process_lock`` (Chroma on disk), other processes may use the same store: every
         operation under :attr:`lock` holds it, and the caller holds it while this constructor runs.
-        ``shared_backend`` (a Chroma server) means other clients write to it without telling this one."""
+        ``shared_backend`` (a Chroma server) means other clients write to it without telling this one.
+        ``fast_embedder``, a quicker approximation in ``embedder``'s vector space, embeds ingested chunks
+        (their vectors are refined with ``embedder`` later)."""
         self.backend = backend
         self.shared_backend = shared_backend
         self.sidecar = sidecar
         self.embedder = embedder
+        self.fast_embedder = fast_embedder
         self.policy = policy
         self.options = options
         self.lock = OperationLock(process_lock, lock_timeout_s, self.refresh_if_stale)
@@ -306,7 +310,9 @@ class MemoryEngine:
         """Replace ``old`` by ``new`` (another id), reusing its vector; if ``new``'s id is already
         stored, ``old`` merges into it."""
         vector = self.vector_of(old.id)
-        stored, _ = self.store([new], vectors=vector[None, :])
+        stored, added = self.store([new], vectors=vector[None, :])
+        if added and self.sidecar.rough_count_of([old.id]):  # the vector it took is still approximate
+            self.sidecar.add_rough({stored[0].id: stored[0].path})
         self.remove([old])
         self.sidecar.add_redirects({old.id: stored[0].id})
         return stored[0]
@@ -316,9 +322,15 @@ class MemoryEngine:
         self._will_write()
         self.backend.update([Record(e.id, e.text, metadata_of(e)) for e in entries])
 
+    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Replace the vectors of stored entries (refining rough ones)."""
+        self._will_write()
+        self.backend.set_vectors(ids, vectors)
+
     def remove(self, entries: Sequence[MemoryEntry]) -> None:
         self._will_write()
         self.backend.delete([e.id for e in entries])
+        self.sidecar.drop_rough([e.id for e in entries])
         self.sidecar.adjust_dirs({p: -n for p, n in Counter(e.path for e in entries).items()})
 
     def log(

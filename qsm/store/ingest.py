@@ -5,6 +5,10 @@ in batches, so memory stays bounded and other processes can use the memory betwe
 document is being ingested the memory index holds a marker for it; one that a crash or kill left
 behind says the document is only partly stored, and ingesting the same document again completes it
 (chunk ids are content ids, so nothing already stored is embedded or added twice).
+
+With a fast embedder (``memory.ingest_vectors = "fast"``, the default with MiniLM) chunks get the
+static stand-in's vectors, so a document is searchable about a hundred times sooner; they are marked
+rough, and :func:`qsm.store.refine.refine_vectors` gives them the model's vectors later.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from qsm.errors import MemoryStoreError
+from qsm.store.embedder import Embedder
 from qsm.store.engine import MemoryEngine
 from qsm.store.models import IngestReport
 from qsm.store.paths import normalize_path, slug
@@ -35,6 +40,7 @@ __all__ = [
     "Chunk",
     "IngestProgress",
     "chunk_text",
+    "embed_in_parts",
     "ingest_file",
     "iter_chunks",
     "read_document",
@@ -413,16 +419,23 @@ def _ingest_batch(
     fresh = list({e.id: e for e in entries if e.id not in present}.values())
     if not fresh:
         return [e.id for e in entries], 0
-    vectors = _embed(engine, pool, [e.text for e in fresh])
+    texts = [e.text for e in fresh]
+    fast = engine.fast_embedder
+    vectors = fast.embed(texts) if fast is not None else embed_in_parts(engine.embedder, pool, texts)
     with engine.lock:
-        return [e.id for e in entries], len(engine.store(fresh, vectors)[1])
+        added = engine.store(fresh, vectors)[1]
+        if fast is not None and added:  # approximate until `qsm memory refine` (qsm.store.refine)
+            engine.sidecar.add_rough(dict.fromkeys(added, target))
+        return [e.id for e in entries], len(added)
 
 
-def _embed(engine: MemoryEngine, pool: tuple[ThreadPoolExecutor, int], texts: Sequence[str]) -> np.ndarray:
+def embed_in_parts(
+    embedder: Embedder, pool: tuple[ThreadPoolExecutor, int], texts: Sequence[str]
+) -> np.ndarray:
     """The texts' vectors, computed by the pool's threads a share each."""
     executor, workers = pool
     share = -(-len(texts) // workers)
     parts = [texts[i : i + share] for i in range(0, len(texts), share)]
     if len(parts) == 1:
-        return engine.embedder.embed(texts)
-    return np.concatenate(list(executor.map(engine.embedder.embed, parts)))
+        return embedder.embed(texts)
+    return np.concatenate(list(executor.map(embedder.embed, parts)))

@@ -31,6 +31,7 @@ from qsm.store.models import (
     ViewDefinition,
 )
 from qsm.store.paths import VIEWS_ROOT, is_under, normalize_path
+from qsm.store.refine import RefineProgress, RefineReport, refine_vectors
 from qsm.store.transfer import export_memory, import_memory
 
 __all__ = ["DirectoryMemory"]
@@ -201,6 +202,25 @@ class DirectoryMemory:
         completes one that a crash left partly ingested (:meth:`partial_ingests`)."""
         return ingest_file(self._engine, Path(file), under, as_agent, topic, progress)
 
+    def refine(
+        self,
+        under: str = "/",
+        *,
+        as_agent: str = "user",
+        progress: Callable[[RefineProgress], None] | None = None,
+    ) -> RefineReport:
+        """Give the entries that ingest stored with approximate vectors (``memory.ingest_vectors =
+        "fast"``) at or below ``under`` the model's vectors, a batch at a time; a refine cut short is
+        completed by the next one."""
+        under = normalize_path(under)
+        self._engine.policy.require(as_agent, "write", under)
+        return refine_vectors(self._engine, under, progress)
+
+    def rough_entries(self, under: str = "/") -> int:
+        """How many entries at or below ``under`` still carry approximate vectors (see :meth:`refine`)."""
+        with self._engine.lock:
+            return self._engine.sidecar.rough_count(normalize_path(under))
+
     def partial_ingests(self, under: str = "/") -> list[PartialIngest]:
         """Documents whose ingest started and never finished, at or below ``under``."""
         with self._engine.lock:
@@ -309,6 +329,7 @@ class DirectoryMemory:
                 "views": len(self._engine.sidecar.views()),
                 "curation_records": len(self._engine.sidecar.log()),
                 "partial_ingests": len(self._engine.sidecar.partial_ingests()),
+                "rough_vectors": self._engine.sidecar.rough_count(),
             }
 
     def share(self) -> DirectoryMemory:

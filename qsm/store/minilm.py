@@ -83,9 +83,11 @@ class MiniLMEmbedder:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
+    NAME = "minilm-l6-v2-int8"
+
     @property
     def name(self) -> str:
-        return "minilm-l6-v2-int8"
+        return self.NAME
 
     @property
     def dim(self) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 from qsm.errors import MemoryStoreError
 from qsm.filelock import ProcessLock
 from qsm.store.chroma_backend import ChromaBackend
-from qsm.store.embedder import Embedder, make_embedder
+from qsm.store.embedder import Embedder, make_embedder, make_fast_embedder
 from qsm.store.engine import EngineOptions, MemoryEngine, backend_info
 from qsm.store.memory import DirectoryMemory
 from qsm.store.rights import AccessPolicy
@@ -21,7 +21,7 @@ __all__ = ["CHROMA_FILE", "memory_directory", "open_memory"]
 
 CHROMA_FILE = "chroma.sqlite3"
 LOCK_FILE = "memory.lock"
-_OPEN: dict[tuple[Path, str | None, str, str], DirectoryMemory] = {}
+_OPEN: dict[tuple[Path, str | None, str, str, str], DirectoryMemory] = {}
 _OPEN_LOCK = threading.Lock()
 _OURS = {SIDECAR_NAME, f"{SIDECAR_NAME}-wal", f"{SIDECAR_NAME}-shm", f"{SIDECAR_NAME}-journal", LOCK_FILE}
 
@@ -48,7 +48,13 @@ def open_memory(
     an operation waits up to ``settings.lock_timeout_s`` for another process's, then gets a clear error.
     Opening the same memory twice in one process shares the open store (closed by its last owner)."""
     directory = memory_directory(settings, data_dir)
-    key = (directory.resolve(), settings.chroma_url, settings.collection, settings.embedder)
+    key = (
+        directory.resolve(),
+        settings.chroma_url,
+        settings.collection,
+        settings.embedder,
+        settings.ingest_vectors,
+    )
     with _OPEN_LOCK:
         shared = _OPEN.get(key)
         if shared is not None and not shared.closed and embedder is None and policy is None and clock is None:
@@ -103,6 +109,7 @@ def _open(
             process_lock=lock,
             lock_timeout_s=settings.lock_timeout_s,
             shared_backend=remote,
+            fast_embedder=make_fast_embedder(settings, embedder),
         )
     except BaseException:
         if backend is not None:

@@ -23,6 +23,7 @@ from qsm.store.models import (
 
 if TYPE_CHECKING:
     from qsm.store.ingest import IngestProgress
+    from qsm.store.refine import RefineProgress, RefineReport
 
 __all__ = ["MemoryStore"]
 
@@ -92,6 +93,20 @@ class MemoryStore(Protocol):
         topic: str | None = None,
         progress: Callable[[IngestProgress], None] | None = None,
     ) -> IngestReport: ...
+
+    def refine(
+        self,
+        under: str = "/",
+        *,
+        as_agent: str = "user",
+        progress: Callable[[RefineProgress], None] | None = None,
+    ) -> RefineReport:
+        """Give entries that ingest stored with approximate vectors the embedder's own."""
+        ...
+
+    def rough_entries(self, under: str = "/") -> int:
+        """How many entries at or below ``under`` still carry approximate vectors."""
+        ...
 
     def create_view(
         self,

@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["AccessRuleSettings", "EmbedderName", "MemorySettings"]
+__all__ = ["AccessRuleSettings", "EmbedderName", "IngestVectors", "MemorySettings"]
 
 EmbedderName = Literal["minilm", "hashing"]
+IngestVectors = Literal["fast", "model"]
 
 
 class AccessRuleSettings(BaseModel):
@@ -50,6 +51,11 @@ class MemorySettings(BaseModel):
         8, ge=1, le=1024, description="texts per model call (8 embeds ingested chunks fastest on a CPU)"
     )
     max_tokens: int = Field(256, ge=16, le=512, description="texts are truncated to this many tokens")
+    ingest_vectors: IngestVectors = Field(
+        "fast",
+        description="fast: ingest embeds chunks with a static stand-in of MiniLM (searchable ~100x sooner) "
+        "and `qsm memory refine` gives them MiniLM's vectors; model: MiniLM embeds every chunk at once",
+    )
     hashing_dim: int = Field(256, ge=16, le=4096, description="vector size of the hashing embedder")
     chunk_chars: int = Field(800, ge=200, le=20_000, description="target chunk size when ingesting")
     chunk_overlap: int = Field(100, ge=0, le=2_000, description="characters repeated between chunks")

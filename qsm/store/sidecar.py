@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS views (path TEXT PRIMARY KEY, definition TEXT NOT NUL
                                   embedder TEXT);
 CREATE TABLE IF NOT EXISTS ingests (path TEXT NOT NULL, source TEXT NOT NULL, started_at TEXT NOT NULL,
                                     chunks INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (path, source));
+CREATE TABLE IF NOT EXISTS rough (id TEXT PRIMARY KEY, path TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS redirects (old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
                                 prev TEXT, at TEXT NOT NULL, by TEXT NOT NULL, operation TEXT NOT NULL,
@@ -227,6 +228,34 @@ class Sidecar:
             ]
         return [f for f in found if under == "/" or f.path == under or f.path.startswith(under + "/")]
 
+    # rough vectors: entries stored with the fast stand-in's vectors, waiting for the model's ------------
+    def add_rough(self, entries: Mapping[str, str]) -> None:
+        """Mark entries (id -> path) as carrying approximate vectors."""
+        with self._tx() as db:
+            db.executemany("INSERT OR REPLACE INTO rough (id, path) VALUES (?, ?)", entries.items())
+
+    def rough(self, under: str = "/", limit: int | None = None) -> list[str]:
+        """Ids of entries at or below ``under`` whose vectors are approximate, in a stable order."""
+        query, args = _under("SELECT id FROM rough", under)
+        with self._tx() as db:
+            rows = db.execute(query + " ORDER BY path, id" + (f" LIMIT {int(limit)}" if limit else ""), args)
+            return [r[0] for r in rows]
+
+    def rough_count(self, under: str = "/") -> int:
+        query, args = _under("SELECT COUNT(*) FROM rough", under)
+        with self._tx() as db:
+            return int(db.execute(query, args).fetchone()[0])
+
+    def rough_count_of(self, ids: list[str]) -> int:
+        """How many of these entries carry approximate vectors."""
+        with self._tx() as db:
+            marks = ",".join("?" * len(ids))
+            return int(db.execute(f"SELECT COUNT(*) FROM rough WHERE id IN ({marks})", ids).fetchone()[0])
+
+    def drop_rough(self, ids: list[str]) -> None:
+        with self._tx() as db:
+            db.executemany("DELETE FROM rough WHERE id = ?", [(i,) for i in ids])
+
     # redirects: where a moved or merged entry went ------------------------------------------------
     def add_redirects(self, mapping: Mapping[str, str]) -> None:
         with self._tx() as db:
@@ -342,3 +371,11 @@ class Sidecar:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _under(query: str, under: str) -> tuple[str, tuple[str, ...]]:
+    """``query`` limited to rows whose path is ``under`` or below it."""
+    if under == "/":
+        return query, ()
+    prefix = under.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+    return query + " WHERE (path = ? OR path LIKE ? ESCAPE '\\')", (under, prefix)

@@ -19,6 +19,7 @@ from qsm.graph.runtime import Runtime
 from qsm.graph.thread_notes import delete_thread
 from qsm.graph.turn_history import thread_turns, turn_starts
 from qsm.graph.turns import Turn
+from qsm.store.refine import RefineProgress
 from qsm.ui import remote_chat, services
 from qsm.ui.answer_card import copy_button, esc_stops
 from qsm.ui.approval import approval_box
@@ -136,6 +137,15 @@ def upload_to_memory(rt: Runtime) -> None:
             st.success(
                 f"{path.name}: {report.added} chunk(s) added to {report.under}, {report.skipped} already there"
             )
+        target = f"/knowledge/{topic}"
+        if rough := memory.rough_entries(target):  # searchable already; now the model's own vectors
+            bar = st.progress(0.0, text=f"Refining {rough} chunk(s) with the embedding model…")
+
+            def step(done: RefineProgress) -> None:
+                bar.progress(min(1.0, done.refined / max(done.total, 1)))
+
+            memory.refine(target, progress=step)
+            bar.empty()
 
 
 def _visible(rt: Runtime, thread_id: str) -> bool:
