@@ -288,7 +288,7 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     for name, value in stats.items():
         click.echo(f"{name.replace('_', ' ')}: {value}")
     if stats.get("rough_vectors"):
-        click.echo("`qsm memory refine` gives the rough vectors (fast ingest) the embedding model's")
+        click.echo("run `qsm memory refine` to replace the rough vectors (from fast ingest) with the model's")
 
 
 @memory_group.command("export")

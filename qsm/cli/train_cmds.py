@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -29,6 +30,8 @@ from qsm.train import (
     train_roles,
 )
 from qsm.train.evaluate import judgement_metrics
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["eval_cmd", "train_group"]
 
@@ -59,6 +62,15 @@ def _settings(cli_ctx: CliContext, overrides: dict[str, Any]) -> TrainSettings:
             f"invalid training option {'.'.join(map(str, err['loc']))}: {err['msg']}",
             hint="see `qsm train --help`",
         ) from None
+
+
+def _shipped_out_option(what: str) -> Callable[[F], F]:
+    """``--out``: where a trainer writes what it makes, by default the shipped package file."""
+    return click.option(
+        "--out",
+        type=click.Path(path_type=Path),
+        help=f"Where to write the {what} (default: the shipped file inside the package, with its card).",
+    )
 
 
 def _echo_config(lines: str) -> None:
@@ -150,11 +162,7 @@ def data_cmd(
     help="QD-LLM weight of the KL to the teacher's soft route and complexity labels (1 - alpha: "
     "cross-entropy to the true labels); 0 trains on the true labels only.",
 )
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Where to write the student (default: the shipped file inside the package, with its card).",
-)
+@_shipped_out_option("student")
 @pass_cli
 def router_cmd(
     cli_ctx: CliContext,
@@ -202,11 +210,7 @@ def router_cmd(
     help="MB of text to fit on.",
 )
 @click.option("--threads", type=int, default=2, show_default=True, help="CPU threads (teacher and fit).")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Where to write the table (default: the shipped file inside the package, with its card).",
-)
+@_shipped_out_option("table")
 @pass_cli
 def embedder_cmd(
     cli_ctx: CliContext, seed: int, epochs: int, corpus_mb: float, threads: int, out: Path | None
