@@ -180,14 +180,20 @@ def ingest_command(
                     f"{file}: {report.added} chunks added, {report.skipped} already present -> "
                     f"{report.under}{resumed}"
                 )
-        if refine:
-            for target in dict.fromkeys(r.under for r in reports):
+        refine_error: MemoryStoreError | None = None
+        try:
+            for target in dict.fromkeys(r.under for r in reports) if refine else ():
                 _refine(memory, target, quiet=as_json)
+        except MemoryStoreError as err:  # stopped: what was ingested is still reported
+            refine_error = err
     if as_json:
         _dump([r.model_dump(mode="json") for r in reports])
+    if refine_error is not None and not failures:
+        raise refine_error
     if failures:
+        stopped = f"\n{refine_error.message} ({refine_error.hint})" if refine_error is not None else ""
         raise MemoryStoreError(
-            f"{len(failures)} of {len(files)} files were not ingested:\n  " + "\n  ".join(failures),
+            f"{len(failures)} of {len(files)} files were not ingested:\n  " + "\n  ".join(failures) + stopped,
             hint="the other files were ingested; fix these and run the command again",
         )
 

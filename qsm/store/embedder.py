@@ -76,7 +76,8 @@ def make_embedder(settings: MemorySettings) -> Embedder:
 
 def make_fast_embedder(settings: MemorySettings, embedder: Embedder) -> Embedder | None:
     """The static stand-in that ingest embeds with when ``settings.ingest_vectors`` is "fast" and the
-    memory embeds with MiniLM (its vector space); None otherwise."""
-    if settings.ingest_vectors != "fast" or embedder.name != MiniLMEmbedder.NAME:
+    memory embeds with MiniLM (its vector space); None otherwise, and on a Chroma server, whose other
+    clients would not know which vectors are rough (the marks live in this client's memory index)."""
+    if settings.ingest_vectors != "fast" or settings.chroma_url or embedder.name != MiniLMEmbedder.NAME:
         return None
     return StaticEmbedder(max_tokens=settings.max_tokens)

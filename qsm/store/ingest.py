@@ -423,16 +423,17 @@ def _ingest_batch(
     fast = engine.fast_embedder
     vectors = fast.embed(texts) if fast is not None else embed_in_parts(engine.embedder, pool, texts)
     with engine.lock:
-        added = engine.store(fresh, vectors)[1]
-        if fast is not None and added:  # approximate until `qsm memory refine` (qsm.store.refine)
-            engine.sidecar.add_rough(dict.fromkeys(added, target))
-        return [e.id for e in entries], len(added)
+        if fast is not None:  # approximate until `qsm memory refine` (qsm.store.refine); marked first, so
+            engine.sidecar.add_rough({e.id: target for e in fresh})  # a kill between leaves none unmarked
+        return [e.id for e in entries], len(engine.store(fresh, vectors)[1])
 
 
 def embed_in_parts(
     embedder: Embedder, pool: tuple[ThreadPoolExecutor, int], texts: Sequence[str]
 ) -> np.ndarray:
     """The texts' vectors, computed by the pool's threads a share each."""
+    if not texts:
+        return embedder.embed(texts)
     executor, workers = pool
     share = -(-len(texts) // workers)
     parts = [texts[i : i + share] for i in range(0, len(texts), share)]

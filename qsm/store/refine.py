@@ -49,6 +49,11 @@ def refine_vectors(
                 records = engine.backend.get(ids)
             if not ids:
                 break
+            if not records:  # marks of entries gone (a kill between a delete and its unmarking)
+                with engine.lock:
+                    engine.sidecar.drop_rough(ids)
+                skipped += len(ids)
+                continue
             vectors = embed_in_parts(engine.embedder, (pool, INGEST_WORKERS), [r.document for r in records])
             with engine.lock:
                 present = {r.id for r in engine.backend.get([r.id for r in records])}

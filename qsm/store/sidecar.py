@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS views (path TEXT PRIMARY KEY, definition TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS ingests (path TEXT NOT NULL, source TEXT NOT NULL, started_at TEXT NOT NULL,
                                     chunks INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (path, source));
 CREATE TABLE IF NOT EXISTS rough (id TEXT PRIMARY KEY, path TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rough_by_path ON rough (path, id);
 CREATE TABLE IF NOT EXISTS redirects (old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL,
                                 prev TEXT, at TEXT NOT NULL, by TEXT NOT NULL, operation TEXT NOT NULL,
@@ -377,5 +378,4 @@ def _under(query: str, under: str) -> tuple[str, tuple[str, ...]]:
     """``query`` limited to rows whose path is ``under`` or below it."""
     if under == "/":
         return query, ()
-    prefix = under.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-    return query + " WHERE (path = ? OR path LIKE ? ESCAPE '\\')", (under, prefix)
+    return query + " WHERE (path = ? OR substr(path, 1, ?) = ?)", (under, str(len(under) + 1), under + "/")

@@ -169,3 +169,82 @@ def test_cli_ingest_refines_unless_told_not_to(
     out = _cli("memory", "ingest", str(other)).output
     assert "1 chunks added" in out and "/knowledge/garden: 1 chunks refined" in out
     assert json.loads(_cli("memory", "stats", "--json").output)["rough_vectors"] == 0
+
+
+def test_marks_of_entries_gone_are_dropped_and_paths_match_exactly(
+    open_minilm: Callable[..., DirectoryMemory], document: Path
+) -> None:
+    memory = open_minilm()
+    try:
+        report = memory.ingest(document, under="/knowledge/a_b")
+        sidecar = memory._engine.sidecar
+        sidecar.add_rough({"gone-1": "/knowledge/a_b", "gone-2": "/knowledge/a_b"})  # a kill after a delete
+        assert memory.rough_entries("/knowledge/A_B") == 0 and memory.rough_entries("/knowledge/a%") == 0
+        assert memory.rough_entries("/knowledge/a_b") == 6 == memory.rough_entries("/knowledge")
+        done = memory.refine("/knowledge/a_b")
+        assert (done.refined, done.skipped) == (4, 2) and memory.rough_entries() == 0
+        sidecar.add_rough({"gone-3": "/knowledge/a_b"})  # a batch of nothing but marks of entries gone
+        assert memory.refine().skipped == 1 and memory.rough_entries() == 0
+        assert len(memory.ls(report.under).entries) == 4
+    finally:
+        memory.close()
+
+
+def test_a_chunk_stored_by_an_ingest_killed_midway_is_still_marked(
+    open_minilm: Callable[..., DirectoryMemory], document: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = open_minilm()
+    try:
+        engine = memory._engine
+        real_store = engine.store
+
+        def store_then_die(*args: object, **kwargs: object) -> object:
+            real_store(*args, **kwargs)  # type: ignore[arg-type]
+            raise KeyboardInterrupt  # the kill, right after the chunks are written
+
+        monkeypatch.setattr(engine, "store", store_then_die)
+        with pytest.raises(KeyboardInterrupt):
+            memory.ingest(document)
+        monkeypatch.setattr(engine, "store", real_store)
+        assert memory.rough_entries() == 4, "the chunks written are marked rough"
+        assert memory.ingest(document).added == 0 and memory.refine().refined == 4
+    finally:
+        memory.close()
+
+
+def test_dedupe_compares_the_models_vectors(
+    open_minilm: Callable[..., DirectoryMemory], document: Path
+) -> None:
+    memory = open_minilm()
+    try:
+        memory.ingest(document)
+        memory.dedupe("/knowledge")
+        assert memory.rough_entries() == 0, "the subtree is refined before near-duplicates are looked for"
+    finally:
+        memory.close()
+
+
+def test_no_stand_in_on_a_chroma_server() -> None:
+    from qsm.store.embedder import make_fast_embedder
+
+    model = MiniLMEmbedder()
+    assert make_fast_embedder(MemorySettings(), model) is not None
+    assert make_fast_embedder(MemorySettings(chroma_url="http://127.0.0.1:8000"), model) is None
+    assert make_fast_embedder(MemorySettings(ingest_vectors="model"), model) is None
+
+
+def test_ctrl_c_while_refining_keeps_the_report_and_says_how_to_go_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, document: Path
+) -> None:
+    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "minilm")
+    monkeypatch.setenv("QSM_DATA_DIR", str(tmp_path / "cli"))
+
+    def interrupted(self: DirectoryMemory, *args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(DirectoryMemory, "refine", interrupted)
+    result = CliRunner().invoke(cli, ["memory", "ingest", str(document), "--json"])
+    assert result.exit_code != 0
+    assert json.loads(result.output.split("\n]")[0] + "\n]")[0]["added"] == 4, result.output
+    assert "refining stopped after 0 of 4 chunks under /knowledge/household" in result.output
+    assert "qsm memory refine /knowledge/household" in result.output
