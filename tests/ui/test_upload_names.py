@@ -79,3 +79,28 @@ def test_app_ingest_button_with_a_traversal_name(tmp_path: Path, monkeypatch: py
     new_files = files_under(tmp_path) - before
     assert new_files and all(data_dir in p.parents for p in new_files), new_files
     assert not list((data_dir / "uploads").iterdir()), "the upload's private directory is removed"
+
+
+def test_app_upload_is_refined_to_the_models_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With MiniLM, Ingest stores the chunks with the fast stand-in's vectors, then refines them."""
+    from qsm.settings import load_settings
+    from qsm.store import open_memory
+
+    monkeypatch.setenv("QSM_DEFAULTS__MODEL__BACKEND", "fake")
+    monkeypatch.setenv("QSM_MEMORY__EMBEDDER", "minilm")
+    at = AppTest.from_file(str(APP_PATH), default_timeout=120)
+    at.run()
+    text = b"# Quokkas\n\nQuokkas live on Rottnest Island.\n\n# Wombats\n\nWombats dig burrows in Tasmania.\n"
+    at.sidebar.file_uploader[0].set_value([("animals.md", text, "text/markdown")])
+    at.run()
+    [ingest] = [b for b in at.sidebar.button if b.label == "Ingest"]
+    ingest.click().run()
+    assert not at.exception, at.exception
+    assert any("animals.md: 2 chunk(s) added to /knowledge/uploads" in s.body for s in at.sidebar.success)
+    settings = load_settings()
+    memory = open_memory(settings.memory, settings.data_dir)
+    try:
+        assert memory.stats()["entries"] == 2 and memory.rough_entries() == 0, "refined after the upload"
+        assert "Wombats" in memory.search("which animal digs burrows?", k=1)[0].entry.text
+    finally:
+        memory.close()
