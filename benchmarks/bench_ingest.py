@@ -83,12 +83,12 @@ class TimedEmbedder:
 
 
 def run_config(doc: Path, config: str) -> dict[str, Any]:
-    from qsm.store import ingest, refine
+    from qsm.store import ingest
     from qsm.store.embedder import make_embedder
 
     fast = config == "fast"
     workers, threads, batch = (2, 1, 8) if fast else (int(x) for x in config.lower().split("x"))
-    ingest.INGEST_WORKERS = refine.INGEST_WORKERS = workers
+    ingest.INGEST_WORKERS = workers
     settings = MemorySettings(
         embedder="minilm",
         embed_threads=threads,

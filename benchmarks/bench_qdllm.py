@@ -36,10 +36,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_result
 
-from qsm.agents.quantum_router import QuantumRouterStudent, encode
+from qsm.agents.quantum_router import encode
 from qsm.agents.router import COMPLEXITIES, INTENTS, RouterStudent, shipped_router_path
 from qsm.train.distill import load_split
-from qsm.train.quantum_router import fit_classical_twin, fit_pca, fit_quantum, route_metrics
+from qsm.train.quantum_router import fit_classical_twin, fit_quantum_student, route_metrics
 from qsm.train.router import macro_f1
 
 RESOURCE = INTENTS.index("resource")
@@ -265,32 +265,25 @@ def main() -> None:
     yi, yc = split.labels("train")
     ti, tc = split.labels("test")
     som_true = ti == RESOURCE
-    mean, components, scale = fit_pca(split.x_train, args.qubits)
-    a_train = encode(split.x_train, mean, components, scale)
-    a_test = encode(split.x_test, mean, components, scale)
     samples = list(split.x_test[:: max(1, len(split.x_test) // 40)])
 
-    (weights, r_scale, r_bias), q_seconds, q_peak = _traced(
-        lambda: fit_quantum(
-            a_train,
+    quantum, q_seconds, q_peak = _traced(  # the PCA projection and the circuit: the student's training
+        lambda: fit_quantum_student(
+            split.x_train,
             yi,
             yc,
             split.teacher_train,
             split.teacher_complexity_train,
+            qubits=args.qubits,
+            embedder=embedder.name,
             layers=args.layers,
             steps=args.steps,
             seed=7,
         )
     )
-    quantum = QuantumRouterStudent(
-        mean=mean,
-        components=components,
-        scale=scale,
-        weights=weights,
-        readout_scale=r_scale,
-        readout_bias=r_bias,
-        embedder=embedder.name,
-    )
+    mean, components, scale = quantum.mean, quantum.components, quantum.scale
+    a_train = encode(split.x_train, mean, components, scale)
+    a_test = encode(split.x_test, mean, components, scale)
     quantum.decide(samples[0])  # builds the unitary once, as serving does at its first request
     twin, c_seconds, c_peak = _traced(
         lambda: fit_classical_twin(

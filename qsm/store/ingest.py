@@ -38,9 +38,9 @@ from qsm.store.paths import normalize_path, slug
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "Chunk",
+    "EmbeddingPool",
     "IngestProgress",
     "chunk_text",
-    "embed_in_parts",
     "ingest_file",
     "iter_chunks",
     "read_document",
@@ -362,10 +362,9 @@ def ingest_file(
     chunks = iter_chunks(blocks, engine.options.chunk_chars, engine.options.chunk_overlap)
     entry_ids: list[str] = []
     added = 0
-    workers = INGEST_WORKERS
-    with ThreadPoolExecutor(workers, thread_name_prefix="qsm-embed") as pool:
+    with EmbeddingPool("qsm-embed") as pool:
         while part := list(islice(chunks, batch)):
-            ids, new = _ingest_batch(engine, (pool, workers), part, target, as_agent, topic, file.name, at)
+            ids, new = _ingest_batch(engine, pool, part, target, as_agent, topic, file.name, at)
             entry_ids += ids
             added += new
             with engine.lock:
@@ -389,7 +388,7 @@ def ingest_file(
 
 def _ingest_batch(
     engine: MemoryEngine,
-    pool: tuple[ThreadPoolExecutor, int],
+    pool: EmbeddingPool,
     part: list[Chunk],
     target: str,
     as_agent: str,
@@ -421,22 +420,32 @@ def _ingest_batch(
         return [e.id for e in entries], 0
     texts = [e.text for e in fresh]
     fast = engine.fast_embedder
-    vectors = fast.embed(texts) if fast is not None else embed_in_parts(engine.embedder, pool, texts)
+    vectors = fast.embed(texts) if fast is not None else pool.embed(engine.embedder, texts)
     with engine.lock:
         if fast is not None:  # approximate until `qsm memory refine` (qsm.store.refine); marked first, so
             engine.sidecar.add_rough({e.id: target for e in fresh})  # a kill between leaves none unmarked
         return [e.id for e in entries], len(engine.store(fresh, vectors)[1])
 
 
-def embed_in_parts(
-    embedder: Embedder, pool: tuple[ThreadPoolExecutor, int], texts: Sequence[str]
-) -> np.ndarray:
-    """The texts' vectors, computed by the pool's threads a share each."""
-    if not texts:
-        return embedder.embed(texts)
-    executor, workers = pool
-    share = -(-len(texts) // workers)
-    parts = [texts[i : i + share] for i in range(0, len(texts), share)]
-    if len(parts) == 1:
-        return embedder.embed(texts)
-    return np.concatenate(list(executor.map(embedder.embed, parts)))
+class EmbeddingPool:
+    """``INGEST_WORKERS`` threads (as many as when the pool opens) that embed a share of a batch each."""
+
+    def __init__(self, name: str) -> None:
+        self.workers = INGEST_WORKERS
+        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix=name)
+
+    def __enter__(self) -> EmbeddingPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._executor.shutdown()
+
+    def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        """The texts' vectors, computed by the pool's threads a share each."""
+        if not texts:
+            return embedder.embed(texts)
+        share = -(-len(texts) // self.workers)
+        parts = [texts[i : i + share] for i in range(0, len(texts), share)]
+        if len(parts) == 1:
+            return embedder.embed(texts)
+        return np.concatenate(list(self._executor.map(embedder.embed, parts)))

@@ -8,11 +8,10 @@ kill leaves the rest marked rough, and the next refine goes on from there.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from qsm.store.engine import MemoryEngine
-from qsm.store.ingest import INGEST_BATCH, INGEST_WORKERS, embed_in_parts
+from qsm.store.ingest import INGEST_BATCH, EmbeddingPool
 
 __all__ = ["RefineProgress", "RefineReport", "refine_vectors"]
 
@@ -42,7 +41,7 @@ def refine_vectors(
     with engine.lock:
         total = engine.sidecar.rough_count(under)
     refined = skipped = 0
-    with ThreadPoolExecutor(INGEST_WORKERS, thread_name_prefix="qsm-refine") as pool:
+    with EmbeddingPool("qsm-refine") as pool:
         while True:
             with engine.lock:
                 ids = engine.sidecar.rough(under, limit=batch)
@@ -54,7 +53,7 @@ def refine_vectors(
                     engine.sidecar.drop_rough(ids)
                 skipped += len(ids)
                 continue
-            vectors = embed_in_parts(engine.embedder, (pool, INGEST_WORKERS), [r.document for r in records])
+            vectors = pool.embed(engine.embedder, [r.document for r in records])
             with engine.lock:
                 present = {r.id for r in engine.backend.get([r.id for r in records])}
                 keep = [i for i, r in enumerate(records) if r.id in present]

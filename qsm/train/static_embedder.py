@@ -120,13 +120,18 @@ def _teacher_vectors(
     return vectors, seconds
 
 
-def _token_alone(session: Any, vocab: int) -> np.ndarray:
+def _token_alone(session: Any, tokenizer: Any, dim: int) -> np.ndarray:
     """The starting table: each token's MiniLM output in ``[CLS] token [SEP]``, less the mean over the
     vocabulary (the part every token shares). Tokens the corpus never shows keep these vectors."""
-    table = np.zeros((vocab, 384), dtype=np.float32)
+    vocab, cls, sep = (
+        tokenizer.get_vocab_size(),
+        tokenizer.token_to_id("[CLS]"),
+        tokenizer.token_to_id("[SEP]"),
+    )
+    table = np.zeros((vocab, dim), dtype=np.float32)
     for start in range(0, vocab, 512):
         rows = np.arange(start, min(vocab, start + 512))
-        ids = np.stack([np.full(len(rows), 101), rows, np.full(len(rows), 102)], axis=1).astype(np.int64)
+        ids = np.stack([np.full(len(rows), cls), rows, np.full(len(rows), sep)], axis=1).astype(np.int64)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         table[rows] = session.run(None, feed)[0][:, 1]
     return table - table.mean(axis=0)
@@ -161,7 +166,7 @@ def distil_static_embedder(
     session, _ = teacher._load()
     start = time.perf_counter()
     table = torch.nn.EmbeddingBag(vocab, targets.shape[1], mode="mean")
-    table.weight.data = torch.tensor(_token_alone(session, vocab))
+    table.weight.data = torch.tensor(_token_alone(session, tokenizer, targets.shape[1]))
     goal = torch.tensor(targets)
     order = np.random.default_rng(seed).permutation(len(texts))
     held, train = order[: max(1, len(texts) // 12)], order[len(texts) // 12 :]
