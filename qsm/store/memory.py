@@ -276,8 +276,9 @@ class DirectoryMemory:
     ) -> DedupeReport:
         """Fold near-duplicates under ``path`` (see :func:`dedupe_subtree`); rough vectors (fast ingest)
         are refined first, so that similarity is the model's."""
-        self._engine.policy.require(as_agent, "curate", normalize_path(path))
-        refine_vectors(self._engine, normalize_path(path))
+        root = normalize_path(path)
+        self._engine.policy.require(as_agent, "curate", root)
+        refine_vectors(self._engine, root)
         with self._engine.lock:
             limit = self._engine.options.dedupe_threshold if threshold is None else threshold
             return dedupe_subtree(self._engine, path, limit, as_agent)

@@ -48,16 +48,11 @@ def refine_vectors(
                 records = engine.backend.get(ids)
             if not ids:
                 break
-            if not records:  # marks of entries gone (a kill between a delete and its unmarking)
-                with engine.lock:
-                    engine.sidecar.drop_rough(ids)
-                skipped += len(ids)
-                continue
             vectors = pool.embed(engine.embedder, [r.document for r in records])
             with engine.lock:
                 present = {r.id for r in engine.backend.get([r.id for r in records])}
                 keep = [i for i, r in enumerate(records) if r.id in present]
-                if keep:
+                if keep:  # marks of entries gone (deleted meanwhile, or a kill before unmarking) just go
                     engine.set_vectors([records[i].id for i in keep], vectors[keep])
                 engine.sidecar.drop_rough(ids)
             refined += len(keep)

@@ -221,13 +221,13 @@ class Sidecar:
 
     def partial_ingests(self, under: str = "/") -> list[PartialIngest]:
         """Documents whose ingest started and never finished (a crash, a kill), at or below ``under``."""
+        query, args = _under("SELECT path, source, started_at, chunks FROM ingests", under)
         with self._tx() as db:
-            rows = db.execute("SELECT path, source, started_at, chunks FROM ingests ORDER BY path, source")
-            found = [
+            rows = db.execute(query + " ORDER BY path, source", args)
+            return [
                 PartialIngest(path=r[0], source=r[1], started_at=datetime.fromisoformat(r[2]), chunks=r[3])
                 for r in rows
             ]
-        return [f for f in found if under == "/" or f.path == under or f.path.startswith(under + "/")]
 
     # rough vectors: entries stored with the fast stand-in's vectors, waiting for the model's ------------
     def add_rough(self, entries: Mapping[str, str]) -> None:
