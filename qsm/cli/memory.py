@@ -182,7 +182,8 @@ def ingest_command(
                 )
         refine_error: MemoryStoreError | None = None
         try:
-            for target in dict.fromkeys(r.under for r in reports) if refine else ():
+            # only a fast ingest leaves rough vectors: no other memory takes its lock once more for nothing
+            for target in dict.fromkeys(r.under for r in reports) if refine and memory.ingests_fast else ():
                 _refine(memory, target, quiet=as_json)
         except MemoryStoreError as err:  # stopped: what was ingested is still reported
             refine_error = err

@@ -216,6 +216,11 @@ class DirectoryMemory:
         self._engine.policy.require(as_agent, "write", under)
         return refine_vectors(self._engine, under, progress)
 
+    @property
+    def ingests_fast(self) -> bool:
+        """Whether ingest stores chunks with the fast stand-in's vectors, to be refined (no lock taken)."""
+        return self._engine.fast_embedder is not None
+
     def rough_entries(self, under: str = "/") -> int:
         """How many entries at or below ``under`` still carry approximate vectors (see :meth:`refine`)."""
         with self._engine.lock:
